@@ -1,0 +1,43 @@
+using Varpulis.Vpl.Runtime.Operators;
+
+namespace Varpulis.Vpl.Runtime;
+
+/// <summary>
+/// Event-time callbacks of one engine: a min-heap of (due time, order of scheduling) → operator.
+/// Each operator is queued at most once, for its earliest due time; window ends, run deadlines and
+/// absence deadlines are found without scanning any state.
+/// </summary>
+internal sealed class TimerQueue
+{
+    private readonly PriorityQueue<Operator, (long Due, long Seq)> _heap = new();
+    private long _seq;
+
+    public int Count => _heap.Count;
+
+    /// <summary>Asks for <paramref name="op"/> to be called once event time reaches <paramref name="due"/>.</summary>
+    public void Schedule(Operator op, long due)
+    {
+        if (due >= op.ScheduledDue) return;
+        op.ScheduledDue = due;
+        _heap.Enqueue(op, (due, _seq++));
+    }
+
+    public bool HasDue(long now) => _heap.TryPeek(out _, out var p) && p.Due <= now;
+
+    /// <summary>Calls every operator whose due time is at or before <paramref name="now"/>, in due order.</summary>
+    public void RunDue(long now)
+    {
+        while (_heap.TryPeek(out var op, out var p) && p.Due <= now)
+        {
+            _heap.Dequeue();
+            if (op.ScheduledDue != p.Due) continue; // superseded by an earlier schedule
+            op.ScheduledDue = long.MaxValue;
+            op.OnTime(p.Due, now);
+        }
+    }
+
+    public void Clear()
+    {
+        while (_heap.TryDequeue(out var op, out _)) op.ScheduledDue = long.MaxValue;
+    }
+}
