@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;

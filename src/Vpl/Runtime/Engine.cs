@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime;

@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime;

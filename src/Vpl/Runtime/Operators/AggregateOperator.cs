@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Aggregates;
 
 namespace Varpulis.Vpl.Runtime.Operators;

@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation;
 using System.Text.Json.Nodes;
 
 namespace Varpulis.Vpl.Runtime.Operators;
