@@ -41,6 +41,9 @@ internal sealed class CompileEnv
 
     public Dictionary<string, StreamPlan> Plans { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Work shared between pattern streams (Hamlet trend groups), by a key describing what is shared.</summary>
+    public Dictionary<string, object> PatternShares { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Largest <c>.watermark(out_of_order: d)</c> seen, ns.</summary>
     public long OutOfOrderness { get; set; }
 

@@ -227,6 +227,9 @@ public sealed class Engine
         return list;
     }
 
+    /// <summary>The runtime of a stream by name (pattern streams that share work reach each other's state through it).</summary>
+    internal StreamRuntime? FindStream(string name) => _streamsByName.GetValueOrDefault(name);
+
     /// <summary>Live pattern runs over all streams.</summary>
     public long ActiveRuns
     {

@@ -1,0 +1,88 @@
+namespace Varpulis.Vpl.Runtime.Patterns;
+
+/// <summary>
+/// One partial match of a sequence: which alternative, how many steps are bound, what they captured, when it
+/// started and when it expires. A run lives in exactly one bucket of its partition: the bucket of its
+/// (alternative, position), so an event only visits the runs whose next step (or open Kleene step) it can serve.
+/// </summary>
+internal sealed class Run
+{
+    /// <summary>Creation order (clones get their own).</summary>
+    public long Seq;
+
+    /// <summary>Creation order of the run this one was cloned from (its own <see cref="Seq"/> otherwise): the emission order.</summary>
+    public long StartSeq;
+
+    public int Alt;
+
+    /// <summary>Number of steps bound; the next step is <c>Steps[Pos]</c>, and <c>Steps[Pos - 1]</c> may still collect when Kleene.</summary>
+    public int Pos;
+
+    public long StartTs;
+
+    public long LastTs;
+
+    /// <summary>Inclusive: events with a timestamp past it cannot advance the run. <see cref="long.MaxValue"/> when none.</summary>
+    public long Deadline;
+
+    public Value Key;
+
+    /// <summary>One value per alias slot: the captured event, or for a Kleene alias its last event or array of events.</summary>
+    public Value[] Captures = null!;
+
+    /// <summary>Events collected by each Kleene step (by step index); null for single steps.</summary>
+    public List<Event>?[] Collected = null!;
+
+    public PartitionRuns Partition = null!;
+
+    public int Bucket;
+
+    public int Index;
+
+    public bool Dead;
+
+    /// <summary>The event stamp of the last event that visited this run (no run reacts twice to one event).</summary>
+    public long Visit;
+
+    /// <summary>The Kleene cap was reached (counted and logged once per run).</summary>
+    public bool Capped;
+}
+
+/// <summary>The live runs of one partition key, in one list per (alternative, position).</summary>
+internal sealed class PartitionRuns
+{
+    public PartitionRuns(Value key, int bucketCount)
+    {
+        Key = key;
+        Buckets = new List<Run>?[bucketCount];
+    }
+
+    public Value Key { get; }
+
+    public List<Run>?[] Buckets { get; }
+
+    public int Live;
+
+    public void Add(Run run, int bucket)
+    {
+        var list = Buckets[bucket] ??= new List<Run>(4);
+        run.Bucket = bucket;
+        run.Index = list.Count;
+        run.Partition = this;
+        list.Add(run);
+    }
+
+    /// <summary>Swap-remove: O(1); callers iterate buckets from the end so a moved run is never visited twice.</summary>
+    public void Remove(Run run)
+    {
+        var list = Buckets[run.Bucket]!;
+        int last = list.Count - 1;
+        if (run.Index != last)
+        {
+            var moved = list[last];
+            list[run.Index] = moved;
+            moved.Index = run.Index;
+        }
+        list.RemoveAt(last);
+    }
+}

@@ -1,0 +1,593 @@
+using System.Text.Json.Nodes;
+using Varpulis.Vpl.Runtime.Operators;
+
+namespace Varpulis.Vpl.Runtime.Patterns;
+
+/// <summary>
+/// The SASE+ matcher of one pattern stream (vpl.md §5): keeps runs per partition key, in buckets by the
+/// position they reached, so an event visits only the runs it can advance; expires runs in deadline order
+/// from a heap; confirms absences when their deadline passes. Emits one match row per completed run
+/// (Kleene at the end: one per collected event), ordered by the start of the run.
+/// </summary>
+internal sealed class SequenceOperator : Operator, IRunInspector
+{
+    private const long NoticeInterval = 60 * TimeFormat.NanosPerSecond;
+
+    /// <summary>Deadline used for absence runs without <c>.within</c>: they confirm at end of input.</summary>
+    private const long EndOfInput = long.MaxValue - 1;
+
+    private readonly SequencePlan _plan;
+    private readonly Frame _frame;
+    private readonly Value[] _blank;
+    private readonly Dictionary<Value, PartitionRuns> _parts = new();
+    private readonly PriorityQueue<Run, (long Deadline, long Seq)> _deadlines = new();
+    private readonly Queue<Run>? _fifo;
+    private readonly List<(Run Run, Event Row)> _matches = new();
+    private readonly List<Run> _scratch = new();
+    private readonly int _maxKleene;
+    private readonly int _maxRuns;
+    private long _seq;
+    private long _visit;
+    private long _live;
+    private long _lastBudgetNotice = long.MinValue;
+
+    public SequenceOperator(SequencePlan plan, Frame frame, EngineOptions options)
+    {
+        _plan = plan;
+        _frame = frame;
+        _blank = new Value[plan.SlotNames.Length];
+        _maxKleene = Math.Max(1, options.MaxKleeneEvents);
+        _maxRuns = Math.Max(1, options.MaxRunsPerStream);
+        if (plan.EvictOldest) _fifo = new Queue<Run>();
+    }
+
+    /// <summary>New runs refused because the run budget was full.</summary>
+    public long RunsRefused { get; private set; }
+
+    /// <summary>Runs evicted to make room (<c>.budget(evict_oldest)</c>).</summary>
+    public long RunsEvicted { get; private set; }
+
+    /// <summary>Runs that reached <c>max_kleene_events</c>.</summary>
+    public long KleeneLimitHits { get; private set; }
+
+    public long LiveRuns => _live;
+
+    public override void Push(Event row) => Accept(0, row);
+
+    /// <summary>An event of input type <paramref name="input"/> (index into <see cref="SequencePlan.InputTypes"/>).</summary>
+    public void Accept(int input, Event e)
+    {
+        _visit++;
+        var key = KeyOf(e);
+        var negations = _plan.NegationsByInput[input];
+        if (negations.Length > 0) ApplyNegations(negations, key, e);
+
+        var buckets = _plan.BucketsByInput[input];
+        if (buckets.Length > 0 && _parts.TryGetValue(key, out var part))
+        {
+            for (int b = 0; b < buckets.Length; b++)
+            {
+                var list = part.Buckets[buckets[b]];
+                if (list is null) continue;
+                for (int i = list.Count - 1; i >= 0; i--)
+                {
+                    if (i >= list.Count) continue;
+                    var run = list[i];
+                    if (run.Visit == _visit) continue;
+                    run.Visit = _visit;
+                    React(run, e);
+                }
+            }
+        }
+
+        var starts = _plan.StartsByInput[input];
+        for (int s = 0; s < starts.Length; s++) TryStart(starts[s], key, e);
+
+        FlushMatches();
+    }
+
+    private Value KeyOf(Event e)
+    {
+        var fields = _plan.PartitionFields;
+        if (fields is null) return Value.Null;
+        if (fields.Length == 1) return fields[0].Get(e);
+        var parts = new Value[fields.Length];
+        for (int i = 0; i < parts.Length; i++) parts[i] = fields[i].Get(e);
+        return Value.FromArray(parts);
+    }
+
+    private bool Test(Eval? predicate, Value[] captures, Event e)
+    {
+        if (predicate is null) return true;
+        _frame.Row = e;
+        _frame.Captures = captures;
+        return predicate(_frame).IsTrue;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Negation
+
+    private void ApplyNegations((int Alt, NegationPlan Negation)[] negations, Value key, Event e)
+    {
+        _scratch.Clear();
+        foreach (var (a, neg) in negations)
+        {
+            var alt = _plan.Alternatives[a];
+            int from = Math.Max(1, neg.FromPos), to = Math.Min(neg.ToPos, alt.Steps.Length);
+            if (neg.Predicate is null)
+            {
+                // Without a predicate an X kills the runs of its own partition.
+                if (_parts.TryGetValue(key, out var part)) CollectNegated(part, alt, from, to, null, e);
+            }
+            else
+            {
+                // With a predicate an X is checked against every run it applies to, in every partition (vpl.md §5.5).
+                foreach (var part in _parts.Values) CollectNegated(part, alt, from, to, neg.Predicate, e);
+            }
+        }
+        foreach (var run in _scratch)
+        {
+            if (!run.Dead) Kill(run);
+        }
+        _scratch.Clear();
+    }
+
+    private void CollectNegated(PartitionRuns part, AlternativePlan alt, int from, int to, Eval? predicate, Event e)
+    {
+        for (int pos = from; pos <= to; pos++)
+        {
+            var list = part.Buckets[alt.BucketBase + pos];
+            if (list is null) continue;
+            foreach (var run in list)
+            {
+                if (e.Timestamp <= run.Deadline && Test(predicate, run.Captures, e)) _scratch.Add(run);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Advancing runs
+
+    private void React(Run run, Event e)
+    {
+        if (e.Timestamp > run.Deadline) return; // expired; the deadline timer removes it
+        var alt = _plan.Alternatives[run.Alt];
+        var steps = alt.Steps;
+        int pos = run.Pos;
+        bool canAdvance = pos < steps.Length && ReferenceEquals(steps[pos].Type, e.Type) && Test(steps[pos].Predicate, run.Captures, e);
+        var selection = _plan.Selection;
+        bool kleeneOpen = pos >= 1 && steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, e.Type);
+        switch (selection)
+        {
+            case SelectionMode.SkipTillNext:
+                if (canAdvance) Advance(run, e);
+                else if (kleeneOpen && CanExtend(run, pos - 1, e)) Extend(run, pos - 1, e);
+                return;
+            case SelectionMode.Strict:
+                if (canAdvance) Advance(run, e);
+                else if (kleeneOpen && CanExtend(run, pos - 1, e)) Extend(run, pos - 1, e);
+                else if (pos < steps.Length || steps[pos - 1].Kleene || !alt.Absence) Kill(run);
+                return;
+            default:
+                {
+                    bool canExtend = kleeneOpen && CanExtend(run, pos - 1, e);
+                    if (canAdvance && Clone(run, e) is { } advanced) Advance(advanced, e);
+                    if (canExtend && Clone(run, e) is { } extended) Extend(extended, pos - 1, e);
+                    return;
+                }
+        }
+    }
+
+    private bool CanExtend(Run run, int step, Event e)
+    {
+        var list = run.Collected[step]!;
+        if (list.Count >= _maxKleene) return false;
+        return Test(_plan.Alternatives[run.Alt].Steps[step].Predicate, run.Captures, e);
+    }
+
+    /// <summary>Binds the run's next step to <paramref name="e"/>.</summary>
+    private void Advance(Run run, Event e)
+    {
+        var step = _plan.Alternatives[run.Alt].Steps[run.Pos];
+        if (step.Kleene)
+        {
+            var list = run.Collected[run.Pos] ??= new List<Event>();
+            list.Clear();
+            list.Add(e);
+            run.Captures[step.Slot] = step.CaptureLastOnly ? Value.FromEvent(e) : Value.FromArray([Value.FromEvent(e)]);
+        }
+        else
+        {
+            run.Captures[step.Slot] = Value.FromEvent(e);
+        }
+        run.Pos++;
+        run.LastTs = e.Timestamp;
+        if (!run.Dead && run.Partition is { } part)
+        {
+            part.Remove(run);
+            part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        }
+        AfterBind(run, e);
+    }
+
+    private void Extend(Run run, int stepIndex, Event e)
+    {
+        var step = _plan.Alternatives[run.Alt].Steps[stepIndex];
+        var list = run.Collected[stepIndex]!;
+        list.Add(e);
+        run.LastTs = e.Timestamp;
+        run.Captures[step.Slot] = step.CaptureLastOnly ? Value.FromEvent(e) : Value.FromArray(ToValues(list));
+        if (list.Count >= _maxKleene && !run.Capped)
+        {
+            run.Capped = true;
+            KleeneLimitHits++;
+            Stream.Engine.Options.Host?.Notice(Stream.Plan.Name, "kleene_limit",
+                $"a run reached max_kleene_events ({_maxKleene}); it collects no more events");
+        }
+        if (stepIndex == _plan.Alternatives[run.Alt].Steps.Length - 1) AfterBind(run, e);
+    }
+
+    /// <summary>After a bind: a complete run matches; a Kleene step at the end matches on every event and stays.</summary>
+    private void AfterBind(Run run, Event e)
+    {
+        var alt = _plan.Alternatives[run.Alt];
+        var steps = alt.Steps;
+        if (run.Pos < steps.Length || alt.Absence) return;
+        _matches.Add((run, BuildRow(run, e.Timestamp)));
+        if (!steps[^1].Kleene) Kill(run);
+    }
+
+    private static Value[] ToValues(List<Event> list)
+    {
+        var arr = new Value[list.Count];
+        for (int i = 0; i < arr.Length; i++) arr[i] = Value.FromEvent(list[i]);
+        return arr;
+    }
+
+    private Event BuildRow(Run run, long timestamp)
+    {
+        var steps = _plan.Alternatives[run.Alt].Steps;
+        var values = new Value[_plan.SlotNames.Length];
+        for (int i = 0; i < steps.Length && i < run.Pos; i++)
+        {
+            var s = steps[i];
+            values[s.Slot] = s.Kleene ? Value.FromArray(ToValues(run.Collected[i]!)) : run.Captures[s.Slot];
+        }
+        return new Event(_plan.MatchType, timestamp, values);
+    }
+
+    private void FlushMatches()
+    {
+        if (_matches.Count == 0) return;
+        if (_matches.Count > 1) _matches.Sort(static (x, y) => x.Run.StartSeq != y.Run.StartSeq ? x.Run.StartSeq.CompareTo(y.Run.StartSeq) : x.Run.Seq.CompareTo(y.Run.Seq));
+        // Copy first: pushing downstream cannot re-enter this operator, but keep the list reusable.
+        int n = _matches.Count;
+        if (n == 1)
+        {
+            var row = _matches[0].Row;
+            _matches.Clear();
+            Next.Push(row);
+            return;
+        }
+        var rows = new Event[n];
+        for (int i = 0; i < n; i++) rows[i] = _matches[i].Row;
+        _matches.Clear();
+        foreach (var r in rows) Next.Push(r);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Run life cycle
+
+    private void TryStart(int altIndex, Value key, Event e)
+    {
+        var alt = _plan.Alternatives[altIndex];
+        var first = alt.Steps[0];
+        if (!Test(first.Predicate, _blank, e)) return;
+        if (!MakeRoom(e.Timestamp)) return;
+        var run = NewRun(altIndex, key, e.Timestamp);
+        if (first.Kleene)
+        {
+            run.Collected[0] = new List<Event> { e };
+            run.Captures[first.Slot] = first.CaptureLastOnly ? Value.FromEvent(e) : Value.FromArray([Value.FromEvent(e)]);
+        }
+        else
+        {
+            run.Captures[first.Slot] = Value.FromEvent(e);
+        }
+        run.Pos = 1;
+        run.LastTs = e.Timestamp;
+        Register(run);
+        AfterBind(run, e);
+    }
+
+    private Run NewRun(int altIndex, Value key, long startTs)
+    {
+        var alt = _plan.Alternatives[altIndex];
+        long seq = _seq++;
+        long deadline = _plan.Within == long.MaxValue ? long.MaxValue : SafeAdd(startTs, _plan.Within);
+        return new Run
+        {
+            Seq = seq,
+            StartSeq = seq,
+            Alt = altIndex,
+            Key = key,
+            StartTs = startTs,
+            Deadline = deadline,
+            Captures = new Value[_plan.SlotNames.Length],
+            Collected = new List<Event>?[alt.Steps.Length],
+        };
+    }
+
+    /// <summary>Adds a run to its partition, the deadline heap and the eviction order.</summary>
+    private void Register(Run run)
+    {
+        if (!_parts.TryGetValue(run.Key, out var part))
+        {
+            part = new PartitionRuns(run.Key, _plan.BucketCount);
+            _parts[run.Key] = part;
+        }
+        part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        part.Live++;
+        _live++;
+        long expiry = ExpiryOf(run);
+        if (expiry != long.MaxValue)
+        {
+            _deadlines.Enqueue(run, (expiry, run.Seq));
+            Schedule(DueOf(expiry));
+        }
+        if (_fifo is not null)
+        {
+            _fifo.Enqueue(run);
+            if (_fifo.Count > 2 * _live + 1024) CompactFifo();
+        }
+    }
+
+    private long ExpiryOf(Run run)
+        => run.Deadline != long.MaxValue ? run.Deadline : _plan.Alternatives[run.Alt].Absence ? EndOfInput : long.MaxValue;
+
+    private static long DueOf(long expiry) => expiry >= EndOfInput - 1 ? EndOfInput : expiry + 1;
+
+    private Run? Clone(Run run, Event e)
+    {
+        if (!MakeRoom(e.Timestamp)) return null;
+        var copy = new Run
+        {
+            Seq = _seq++,
+            StartSeq = run.StartSeq,
+            Alt = run.Alt,
+            Pos = run.Pos,
+            Key = run.Key,
+            StartTs = run.StartTs,
+            LastTs = run.LastTs,
+            Deadline = run.Deadline,
+            Captures = (Value[])run.Captures.Clone(),
+            Collected = new List<Event>?[run.Collected.Length],
+            Capped = run.Capped,
+            Visit = _visit,
+        };
+        for (int i = 0; i < run.Collected.Length; i++)
+        {
+            if (run.Collected[i] is { } l) copy.Collected[i] = new List<Event>(l);
+        }
+        Register(copy);
+        return copy;
+    }
+
+    /// <summary>Applies the run budget before a new run: true when there is room (possibly after an eviction).</summary>
+    private bool MakeRoom(long now)
+    {
+        if (_live < _maxRuns) return true;
+        if (_fifo is not null)
+        {
+            while (_fifo.TryDequeue(out var oldest))
+            {
+                if (oldest.Dead) continue;
+                Kill(oldest);
+                RunsEvicted++;
+                BudgetNotice(now, "evicted the oldest run");
+                return true;
+            }
+        }
+        RunsRefused++;
+        BudgetNotice(now, "refused a new run");
+        return false;
+    }
+
+    private void BudgetNotice(long now, string what)
+    {
+        if (_lastBudgetNotice != long.MinValue && now - _lastBudgetNotice < NoticeInterval) return;
+        _lastBudgetNotice = now;
+        Stream.Engine.Options.Host?.Notice(Stream.Plan.Name, "run_budget",
+            $"run budget of {_maxRuns} live runs is full: {what} (refused {RunsRefused}, evicted {RunsEvicted} so far)");
+    }
+
+    private void CompactFifo()
+    {
+        var fifo = _fifo!;
+        var live = fifo.Where(r => !r.Dead).ToArray();
+        fifo.Clear();
+        foreach (var r in live) fifo.Enqueue(r);
+    }
+
+    private void Kill(Run run)
+    {
+        if (run.Dead) return;
+        run.Dead = true;
+        var part = run.Partition;
+        part.Remove(run);
+        part.Live--;
+        _live--;
+        if (part.Live == 0 && _parts.TryGetValue(part.Key, out var current) && ReferenceEquals(current, part)) _parts.Remove(part.Key);
+    }
+
+    public override void OnTime(long due, long now)
+    {
+        while (_deadlines.TryPeek(out var run, out var p) && DueOf(p.Deadline) <= now)
+        {
+            _deadlines.Dequeue();
+            if (run.Dead) continue;
+            var alt = _plan.Alternatives[run.Alt];
+            if (alt.Absence && run.Pos == alt.Steps.Length)
+            {
+                long ts = run.Deadline == long.MaxValue ? run.LastTs : run.Deadline;
+                _matches.Add((run, BuildRow(run, ts)));
+            }
+            Kill(run);
+            FlushMatches();
+        }
+        if (_deadlines.TryPeek(out _, out var next)) Schedule(DueOf(next.Deadline));
+    }
+
+    private static long SafeAdd(long a, long b) => Windows.TimeWindowOperator.SafeAdd(a, b);
+
+    // ------------------------------------------------------------------------------------------
+    // Inspection
+
+    private IEnumerable<Run> LiveRunsInOrder()
+        => _parts.Values.SelectMany(p => p.Buckets.Where(b => b is not null).SelectMany(b => b!)).OrderBy(r => r.Seq);
+
+    public IEnumerable<RunInfo> ListRuns(int limit)
+    {
+        if (limit <= 0) yield break;
+        int n = 0;
+        foreach (var run in LiveRunsInOrder())
+        {
+            if (n++ >= limit) yield break;
+            yield return Describe(run);
+        }
+    }
+
+    private RunInfo Describe(Run run)
+    {
+        var steps = _plan.Alternatives[run.Alt].Steps;
+        var alt = _plan.Alternatives[run.Alt];
+        string next = run.Pos < steps.Length
+            ? (steps[run.Pos].Kleene ? "all " : "") + steps[run.Pos].Type.Name + " as " + steps[run.Pos].Alias
+            : alt.Absence ? "deadline (absence)" : steps[^1].Kleene ? "more " + steps[^1].Type.Name + " as " + steps[^1].Alias : "";
+        var captures = new List<KeyValuePair<string, Value>>();
+        for (int i = 0; i < run.Pos && i < steps.Length; i++)
+        {
+            var s = steps[i];
+            captures.Add(new(s.Alias, s.Kleene ? Value.FromArray(ToValues(run.Collected[i]!)) : run.Captures[s.Slot]));
+        }
+        return new RunInfo(Stream.Plan.Name, run.Key, run.Pos, next, captures, run.StartTs, run.Deadline == long.MaxValue ? null : run.Deadline);
+    }
+
+    public IEnumerable<KeyValuePair<Value, long>> CountByPartition()
+        => _parts.Values.Select(p => new KeyValuePair<Value, long>(p.Key, p.Live));
+
+    // ------------------------------------------------------------------------------------------
+    // Checkpoints
+
+    public override string StateKind => "pattern.sequence";
+
+    public override JsonNode SaveState()
+    {
+        var runs = new JsonArray();
+        foreach (var run in LiveRunsInOrder())
+        {
+            var collected = new JsonArray();
+            foreach (var l in run.Collected) collected.Add(l is null ? null : CheckpointCodec.EncodeEvents(l));
+            var captures = new JsonArray();
+            foreach (var c in run.Captures) captures.Add(CheckpointCodec.EncodeValue(c));
+            runs.Add(new JsonObject
+            {
+                ["seq"] = run.Seq,
+                ["start_seq"] = run.StartSeq,
+                ["alt"] = run.Alt,
+                ["pos"] = run.Pos,
+                ["started"] = run.StartTs,
+                ["last"] = run.LastTs,
+                ["deadline"] = run.Deadline,
+                ["key"] = CheckpointCodec.EncodeValue(run.Key),
+                ["captures"] = captures,
+                ["collected"] = collected,
+                ["capped"] = run.Capped,
+            });
+        }
+        return new JsonObject
+        {
+            ["next_seq"] = _seq,
+            ["refused"] = RunsRefused,
+            ["evicted"] = RunsEvicted,
+            ["kleene_limit_hits"] = KleeneLimitHits,
+            ["last_budget_notice"] = _lastBudgetNotice,
+            ["runs"] = runs,
+        };
+    }
+
+    public override void LoadState(JsonNode state)
+    {
+        var types = Stream.Engine.Program.Types;
+        _seq = (long?)state["next_seq"] ?? 0;
+        RunsRefused = (long?)state["refused"] ?? 0;
+        RunsEvicted = (long?)state["evicted"] ?? 0;
+        KleeneLimitHits = (long?)state["kleene_limit_hits"] ?? 0;
+        _lastBudgetNotice = (long?)state["last_budget_notice"] ?? long.MinValue;
+        foreach (var node in state["runs"]?.AsArray() ?? new JsonArray())
+        {
+            var o = node!.AsObject();
+            int altIndex = (int)o["alt"]!;
+            if (altIndex < 0 || altIndex >= _plan.Alternatives.Length) throw new CheckpointException("pattern run of an unknown alternative");
+            var alt = _plan.Alternatives[altIndex];
+            int pos = (int)o["pos"]!;
+            if (pos < 1 || pos > alt.Steps.Length) throw new CheckpointException("pattern run at an invalid position");
+            var capturesNode = o["captures"]!.AsArray();
+            var collectedNode = o["collected"]!.AsArray();
+            if (capturesNode.Count != _plan.SlotNames.Length || collectedNode.Count != alt.Steps.Length)
+                throw new CheckpointException("pattern run does not fit this pattern");
+            var run = new Run
+            {
+                Seq = (long)o["seq"]!,
+                StartSeq = (long)o["start_seq"]!,
+                Alt = altIndex,
+                Pos = pos,
+                StartTs = (long)o["started"]!,
+                LastTs = (long)o["last"]!,
+                Deadline = (long)o["deadline"]!,
+                Key = CheckpointCodec.DecodeValue(o["key"], types),
+                Captures = new Value[capturesNode.Count],
+                Collected = new List<Event>?[collectedNode.Count],
+                Capped = (bool?)o["capped"] ?? false,
+            };
+            for (int i = 0; i < capturesNode.Count; i++) run.Captures[i] = CheckpointCodec.DecodeValue(capturesNode[i], types);
+            for (int i = 0; i < collectedNode.Count; i++)
+            {
+                if (collectedNode[i] is { } c) run.Collected[i] = CheckpointCodec.DecodeEvents(c, types);
+            }
+            // Runs are saved in creation order, so the eviction order and the heap order are rebuilt exactly.
+            RegisterRestored(run);
+        }
+    }
+
+    private void RegisterRestored(Run run)
+    {
+        if (!_parts.TryGetValue(run.Key, out var part))
+        {
+            part = new PartitionRuns(run.Key, _plan.BucketCount);
+            _parts[run.Key] = part;
+        }
+        part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        part.Live++;
+        _live++;
+        long expiry = ExpiryOf(run);
+        if (expiry != long.MaxValue) _deadlines.Enqueue(run, (expiry, run.Seq));
+        _fifo?.Enqueue(run);
+    }
+
+    public override void AfterRestore()
+    {
+        if (_deadlines.TryPeek(out _, out var next)) Schedule(DueOf(next.Deadline));
+    }
+}
+
+/// <summary>Routes one input event type of a pattern stream to the stream's sequence operator.</summary>
+internal sealed class SequencePort(StreamRuntime stream, int input) : InputPort
+{
+    public override void Accept(Event e)
+    {
+        stream.EventsIn++;
+        if (stream.IsLate(e)) return;
+        ((SequenceOperator)stream.Head).Accept(input, e);
+    }
+}
