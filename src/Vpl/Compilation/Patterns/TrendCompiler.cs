@@ -90,7 +90,7 @@ internal sealed partial class PatternCompilation
         return new PatternResult(sources, rt => new TrendOperator(plan, new Frame(rt.Engine.State)), shape, _remaining, _partitionNames);
     }
 
-    /// <summary>Per step k: the steps ≤ k whose last event a predicate of a later step reads (and k itself when its Kleene predicate reads its own alias).</summary>
+    /// <summary>Per step k: the steps ≤ k whose last event a predicate of a later step reads, or, for a Kleene step, its own predicate.</summary>
     private int[][] NeededSets(AltModel alt)
     {
         var steps = alt.Steps;
@@ -102,7 +102,8 @@ internal sealed partial class PatternCompilation
             {
                 string alias = steps[j].Alias;
                 bool later = steps.Skip(k + 1).Any(m => ExpressionCompiler.Mentions(m.Item.Predicate, alias));
-                bool own = j == k && steps[k].Item.Quantifier == Quantifier.Plus && ExpressionCompiler.Mentions(steps[k].Item.Predicate, alias);
+                // A Kleene step extends itself: its own predicate reads earlier aliases (and its own previous event) again.
+                bool own = steps[k].Item.Quantifier == Quantifier.Plus && ExpressionCompiler.Mentions(steps[k].Item.Predicate, alias);
                 if (later || own) needed.Add(j);
             }
             result[k] = needed.ToArray();

@@ -63,6 +63,9 @@ internal sealed class AlternativePlan
     /// <summary>The sequence ends with <c>NOT X</c>: a run that bound every step matches when its deadline passes.</summary>
     public bool Absence { get; init; }
 
+    /// <summary>True when some step is a Kleene step (runs then keep collected-event lists).</summary>
+    public bool HasKleene => Steps.Any(s => s.Kleene);
+
     /// <summary>Index of the first bucket of this alternative in a partition's bucket array (bucket = base + pos).</summary>
     public int BucketBase { get; set; }
 }

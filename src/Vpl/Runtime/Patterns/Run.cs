@@ -57,11 +57,18 @@ internal sealed class PartitionRuns
         Buckets = new List<Run>?[bucketCount];
     }
 
-    public Value Key { get; }
+    public Value Key { get; private set; }
 
     public List<Run>?[] Buckets { get; }
 
     public int Live;
+
+    /// <summary>Reuses an emptied partition for another key (every bucket is empty when Live is 0).</summary>
+    public PartitionRuns Reset(Value key)
+    {
+        Key = key;
+        return this;
+    }
 
     public void Add(Run run, int bucket)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime.Patterns;
@@ -20,10 +21,13 @@ internal sealed class SequenceOperator : Operator, IRunInspector
     private readonly Frame _frame;
     private readonly Value[] _blank;
     private readonly Dictionary<Value, PartitionRuns> _parts = new();
-    private readonly PriorityQueue<Run, (long Deadline, long Seq)> _deadlines = new();
+    private readonly DeadlineQueue _deadlines = new();
     private readonly Queue<Run>? _fifo;
     private readonly List<(Run Run, Event Row)> _matches = new();
     private readonly List<Run> _scratch = new();
+    private readonly bool[] _hasKleene;
+    private readonly FieldAccessor[]?[] _keyFields;
+    private readonly Stack<PartitionRuns> _spareParts = new();
     private readonly int _maxKleene;
     private readonly int _maxRuns;
     private long _seq;
@@ -36,6 +40,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector
         _plan = plan;
         _frame = frame;
         _blank = new Value[plan.SlotNames.Length];
+        _hasKleene = plan.Alternatives.Select(a => a.HasKleene).ToArray();
+        _keyFields = plan.InputTypes.Select(_ => plan.PartitionFields?.Select(f => new FieldAccessor(f.Name)).ToArray()).ToArray();
         _maxKleene = Math.Max(1, options.MaxKleeneEvents);
         _maxRuns = Math.Max(1, options.MaxRunsPerStream);
         if (plan.EvictOldest) _fifo = new Queue<Run>();
@@ -58,7 +64,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
     public void Accept(int input, Event e)
     {
         _visit++;
-        var key = KeyOf(e);
+        var key = KeyOf(input, e);
         var negations = _plan.NegationsByInput[input];
         if (negations.Length > 0) ApplyNegations(negations, key, e);
 
@@ -86,9 +92,10 @@ internal sealed class SequenceOperator : Operator, IRunInspector
         FlushMatches();
     }
 
-    private Value KeyOf(Event e)
+    /// <summary>The partition key: one field accessor per input type, so its type→slot cache always hits.</summary>
+    private Value KeyOf(int input, Event e)
     {
-        var fields = _plan.PartitionFields;
+        var fields = _keyFields[input];
         if (fields is null) return Value.Null;
         if (fields.Length == 1) return fields[0].Get(e);
         var parts = new Value[fields.Length];
@@ -314,7 +321,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
             StartTs = startTs,
             Deadline = deadline,
             Captures = new Value[_plan.SlotNames.Length],
-            Collected = new List<Event>?[alt.Steps.Length],
+            Collected = _hasKleene[altIndex] ? new List<Event>?[alt.Steps.Length] : Array.Empty<List<Event>?>(),
         };
     }
 
@@ -323,7 +330,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
     {
         if (!_parts.TryGetValue(run.Key, out var part))
         {
-            part = new PartitionRuns(run.Key, _plan.BucketCount);
+            part = _spareParts.Count > 0 ? _spareParts.Pop().Reset(run.Key) : new PartitionRuns(run.Key, _plan.BucketCount);
             _parts[run.Key] = part;
         }
         part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
@@ -332,7 +339,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
         long expiry = ExpiryOf(run);
         if (expiry != long.MaxValue)
         {
-            _deadlines.Enqueue(run, (expiry, run.Seq));
+            _deadlines.Add(run, expiry);
             Schedule(DueOf(expiry));
         }
         if (_fifo is not null)
@@ -414,17 +421,25 @@ internal sealed class SequenceOperator : Operator, IRunInspector
         if (run.Dead) return;
         run.Dead = true;
         var part = run.Partition;
+        // A dead run may wait in the deadline heap until its deadline: let go of its events now.
+        run.Captures = Array.Empty<Value>();
+        run.Collected = Array.Empty<List<Event>?>();
         part.Remove(run);
         part.Live--;
         _live--;
-        if (part.Live == 0 && _parts.TryGetValue(part.Key, out var current) && ReferenceEquals(current, part)) _parts.Remove(part.Key);
+        // Empty partitions are dropped (keys come and go); the single partition of an unpartitioned stream stays.
+        if (part.Live == 0 && _plan.PartitionFields is not null && _parts.TryGetValue(part.Key, out var current) && ReferenceEquals(current, part))
+        {
+            _parts.Remove(part.Key);
+            if (_spareParts.Count < 1024) _spareParts.Push(part);
+        }
     }
 
     public override void OnTime(long due, long now)
     {
-        while (_deadlines.TryPeek(out var run, out var p) && DueOf(p.Deadline) <= now)
+        while (_deadlines.TryPeek(out long deadline) && DueOf(deadline) <= now)
         {
-            _deadlines.Dequeue();
+            var run = _deadlines.Dequeue();
             if (run.Dead) continue;
             var alt = _plan.Alternatives[run.Alt];
             if (alt.Absence && run.Pos == alt.Steps.Length)
@@ -435,7 +450,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
             Kill(run);
             FlushMatches();
         }
-        if (_deadlines.TryPeek(out _, out var next)) Schedule(DueOf(next.Deadline));
+        if (_deadlines.TryPeek(out long next)) Schedule(DueOf(next));
     }
 
     private static long SafeAdd(long a, long b) => Windows.TimeWindowOperator.SafeAdd(a, b);
@@ -534,7 +549,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector
             if (pos < 1 || pos > alt.Steps.Length) throw new CheckpointException("pattern run at an invalid position");
             var capturesNode = o["captures"]!.AsArray();
             var collectedNode = o["collected"]!.AsArray();
-            if (capturesNode.Count != _plan.SlotNames.Length || collectedNode.Count != alt.Steps.Length)
+            if (capturesNode.Count != _plan.SlotNames.Length || (collectedNode.Count != alt.Steps.Length && collectedNode.Count != 0))
                 throw new CheckpointException("pattern run does not fit this pattern");
             var run = new Run
             {
@@ -571,13 +586,13 @@ internal sealed class SequenceOperator : Operator, IRunInspector
         part.Live++;
         _live++;
         long expiry = ExpiryOf(run);
-        if (expiry != long.MaxValue) _deadlines.Enqueue(run, (expiry, run.Seq));
+        if (expiry != long.MaxValue) _deadlines.Add(run, expiry);
         _fifo?.Enqueue(run);
     }
 
     public override void AfterRestore()
     {
-        if (_deadlines.TryPeek(out _, out var next)) Schedule(DueOf(next.Deadline));
+        if (_deadlines.TryPeek(out long next)) Schedule(DueOf(next));
     }
 }
 

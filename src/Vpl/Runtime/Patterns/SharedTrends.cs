@@ -280,6 +280,8 @@ internal sealed class SharedTrendOperator : Operator
     private readonly PriorityQueue<(Value Key, long Window), (long End, long Seq)> _closes = new();
     private readonly SharedTrendState? _own;
     private SharedTrendOperator? _ownerCache;
+    private readonly FieldAccessor[]? _startKey;
+    private readonly FieldAccessor[]? _kleeneKey;
     private long _seq;
 
     public SharedTrendOperator(TrendShareGroup group, int member, TrendOutputPlan output, Eval? startPredicate,
@@ -293,6 +295,8 @@ internal sealed class SharedTrendOperator : Operator
         _aggregates = aggregates;
         _frame = frame;
         _blank = new Value[slots];
+        _startKey = output.NewKeyFields();
+        _kleeneKey = output.NewKeyFields();
         if (isOwner) _own = new SharedTrendState(group, new Frame(frame.State), slots);
     }
 
@@ -312,18 +316,18 @@ internal sealed class SharedTrendOperator : Operator
 
     public void AcceptStart(Event e)
     {
-        long w = _out.WindowIndex(e.Timestamp);
-        long end = _out.WindowEnd(w);
-        if (Stream.Engine.Watermark >= end) return;
         if (_startPredicate is not null)
         {
             _frame.Row = e;
             _frame.Captures = _blank;
             if (!_startPredicate(_frame).IsTrue) return;
         }
+        long w = _out.WindowIndex(e.Timestamp);
+        long end = _out.WindowEnd(w);
+        if (Stream.Engine.Watermark >= end) return;
         var shared = Shared;
         if (shared is null) return;
-        var key = _out.KeyOf(e);
+        var key = TrendOutputPlan.KeyOf(_startKey, e);
         if (shared.AddStart(_member, key, w, _startFields, e))
         {
             _closes.Enqueue((key, w), (end, _seq++));
@@ -335,12 +339,15 @@ internal sealed class SharedTrendOperator : Operator
     {
         long w = _out.WindowIndex(e.Timestamp);
         if (Stream.Engine.Watermark >= _out.WindowEnd(w)) return;
-        _own?.AcceptKleene(_out.KeyOf(e), w, e);
+        _own?.AcceptKleene(TrendOutputPlan.KeyOf(_kleeneKey, e), w, e);
     }
+
+    private readonly List<(Value Key, long Window, long End)> _due = new();
 
     public override void OnTime(long due, long now)
     {
-        var items = new List<(Value Key, long Window, long End)>();
+        var items = _due;
+        items.Clear();
         while (_closes.TryPeek(out var item, out var p) && p.End <= now)
         {
             _closes.Dequeue();
@@ -355,6 +362,7 @@ internal sealed class SharedTrendOperator : Operator
             var row = Compute(view);
             if (row is not null) Next.Push(_out.BuildRow(key, w, row));
         }
+        items.Clear();
         if (_closes.TryPeek(out _, out var next)) Schedule(next.End);
     }
 

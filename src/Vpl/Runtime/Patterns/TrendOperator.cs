@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime.Patterns;
@@ -62,10 +63,12 @@ internal sealed class TrendOperator : Operator
     private readonly Dictionary<Value, Dictionary<long, WindowState>> _parts = new();
     private readonly PriorityQueue<(Value Key, long Window), (long End, long Seq)> _closes = new();
     private readonly List<(int Alt, int Step, TrendKey Key, TrendAggregate Agg)> _pending = new();
+    private readonly FieldAccessor[]?[] _keyFields;
     private long _seq;
 
     public TrendOperator(TrendPlan plan, Frame frame)
     {
+        _keyFields = plan.InputTypes.Select(_ => plan.Output.NewKeyFields()).ToArray();
         _plan = plan;
         _out = plan.Output;
         _frame = frame;
@@ -80,7 +83,7 @@ internal sealed class TrendOperator : Operator
         long w = _out.WindowIndex(e.Timestamp);
         long end = _out.WindowEnd(w);
         if (Stream.Engine.Watermark >= end) return; // its window already closed
-        var key = _out.KeyOf(e);
+        var key = TrendOutputPlan.KeyOf(_keyFields[input], e);
         var slots = _plan.StepsByInput[input];
         WindowState? state = null;
         if (_parts.TryGetValue(key, out var windows)) windows.TryGetValue(w, out state);
@@ -91,6 +94,7 @@ internal sealed class TrendOperator : Operator
             var step = alt.Steps[s];
             if (s == 0)
             {
+                if (step.Kleene && state is not null) ExtendFrom(state.Tables[a][0], a, 0, 0, e);
                 if (!Test(step.Predicate, _blank, e)) continue;
                 var agg = new TrendAggregate(aggs.Length) { Count = TrendNumber.One };
                 agg.AddEvent(aggs, step.Slot, e);

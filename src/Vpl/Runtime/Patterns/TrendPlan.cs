@@ -49,15 +49,18 @@ internal sealed class TrendOutputPlan
 
     public required int EndSlot { get; init; }
 
-    public Value KeyOf(Event e)
+    /// <summary>The partition key read with <paramref name="fields"/> (one accessor set per input type keeps their caches hot).</summary>
+    public static Value KeyOf(FieldAccessor[]? fields, Event e)
     {
-        var fields = PartitionFields;
         if (fields is null) return Value.Null;
         if (fields.Length == 1) return fields[0].Get(e);
         var parts = new Value[fields.Length];
         for (int i = 0; i < parts.Length; i++) parts[i] = fields[i].Get(e);
         return Value.FromArray(parts);
     }
+
+    /// <summary>A fresh set of partition key accessors.</summary>
+    public FieldAccessor[]? NewKeyFields() => PartitionFields?.Select(f => new FieldAccessor(f.Name)).ToArray();
 
     public long WindowIndex(long ts) => Windows.TimeWindowOperator.FloorDiv(ts, Window);
 
