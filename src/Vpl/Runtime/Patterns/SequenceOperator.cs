@@ -260,6 +260,12 @@ internal sealed class SequenceOperator : Operator, IRunInspector
             var s = steps[i];
             values[s.Slot] = s.Kleene ? Value.FromArray(ToValues(run.Collected[i]!)) : run.Captures[s.Slot];
         }
+        // A Kleene alias this alternative does not bind (`B*` taken zero times) holds no events: an empty array.
+        var kleene = _plan.SlotIsKleene;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (kleene[i] && values[i].IsNull) values[i] = Value.FromArray(Array.Empty<Value>());
+        }
         return new Event(_plan.MatchType, timestamp, values);
     }
 
