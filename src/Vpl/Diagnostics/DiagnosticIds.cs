@@ -4,7 +4,7 @@ namespace Varpulis.Vpl.Diagnostics;
 /// The ids of syntax diagnostics (lexer, parser, loop expansion, imports): <c>VPL0001</c>..<c>VPL0099</c>.
 /// One id per class of error, so tools and tests can match on it; the message carries the specifics.
 /// </summary>
-public static class DiagnosticIds
+public static partial class DiagnosticIds
 {
     // ---- Lexical errors ---------------------------------------------------------------------
 
