@@ -256,7 +256,7 @@ public static class EventJson
         if (element.ValueKind == JsonValueKind.String)
         {
             string s = element.GetString()!;
-            if (TimeFormat.TryParseTimestamp(s, out nanos)) return true;
+            if (EventBuilder.TryParseTimestamp(s, out nanos)) return true;
             return BadTimestamp(s, out error);
         }
         if (element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out long ms) && ValueOps.TryMul(ms, TimeFormat.NanosPerMilli, out nanos))

@@ -186,6 +186,8 @@ public class EventJsonTests
             Err("{\"event_type\": \"T\", \"timestamp\": 1.5}"));
         Assert.Equal("invalid timestamp 'true': expected RFC 3339 or epoch milliseconds",
             Err("{\"event_type\": \"T\", \"fields\": {\"timestamp\": true}}"));
+        Assert.Equal("invalid timestamp '9999-12-31T00:00:00Z': expected RFC 3339 or epoch milliseconds",
+            Err("{\"event_type\": \"T\", \"timestamp\": \"9999-12-31T00:00:00Z\"}"));
         Assert.Equal("invalid timestamp '9223372036854775807': expected RFC 3339 or epoch milliseconds",
             Err("{\"event_type\": \"T\", \"timestamp\": 9223372036854775807}"));
     }

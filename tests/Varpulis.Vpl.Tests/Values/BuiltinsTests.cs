@@ -412,6 +412,7 @@ public class BuiltinsTests
         Same(Ts(7), Call("timestamp", Ts(7)));
         Same(N, Call("timestamp", long.MaxValue));
         Same(N, Call("timestamp", "not a time"));
+        Same(N, Call("timestamp", "9999-12-31T00:00:00Z"));
         Same(N, Call("timestamp", N));
         Same(N, Call("timestamp", true));
     }
