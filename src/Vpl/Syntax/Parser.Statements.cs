@@ -135,7 +135,9 @@ internal sealed partial class SyntaxParser
             while (Current.Kind != SyntaxKind.EndOfFile && !Current.IsFirstOnLine) _pos++;
         }
         int saved = _limitColumn;
+        int savedExempt = _limitExempt;
         _limitColumn = eventColumn;
+        _limitExempt = -1;
         try
         {
             if (Current.Kind == SyntaxKind.EndOfFile)
@@ -148,8 +150,9 @@ internal sealed partial class SyntaxParser
             while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
             {
                 var first = Current;
+                int lineStart = _pos;
                 if (first.Column != blockColumn) ReportIndentation(first, blockColumn);
-                _limitColumn = first.Column;
+                LimitToCurrentLine();
                 var field = ParseFieldDecl();
                 if (field is not null) fields.Add(field);
                 if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
@@ -157,12 +160,15 @@ internal sealed partial class SyntaxParser
                     ReportUnexpected("one field per line: 'name: type'");
                     SkipToBoundary();
                 }
+                if (_pos == lineStart) SkipToBoundary();
                 _limitColumn = eventColumn;
+                _limitExempt = -1;
             }
         }
         finally
         {
             _limitColumn = saved;
+            _limitExempt = savedExempt;
         }
     }
 
