@@ -211,6 +211,7 @@ public sealed class Lexer
                 }
                 _pos++;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'!' is not a VPL operator", "use 'not'");
+                Emit(SyntaxKind.NotKeyword, start, text: "not");
                 return;
             case '<':
                 if (At(1, '=')) Punct(SyntaxKind.LessEquals, 2);
@@ -268,10 +269,12 @@ public sealed class Lexer
             case '&' when At(1, '&'):
                 _pos += 2;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'&&' is not a VPL operator", "use 'and'");
+                Emit(SyntaxKind.AndKeyword, start, text: "and");
                 return;
             case '|' when At(1, '|'):
                 _pos += 2;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'||' is not a VPL operator", "use 'or'");
+                Emit(SyntaxKind.OrKeyword, start, text: "or");
                 return;
             case ';':
                 _pos++;

@@ -102,7 +102,8 @@ internal sealed partial class SyntaxParser
                 if (statement is not null) statements.Add(statement);
                 if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
                 {
-                    ReportUnexpected("one statement per line");
+                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
+                    else ReportUnexpected("one statement per line");
                     SkipToBoundary();
                 }
                 if (_pos == lineStart) SkipToBoundary();

@@ -69,6 +69,10 @@ internal sealed partial class SyntaxParser
         {
             return $"pattern operators are upper case: {t.StringValue!.ToUpperInvariant()}";
         }
+        if (statement != SyntaxKind.PatternKeyword && t.Kind is SyntaxKind.PatternAndKeyword or SyntaxKind.PatternOrKeyword or SyntaxKind.PatternNotKeyword)
+        {
+            return $"in expressions write '{t.StringValue!.ToLowerInvariant()}' in lower case";
+        }
         return "the statement is complete here; " + StatementHint;
     }
 
@@ -157,7 +161,8 @@ internal sealed partial class SyntaxParser
                 if (field is not null) fields.Add(field);
                 if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
                 {
-                    ReportUnexpected("one field per line: 'name: type'");
+                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
+                    else ReportUnexpected("one field per line: 'name: type'");
                     SkipToBoundary();
                 }
                 if (_pos == lineStart) SkipToBoundary();

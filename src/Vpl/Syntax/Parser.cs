@@ -251,8 +251,14 @@ internal sealed partial class SyntaxParser
     private void ReportExpectedClose(Token open, SyntaxKind close)
     {
         var at = _src.GetPosition(open.Span.Start);
+        string? hint = null;
+        var name = Peek(1);
+        if (Current.Kind == SyntaxKind.Dot && IsNameToken(name.Kind) && Peek(2).Kind == SyntaxKind.OpenParen)
+        {
+            hint = $"'.{name.StringValue}(...)' is a stream operator, not a method: close the '{SyntaxFacts.GetText(open.Kind)}' before it, or call {name.StringValue}(value, ...)";
+        }
         Error(DiagnosticIds.UnclosedDelimiter, ExpectedSpan(),
-            $"expected '{SyntaxFacts.GetText(close)}' to close '{SyntaxFacts.GetText(open.Kind)}' opened at {at.Line}:{at.Column}");
+            $"expected '{SyntaxFacts.GetText(close)}' to close '{SyntaxFacts.GetText(open.Kind)}' opened at {at.Line}:{at.Column}", hint);
     }
 
     private void ExpectClose(Token open, SyntaxKind close)
@@ -291,7 +297,9 @@ internal sealed partial class SyntaxParser
                 Next();
                 continue;
             }
-            break;
+            // Reported once: a list that ran into the next statement is not reported again at its end.
+            if (Current.Kind == close) Next();
+            return;
         }
         if (!_bail) ExpectClose(open, close);
     }
