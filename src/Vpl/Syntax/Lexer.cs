@@ -19,7 +19,7 @@ public sealed class Lexer
     private readonly string _text;
     private readonly int _end;
     private readonly SyntaxDiagnostics _diagnostics;
-    private readonly List<Token> _tokens = new();
+    private readonly List<Token> _tokens;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _names =
         new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -35,6 +35,8 @@ public sealed class Lexer
         _end = Math.Clamp(end, 0, _text.Length);
         _pos = Math.Clamp(start, 0, _end);
         _diagnostics = diagnostics;
+        // Typical programs have a token every 4-5 characters: avoid most regrowth of a large list.
+        _tokens = new List<Token>(Math.Max(16, (_end - _pos) / 4));
         _lineStart = _pos;
         while (_lineStart > 0 && _text[_lineStart - 1] != '\n') _lineStart--;
         _firstOnLine = true;
