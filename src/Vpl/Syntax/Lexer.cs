@@ -88,7 +88,7 @@ public sealed class Lexer
         _tokens.Add(new Token(kind, TextSpan.FromBounds(start, _pos), column, _indent, flags, value, text));
     }
 
-    private char Peek(int offset = 0)
+    private char Peek(int offset)
     {
         int i = _pos + offset;
         return i < _end ? _text[i] : '\0';
