@@ -163,6 +163,65 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void RandomEditsOfAValidProgramNeverThrow()
+    {
+        const string program = """
+            import "lib.vpl"
+            event Login:
+                user: str
+                tags: [str]?
+            event Tick { symbol: str, price: float }
+            connector Mqtt = mqtt(host: "localhost", port: 1883)
+            const LIMIT: int = 100
+            fn score(x: int, y) -> float:
+                let z = x * 2 ** -1
+                if z > 3: return 1.0
+                elif z in [1, 2]:
+                    z := z - 1
+                else:
+                    emit Alert(v: z, m: {"a": 1})
+                for i in 0..=3:
+                    while i < 2:
+                        break
+                return if z > 0 then z else -z
+            for k in 0..3:
+                stream S{k} = Tick.from(Mqtt, topic: "t{k}") as t .where(t.price > {k})
+            stream Fraud = Login as a -> all Purchase where user == a.user as b -> Logout
+                .within(30m) .not(Reset where user == a.user) .emit(n: len(b), s: b[0:2], f: x => x?.y ?? 0)
+            pattern P = SEQ(A as a, NOT B, C+ where v > a.v as c) within 1m partition by key
+            stream M = merge(A, stream N = B .where(c)) .window(session: 5m)
+            stream J = join(A, B).on(A.k == B.k)
+            stream T = timer(5s, initial_delay: @2026-01-23T10:00:00Z - @2026-01-23)
+            """;
+        const string alphabet = " \n\t()[]{}:,.=->+*?\"'#/@$abc019_{}k";
+        Assert.Equal(14, ParseClean(program).Statements.Count);
+        var random = new Random(777);
+        for (int round = 0; round < 3000; round++)
+        {
+            var chars = program.ToList();
+            int edits = random.Next(1, 6);
+            for (int e = 0; e < edits && chars.Count > 0; e++)
+            {
+                int at = random.Next(chars.Count);
+                switch (random.Next(3))
+                {
+                    case 0:
+                        chars.RemoveAt(at);
+                        break;
+                    case 1:
+                        chars.Insert(at, alphabet[random.Next(alphabet.Length)]);
+                        break;
+                    default:
+                        int other = random.Next(chars.Count);
+                        (chars[at], chars[other]) = (chars[other], chars[at]);
+                        break;
+                }
+            }
+            ParseOk(new string(chars.ToArray()), out _);
+        }
+    }
+
+    [Fact]
     public void HundredThousandValidStreams()
     {
         var sb = new StringBuilder();
