@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Varpulis.Host.Cli;
+
+// The `varpulis` executable: every command is declared in its own file under Cli/ and composed here.
+var root = new RootCommand("Varpulis — a complex-event-processing server and toolkit for VPL programs");
+root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
+return await root.Parse(args).InvokeAsync();
