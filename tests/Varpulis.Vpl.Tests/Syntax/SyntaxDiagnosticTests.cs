@@ -191,10 +191,11 @@ public class SyntaxDiagnosticTests
     }
 
     [Fact]
-    public void AllIdsAreDistinctAndInRange()
+    public void AllIdsAreDistinctAndInTheirRanges()
     {
         var ids = typeof(DiagnosticIds).GetFields().Select(f => (string)f.GetValue(null)!).ToArray();
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.Matches("^VPL00[0-9][0-9]$", id));
+        Assert.All(ids, id => Assert.Matches("^VPL0[0-3][0-9][0-9]$", id));
+        Assert.Contains(ids, id => id.StartsWith("VPL00", StringComparison.Ordinal));
     }
 }
