@@ -214,4 +214,15 @@ public class PatternRuntimeTests
         Assert.True(a.Count > 100);
         Assert.Equal(b, a);
     }
+
+    [Fact]
+    public void PartitionedPatternsCanBeSplitByKeyUnlessANegationCrossesPartitions()
+    {
+        var split = PatternKit.Compile("stream M = A as a -> B as b .within(1s) .partition_by(user) .not(C) .emit(u: a.user)");
+        Assert.True(split.Partitioning.CanSplit);
+        Assert.Equal("user", split.Partitioning.KeyField);
+        Assert.Equal(["user"], split.Streams.Single().PartitionKey!);
+        var cross = PatternKit.Compile("stream M = A as a -> B as b .within(1s) .partition_by(user) .not(C where target == a.user) .emit(u: a.user)");
+        Assert.False(cross.Partitioning.CanSplit);
+    }
 }

@@ -615,6 +615,9 @@ internal sealed partial class PatternCompilation
         var sources = inputs.Select((t, i) => new SourceBinding(t, null, rt => new SequencePort(rt, i))).ToArray();
         var aliases = _slotNames.Select((n, i) => new AliasBinding(n, AliasKind.RowSlot, matchType.GetOrAddSlot(n), _slotKleene[i], _slotTypes[i])).ToArray();
         var shape = new RowShape([matchType], aliases, composite: true);
-        return new PatternResult(sources, rt => new SequenceOperator(plan, new Frame(rt.Engine.State), rt.Engine.Options), shape, _remaining, _partitionNames);
+        // A negation with a predicate checks the runs of every partition: such a stream cannot be split by key.
+        bool crossPartition = _nots.Any(n => n.Predicate is not null) || _alts.Any(a => a.Nots.Any(n => n.Item.Predicate is not null));
+        return new PatternResult(sources, rt => new SequenceOperator(plan, new Frame(rt.Engine.State), rt.Engine.Options), shape, _remaining,
+            crossPartition ? null : _partitionNames);
     }
 }
