@@ -227,6 +227,20 @@ public sealed class Engine
         return list;
     }
 
+    /// <summary>Run-budget and Kleene-cap counters of every pattern stream that keeps runs, in declaration order.</summary>
+    public IReadOnlyList<Patterns.PatternStats> GetPatternStats()
+    {
+        var list = new List<Patterns.PatternStats>();
+        foreach (var s in _streams)
+        {
+            foreach (var op in s.Operators)
+            {
+                if (op is Patterns.IPatternCounters c) list.Add(new Patterns.PatternStats(s.Plan.Name, c.LiveRuns, c.RunsRefused, c.RunsEvicted, c.KleeneLimitHits));
+            }
+        }
+        return list;
+    }
+
     /// <summary>The runtime of a stream by name (pattern streams that share work reach each other's state through it).</summary>
     internal StreamRuntime? FindStream(string name) => _streamsByName.GetValueOrDefault(name);
 

@@ -100,6 +100,7 @@ public class PatternRuntimeTests
         Assert.Equal("M", notices[0].Stream);
         Assert.Equal("run budget of 2 live runs is full: refused a new run (refused 1, evicted 0 so far)", notices[0].Message);
         Assert.Equal("run budget of 2 live runs is full: refused a new run (refused 4, evicted 0 so far)", notices[1].Message);
+        Assert.Equal(new Varpulis.Vpl.Runtime.Patterns.PatternStats("M", 2, 4, 0, 0), Assert.Single(engine.GetPatternStats()));
     }
 
     [Fact]
@@ -129,6 +130,7 @@ public class PatternRuntimeTests
         Assert.Equal(2, Assert.Single(sink.Events).Get("n").AsInt);
         var n = Assert.Single(host.Notices);
         Assert.Equal("kleene_limit", n.Code);
+        Assert.Equal(1, Assert.Single(engine.GetPatternStats()).KleeneLimitHits);
         Assert.Equal("a run reached max_kleene_events (2); it collects no more events", n.Message);
     }
 

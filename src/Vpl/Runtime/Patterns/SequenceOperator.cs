@@ -10,7 +10,7 @@ namespace Varpulis.Vpl.Runtime.Patterns;
 /// from a heap; confirms absences when their deadline passes. Emits one match row per completed run
 /// (Kleene at the end: one per collected event), ordered by the start of the run.
 /// </summary>
-internal sealed class SequenceOperator : Operator, IRunInspector
+internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounters
 {
     private const long NoticeInterval = 60 * TimeFormat.NanosPerSecond;
 
