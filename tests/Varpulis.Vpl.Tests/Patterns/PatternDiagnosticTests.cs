@@ -179,4 +179,13 @@ public class PatternDiagnosticTests
         Assert.Equal(DiagnosticIds.UnknownField, d.Id);
         Assert.Equal((3, 39), (d.Line, d.Column));
     }
+
+    [Fact]
+    public void PartitionKeyMustBeAFieldOfDeclaredStepTypes()
+    {
+        var d = Single("event A:\n    user: str\nstream M = A as a -> B as b .partition_by(usr) .emit(n: 1)", DiagnosticIds.InvalidPatternOperator);
+        Assert.Equal("event type 'A' has no field 'usr' to partition its runs by", d.Message);
+        Assert.Equal("did you mean 'user'?", d.Hint);
+        Assert.Equal((3, 29), (d.Line, d.Column));
+    }
 }

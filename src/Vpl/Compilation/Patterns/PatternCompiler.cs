@@ -81,6 +81,7 @@ internal sealed partial class PatternCompilation
         else if (_req.Named is { } np) BuildNamed(np);
         if (_alts.Count == 0) return null;
         AssignAliases();
+        CheckPartitionFields();
         CheckReferences();
         CompilePredicates();
         if (NewErrors) return null;
@@ -364,6 +365,24 @@ internal sealed partial class PatternCompilation
     }
 
     private EventType StepType(PatternItemSyntax item) => _env.Types.GetOrAdd(item.EventType.Text);
+
+    /// <summary>Every declared step type must have the partition key fields (a negated type may lack them: null partition).</summary>
+    private void CheckPartitionFields()
+    {
+        if (_partitionNames is null) return;
+        var span = _req.Operators.LastOrDefault(o => o.Name.Text == "partition_by")?.Span ?? _req.Named?.Span ?? _req.Stream.Span;
+        foreach (var item in _alts.SelectMany(a => a.Steps).Select(s => s.Item).Distinct(ReferenceEqualityComparer.Instance).Cast<PatternItemSyntax>())
+        {
+            var type = StepType(item);
+            if (!type.IsDeclared) continue;
+            foreach (var key in _partitionNames)
+            {
+                if (type.GetField(key) is null)
+                    _env.Error(DiagnosticIds.InvalidPatternOperator, span, $"event type '{type.Name}' has no field '{key}' to partition its runs by",
+                        NameSuggester.DidYouMean(key, type.FieldNames));
+            }
+        }
+    }
 
     // ------------------------------------------------------------------------------------------
     // Reference checks: unknown alias, alias used before it is bound, Kleene alias misuse
