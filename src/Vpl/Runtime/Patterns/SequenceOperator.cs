@@ -26,6 +26,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private readonly List<(Run Run, Event Row)> _matches = new();
     private readonly List<Run> _scratch = new();
     private readonly bool[] _hasKleene;
+    private readonly bool _anyKleeneSlot;
     private readonly FieldAccessor[]?[] _keyFields;
     private readonly Stack<PartitionRuns> _spareParts = new();
     private readonly int _maxKleene;
@@ -41,6 +42,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         _frame = frame;
         _blank = new Value[plan.SlotNames.Length];
         _hasKleene = plan.Alternatives.Select(a => a.HasKleene).ToArray();
+        _anyKleeneSlot = plan.SlotIsKleene.Any(k => k);
         _keyFields = plan.InputTypes.Select(_ => plan.PartitionFields?.Select(f => new FieldAccessor(f.Name)).ToArray()).ToArray();
         _maxKleene = Math.Max(1, options.MaxKleeneEvents);
         _maxRuns = Math.Max(1, options.MaxRunsPerStream);
@@ -209,11 +211,17 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
         run.Pos++;
         run.LastTs = e.Timestamp;
-        if (!run.Dead && run.Partition is { } part)
+        var alt = _plan.Alternatives[run.Alt];
+        if (run.Pos == alt.Steps.Length && !alt.Absence && !step.Kleene)
         {
-            part.Remove(run);
-            part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+            // Complete: without Kleene aliases the captures are exactly the row, so the match takes them over; the run ends.
+            _matches.Add((run, _anyKleeneSlot ? BuildRow(run, e.Timestamp) : new Event(_plan.MatchType, e.Timestamp, run.Captures)));
+            Kill(run);
+            return;
         }
+        var part = run.Partition;
+        part.Remove(run);
+        part.Add(run, alt.BucketBase + run.Pos);
         AfterBind(run, e);
     }
 
