@@ -619,7 +619,6 @@ internal sealed partial class PatternCompilation
         var matchType = _env.Types.DefineOpen($"{_stream}#match", _slotNames);
         var plan = new SequencePlan
         {
-            Stream = _stream,
             Alternatives = alts,
             Within = _within,
             Selection = _strict ? SelectionMode.Strict : _stam ? SelectionMode.SkipTillAny : SelectionMode.SkipTillNext,

@@ -61,7 +61,6 @@ internal sealed partial class PatternCompilation
         var resultType = _env.Types.DefineOpen($"{_stream}#trends", fields);
         var output = new TrendOutputPlan
         {
-            Stream = _stream,
             Aggregates = specs,
             Window = _within,
             PartitionFields = _partitionNames?.Select(n => new FieldAccessor(n)).ToArray(),
@@ -212,7 +211,6 @@ internal sealed partial class PatternCompilation
             existing = new TrendShareGroup
             {
                 Owner = _stream,
-                KleeneType = kleene.Type,
                 KleenePredicate = kleene.Predicate,
                 Window = output.Window,
                 PartitionFields = output.PartitionFields,

@@ -11,8 +11,6 @@ internal sealed class DeadlineQueue
     private readonly PriorityQueue<Run, (long Deadline, long Seq)> _heap = new();
     private long _tail = long.MinValue;
 
-    public int Count => _fifo.Count + _heap.Count;
-
     public void Add(Run run, long deadline)
     {
         if (deadline >= _tail)

@@ -73,8 +73,6 @@ internal sealed class AlternativePlan
 /// <summary>Everything the sequence operator needs, shared by every engine built from one program.</summary>
 internal sealed class SequencePlan
 {
-    public required string Stream { get; init; }
-
     public required AlternativePlan[] Alternatives { get; init; }
 
     /// <summary><c>.within(d)</c> in ns; <see cref="long.MaxValue"/> when none.</summary>
@@ -150,15 +148,5 @@ internal sealed class SequencePlan
             StartsByInput[i] = starts.ToArray();
             NegationsByInput[i] = negs.ToArray();
         }
-    }
-
-    /// <summary>Alternative and position of a bucket id.</summary>
-    public (int Alt, int Pos) BucketOf(int bucket)
-    {
-        for (int a = Alternatives.Length - 1; a >= 0; a--)
-        {
-            if (bucket >= Alternatives[a].BucketBase) return (a, bucket - Alternatives[a].BucketBase);
-        }
-        return (0, bucket);
     }
 }

@@ -13,8 +13,6 @@ internal sealed class TrendShareGroup
 {
     public required string Owner { get; init; }
 
-    public required EventType KleeneType { get; init; }
-
     public Eval? KleenePredicate { get; init; }
 
     public required long Window { get; init; }

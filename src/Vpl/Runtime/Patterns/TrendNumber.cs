@@ -29,8 +29,6 @@ internal readonly struct TrendNumber
     public static readonly TrendNumber Zero = new(0L);
     public static readonly TrendNumber One = new(1L);
 
-    public bool IsFloat => _isFloat;
-
     public bool IsZero => _isFloat ? _double == 0 : _long == 0;
 
     public bool IsPositive => _isFloat ? _double > 0 : _long > 0;
@@ -38,8 +36,6 @@ internal readonly struct TrendNumber
     public double AsDouble => _isFloat ? _double : _long;
 
     public static TrendNumber FromLong(long l) => new(l);
-
-    public static TrendNumber FromDouble(double d) => new(d);
 
     /// <summary>An int or float value as a number; null for anything else.</summary>
     public static TrendNumber? FromValue(Value v) => v.IsInt ? new TrendNumber(v.AsInt) : v.IsFloat ? new TrendNumber(v.AsFloat) : null;

@@ -44,8 +44,6 @@ internal sealed class TrendOperator : Operator
     {
         public TrendAggregate? Single;
         public Dictionary<TrendKey, TrendAggregate>? Keyed;
-
-        public bool IsEmpty => Single is null && (Keyed is null || Keyed.Count == 0);
     }
 
     private sealed class WindowState(long index, int alts, Func<int, int> steps, int aggregates)

@@ -31,8 +31,6 @@ internal sealed class TrendAggregatePlan
 /// <summary>Where trend results go: the result type and its slots.</summary>
 internal sealed class TrendOutputPlan
 {
-    public required string Stream { get; init; }
-
     public required TrendAggregatePlan[] Aggregates { get; init; }
 
     /// <summary>Tumbling window size (the <c>.within</c> duration), ns.</summary>
