@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
@@ -29,6 +30,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private readonly bool _anyKleeneSlot;
     private readonly FieldAccessor[]?[] _keyFields;
     private readonly Stack<PartitionRuns> _spareParts = new();
+    private PartitionRuns? _single;
     private readonly int _maxKleene;
     private readonly int _maxRuns;
     private long _seq;
@@ -71,7 +73,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         if (negations.Length > 0) ApplyNegations(negations, key, e);
 
         var buckets = _plan.BucketsByInput[input];
-        if (buckets.Length > 0 && _parts.TryGetValue(key, out var part))
+        if (buckets.Length > 0 && TryGetPartition(key, out var part))
         {
             for (int b = 0; b < buckets.Length; b++)
             {
@@ -105,6 +107,29 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return Value.FromArray(parts);
     }
 
+    private bool TryGetPartition(Value key, [NotNullWhen(true)] out PartitionRuns? part)
+    {
+        if (_single is not null)
+        {
+            part = _single;
+            return true;
+        }
+        return _parts.TryGetValue(key, out part);
+    }
+
+    /// <summary>The runs of a key, created on first use; an unpartitioned stream keeps its one partition in a field.</summary>
+    private PartitionRuns GetOrCreatePartition(Value key)
+    {
+        if (_single is not null) return _single;
+        if (!_parts.TryGetValue(key, out var part))
+        {
+            part = _spareParts.Count > 0 ? _spareParts.Pop().Reset(key) : new PartitionRuns(key, _plan.BucketCount);
+            _parts[key] = part;
+            if (_plan.PartitionFields is null) _single = part;
+        }
+        return part;
+    }
+
     private bool Test(Eval? predicate, Value[] captures, Event e)
     {
         if (predicate is null) return true;
@@ -126,7 +151,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
             if (neg.Predicate is null)
             {
                 // Without a predicate an X kills the runs of its own partition.
-                if (_parts.TryGetValue(key, out var part)) CollectNegated(part, alt, from, to, null, e);
+                if (TryGetPartition(key, out var part)) CollectNegated(part, alt, from, to, null, e);
             }
             else
             {
@@ -342,11 +367,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     /// <summary>Adds a run to its partition, the deadline heap and the eviction order.</summary>
     private void Register(Run run)
     {
-        if (!_parts.TryGetValue(run.Key, out var part))
-        {
-            part = _spareParts.Count > 0 ? _spareParts.Pop().Reset(run.Key) : new PartitionRuns(run.Key, _plan.BucketCount);
-            _parts[run.Key] = part;
-        }
+        var part = GetOrCreatePartition(run.Key);
         part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
         part.Live++;
         _live++;
@@ -591,11 +612,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
 
     private void RegisterRestored(Run run)
     {
-        if (!_parts.TryGetValue(run.Key, out var part))
-        {
-            part = new PartitionRuns(run.Key, _plan.BucketCount);
-            _parts[run.Key] = part;
-        }
+        var part = GetOrCreatePartition(run.Key);
         part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
         part.Live++;
         _live++;
