@@ -216,7 +216,8 @@ public sealed class EventBuilder
         }
         _setMark[slot] = _mark;
         _scratch[slot] = v;
-        if (slot > _max) _max = slot;
+        // A null is a missing field: it does not make the field array longer.
+        if (slot > _max && !v.IsNull) _max = slot;
         error = null;
         return true;
     }

@@ -83,6 +83,12 @@ public class EventBuilderTests
 
         b.TryBegin("T", out _);
         Assert.Empty(Build(b).Fields);
+
+        // An explicit null is a missing field: it does not lengthen the array.
+        b.TryBegin("T", out _);
+        b.TrySet("a", 1L, out _);
+        b.TrySet("d", N, out _);
+        Assert.Single(Build(b).Fields);
     }
 
     [Fact]
