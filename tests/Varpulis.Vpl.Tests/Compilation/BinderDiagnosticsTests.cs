@@ -20,7 +20,7 @@ public class BinderDiagnosticsTests
     private static Varpulis.Vpl.Compilation.Compilation AssertDiagnostics(string source, params string[] expected)
     {
         var c = VplCompiler.Compile(source);
-        Assert.Equal(expected, c.Diagnostics.Select(Render).ToArray());
+        Assert.Equal(string.Join("\n", expected), string.Join("\n", c.Diagnostics.Select(Render)));
         Assert.Equal(c.Diagnostics.Any(d => d.IsError), !c.Success);
         return c;
     }
@@ -113,8 +113,8 @@ public class BinderDiagnosticsTests
 
     [Fact]
     public void UnknownWindowArgumentSuggestsSliding()
-        => AssertDiagnostics("stream S = E.window(5, slide: 2).emit(x: x)",
-            D(1, 24, Error, "VPL0106", "unknown window argument 'slide'", "did you mean 'sliding'?"));
+        => AssertDiagnostics("stream S = E.window(5, slidng: 2).emit(x: x)",
+            D(1, 24, Error, "VPL0106", "unknown window argument 'slidng'", "did you mean 'sliding'?"));
 
     /// <summary>
     /// No cascades: the window that failed to compile was still written, so the '.aggregate' after it must not
@@ -122,8 +122,8 @@ public class BinderDiagnosticsTests
     /// </summary>
     [Fact]
     public void AnInvalidWindowDoesNotMakeTheAggregateWarnThatItHasNoWindow()
-        => AssertDiagnostics("stream S = E.window(5, slide: 2).aggregate(n: count()).emit(n: n)",
-            D(1, 24, Error, "VPL0106", "unknown window argument 'slide'", "did you mean 'sliding'?"));
+        => AssertDiagnostics("stream S = E.window(5, slidng: 2).aggregate(n: count()).emit(n: n)",
+            D(1, 24, Error, "VPL0106", "unknown window argument 'slidng'", "did you mean 'sliding'?"));
 
     [Fact]
     public void WhereWithTwoArguments()
@@ -324,8 +324,8 @@ public class BinderDiagnosticsTests
     [Fact]
     public void SourceNameThatLooksLikeADeclaredTypeWarns()
     {
-        var c = AssertDiagnostics("event Tick { price: float }\nstream S = Tikc.emit(p: price)",
-            D(2, 12, Warning, "VPL0123", "'Tikc' is not a declared event type, stream or pattern; it is read as an undeclared event type", "did you mean 'Tick'?"));
+        var c = AssertDiagnostics("event Tick { price: float }\nstream S = Ticks.emit(p: price)",
+            D(2, 12, Warning, "VPL0123", "'Ticks' is not a declared event type, stream or pattern; it is read as an undeclared event type", "did you mean 'Tick'?"));
         Assert.True(c.Success);
     }
 
