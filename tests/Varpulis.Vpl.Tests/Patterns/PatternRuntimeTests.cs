@@ -227,4 +227,22 @@ public class PatternRuntimeTests
         var cross = PatternKit.Compile("stream M = A as a -> B as b .within(1s) .partition_by(user) .not(C where target == a.user) .emit(u: a.user)");
         Assert.False(cross.Partitioning.CanSplit);
     }
+
+    [Fact]
+    public void SkipTillAnyMatchIsBoundedByTheRunBudget()
+    {
+        // 2^30 combinations without a budget; with 1,000 runs the stream stays small and says so.
+        var host = new RecordingHost();
+        var p = PatternKit.Compile("stream M = A as a -> all B as b .stam() .within(1h) .emit(n: len(b))");
+        var engine = p.CreateEngine(new EngineOptions { MaxRunsPerStream = 1000, Host = host });
+        var sink = new CountingOutputSink();
+        var events = new List<Event> { PatternKit.Make(p, "A", 0) };
+        for (int i = 1; i <= 30; i++) events.Add(PatternKit.Make(p, "B", i));
+        engine.Process(events, sink);
+        var stats = Assert.Single(engine.GetPatternStats());
+        Assert.Equal(1000, stats.LiveRuns);
+        Assert.True(stats.RunsRefused > 0);
+        Assert.Equal(999, sink.Count); // every admitted copy emitted once; the original run emits nothing itself
+        Assert.Single(host.Notices, n => n.Code == "run_budget");
+    }
 }
