@@ -245,4 +245,30 @@ public class PatternRuntimeTests
         Assert.Equal(999, sink.Count); // every admitted copy emitted once; the original run emits nothing itself
         Assert.Single(host.Notices, n => n.Code == "run_budget");
     }
+
+    [Fact]
+    public void SharedTrendStateRestoresIntoAProgramWithAnotherMember()
+    {
+        static string Query(int j) =>
+            $"stream Q{j} = Start where kind == {j} as s -> all Tick as t .within(1s) .trend_aggregate(n: count_trends(), total: sum_trends(t.v)) .emit(n: n, total: total)\n";
+        var before = PatternKit.Compile(Query(0) + Query(1));
+        var after = PatternKit.Compile(Query(0) + Query(1) + Query(2));
+        var raw = Enumerable.Range(0, 40).Select(i => (Start: i % 5 == 0, Ms: (long)i * 60, Kind: i / 5 % 3, V: i)).ToList();
+        List<Event> Build(Varpulis.Vpl.Compilation.CompiledProgram p) => raw.Select(r => r.Start
+            ? PatternKit.Make(p, "Start", r.Ms, ("kind", r.Kind))
+            : PatternKit.Make(p, "Tick", r.Ms, ("v", r.V))).ToList();
+        var expected = PatternKit.Run(before, Build(before)).Select(PatternKit.Render).ToList();
+
+        var sink = new ListOutputSink();
+        var first = before.CreateEngine();
+        first.Process(Build(before).Take(17).ToList(), sink);
+        var second = after.CreateEngine();
+        var report = second.Restore(System.Text.Json.Nodes.JsonNode.Parse(first.CreateCheckpoint().ToJsonString())!.AsObject());
+        Assert.Equal(["Q2"], report.ResetStreams);
+        second.Process(Build(after).Skip(17).ToList(), sink);
+        second.Finish(sink);
+        var actual = sink.Events.Select(PatternKit.Render).Where(r => !r.StartsWith("Q2", StringComparison.Ordinal)).ToList();
+        Assert.Equal(expected, actual);
+        Assert.Contains(sink.Events, e => e.Type.Name == "Q2");
+    }
 }

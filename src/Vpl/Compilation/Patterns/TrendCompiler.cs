@@ -242,6 +242,7 @@ internal sealed partial class PatternCompilation
             return new SharedAggregate(s.Function, onStart, field);
         }).ToArray();
         var fieldsArr = startFields.ToArray();
+        group.MemberStartFields.Add(fieldsArr.Select(f => f.Name).ToArray());
         var startPredicate = start.Predicate;
         int slots = _slotNames.Count;
         var sources = new List<SourceBinding> { new(start.Type, null, rt => new SharedStartPort(rt)) };

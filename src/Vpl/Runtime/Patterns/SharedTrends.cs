@@ -22,6 +22,9 @@ internal sealed class TrendShareGroup
     /// <summary>Member streams in registration order (a member's index is its position).</summary>
     public List<string> Members { get; } = new();
 
+    /// <summary>Per member, the start-alias fields its aggregates read (the layout of its <see cref="MemberStarts"/>).</summary>
+    public List<string[]> MemberStartFields { get; } = new();
+
     /// <summary>Fields of T that some member aggregates (sum/avg/min/max over t.f), shared by all members.</summary>
     public List<string> KleeneFields { get; } = new();
 
@@ -64,8 +67,9 @@ internal sealed class Boundary(int fields, int members)
 internal sealed class SharedWindow(int members)
 {
     public readonly List<Boundary> Boundaries = new();
-    public readonly bool[] Readers = new bool[members];
-    public int PendingReaders;
+
+    /// <summary>Members that started a trend here (each reads the window once when it closes).</summary>
+    public readonly bool[] Started = new bool[members];
 }
 
 /// <summary>The shared Kleene state of one engine, owned by the group owner's operator.</summary>
@@ -77,9 +81,13 @@ internal sealed class SharedTrendState
     private readonly Value[] _values;
     private readonly FieldAccessor[] _fields;
 
-    public SharedTrendState(TrendShareGroup group, Frame frame, int slots)
+    private readonly PriorityQueue<(Value Key, long Window), long> _cleanups = new();
+    private readonly SharedTrendOperator _owner;
+
+    public SharedTrendState(TrendShareGroup group, SharedTrendOperator owner, Frame frame, int slots)
     {
         _group = group;
+        _owner = owner;
         _frame = frame;
         _blank = new Value[slots];
         _fields = group.KleeneFields.Select(f => new FieldAccessor(f)).ToArray();
@@ -126,7 +134,11 @@ internal sealed class SharedTrendState
     public bool AddStart(int member, Value key, long window, FieldAccessor[] startFields, Event e)
     {
         if (!Windows.TryGetValue(key, out var byIndex)) Windows[key] = byIndex = new Dictionary<long, SharedWindow>();
-        if (!byIndex.TryGetValue(window, out var w)) byIndex[window] = w = new SharedWindow(MemberCount);
+        if (!byIndex.TryGetValue(window, out var w))
+        {
+            byIndex[window] = w = new SharedWindow(MemberCount);
+            AddCleanup(key, window);
+        }
         if (w.Boundaries.Count == 0 || w.Boundaries[^1].SawKleene) w.Boundaries.Add(new Boundary(_fields.Length, MemberCount));
         var b = w.Boundaries[^1];
         var ms = b.Starts[member] ??= new MemberStarts(startFields.Length);
@@ -139,26 +151,41 @@ internal sealed class SharedTrendState
             if (ms.Min[i].IsNull || Value.CompareTotal(v, ms.Min[i]) < 0) ms.Min[i] = v;
             if (ms.Max[i].IsNull || Value.CompareTotal(v, ms.Max[i]) > 0) ms.Max[i] = v;
         }
-        if (w.Readers[member]) return false;
-        w.Readers[member] = true;
-        w.PendingReaders++;
+        if (w.Started[member]) return false;
+        w.Started[member] = true;
         return true;
     }
 
-    /// <summary>Takes a member's view of a closed window (and forgets the window once every member that started in it has read it).</summary>
+    /// <summary>
+    /// A window is forgotten one nanosecond after its end: members read it at its end, and the timer queue runs
+    /// due times in order, so every member has read it first.
+    /// </summary>
+    private void AddCleanup(Value key, long window)
+    {
+        long due = Runtime.Windows.TimeWindowOperator.SafeAdd(_owner.WindowEnd(window), 1);
+        _cleanups.Enqueue((key, window), due);
+        _owner.WakeAt(due);
+    }
+
+    /// <summary>Forgets the windows whose cleanup is due at or before <paramref name="due"/>; returns the next cleanup time.</summary>
+    public long Cleanup(long due)
+    {
+        while (_cleanups.TryPeek(out var item, out long at) && at <= due)
+        {
+            _cleanups.Dequeue();
+            if (Windows.TryGetValue(item.Key, out var byIndex) && byIndex.Remove(item.Window) && byIndex.Count == 0) Windows.Remove(item.Key);
+        }
+        return _cleanups.TryPeek(out _, out long next) ? next : long.MaxValue;
+    }
+
+    /// <summary>A member's view of a closed window: the boundaries where it started trends.</summary>
     public List<(Boundary Boundary, MemberStarts Starts)>? Read(int member, Value key, long window)
     {
-        if (!Windows.TryGetValue(key, out var byIndex) || !byIndex.TryGetValue(window, out var w) || !w.Readers[member]) return null;
+        if (!Windows.TryGetValue(key, out var byIndex) || !byIndex.TryGetValue(window, out var w) || !w.Started[member]) return null;
         var result = new List<(Boundary, MemberStarts)>();
         foreach (var b in w.Boundaries)
         {
             if (b.Starts[member] is { } ms) result.Add((b, ms));
-        }
-        w.Readers[member] = false;
-        if (--w.PendingReaders == 0)
-        {
-            byIndex.Remove(window);
-            if (byIndex.Count == 0) Windows.Remove(key);
         }
         return result;
     }
@@ -199,27 +226,45 @@ internal sealed class SharedTrendState
                 {
                     ["key"] = CheckpointCodec.EncodeValue(key),
                     ["window"] = index,
-                    ["readers"] = new JsonArray(w.Readers.Select(r => (JsonNode)r).ToArray()),
+                    ["started"] = new JsonArray(w.Started.Select(r => (JsonNode)r).ToArray()),
                     ["boundaries"] = boundaries,
                 });
             }
         }
-        return new JsonObject { ["members"] = MemberCount, ["fields"] = FieldCount, ["windows"] = windows };
+        return new JsonObject
+        {
+            ["members"] = new JsonArray(_group.Members.Select((m, i) => (JsonNode)new JsonObject
+            {
+                ["stream"] = m,
+                ["start_fields"] = new JsonArray(_group.MemberStartFields[i].Select(f => (JsonNode)f).ToArray()),
+            }).ToArray()),
+            ["fields"] = new JsonArray(_group.KleeneFields.Select(f => (JsonNode)f).ToArray()),
+            ["windows"] = windows,
+        };
     }
 
+    /// <summary>
+    /// Loads shared state saved by a program with possibly other member streams: members are matched by stream name
+    /// and start fields, T fields by name; what has no counterpart is dropped, what is new starts empty.
+    /// </summary>
     public void Load(JsonNode node, TypeRegistry types)
     {
-        if ((int?)node["members"] != MemberCount || (int?)node["fields"] != FieldCount) throw new CheckpointException("shared trend state does not fit this program");
+        var memberMap = node["members"]!.AsArray().Select(m =>
+        {
+            int i = _group.Members.IndexOf((string)m!["stream"]!);
+            var fields = m["start_fields"]!.AsArray().Select(f => (string)f!).ToArray();
+            return i >= 0 && _group.MemberStartFields[i].SequenceEqual(fields) ? i : -1;
+        }).ToArray();
+        var fieldMap = node["fields"]!.AsArray().Select(f => _group.KleeneFields.IndexOf((string)f!)).ToArray();
         foreach (var wn in node["windows"]!.AsArray())
         {
             var key = CheckpointCodec.DecodeValue(wn!["key"], types);
             long index = (long)wn["window"]!;
             var w = new SharedWindow(MemberCount);
-            var readers = wn["readers"]!.AsArray();
-            for (int m = 0; m < MemberCount; m++)
+            var started = wn["started"]!.AsArray();
+            for (int m = 0; m < memberMap.Length; m++)
             {
-                w.Readers[m] = (bool)readers[m]!;
-                if (w.Readers[m]) w.PendingReaders++;
+                if (memberMap[m] >= 0) w.Started[memberMap[m]] = (bool)started[m]!;
             }
             foreach (var bn in wn["boundaries"]!.AsArray())
             {
@@ -229,16 +274,18 @@ internal sealed class SharedTrendState
                     Events = TrendNumber.Decode(bn["events"]),
                     SawKleene = (bool)bn["saw_kleene"]!,
                 };
-                for (int f = 0; f < FieldCount; f++)
+                for (int f = 0; f < fieldMap.Length; f++)
                 {
-                    b.Sums[f] = TrendNumber.Decode(bn["sums"]![f]);
-                    b.Min[f] = CheckpointCodec.DecodeValue(bn["min"]![f], types);
-                    b.Max[f] = CheckpointCodec.DecodeValue(bn["max"]![f], types);
+                    int to = fieldMap[f];
+                    if (to < 0) continue;
+                    b.Sums[to] = TrendNumber.Decode(bn["sums"]![f]);
+                    b.Min[to] = CheckpointCodec.DecodeValue(bn["min"]![f], types);
+                    b.Max[to] = CheckpointCodec.DecodeValue(bn["max"]![f], types);
                 }
                 var starts = bn["starts"]!.AsArray();
-                for (int m = 0; m < MemberCount; m++)
+                for (int m = 0; m < memberMap.Length; m++)
                 {
-                    if (starts[m] is not JsonObject sn) continue;
+                    if (memberMap[m] < 0 || starts[m] is not JsonObject sn) continue;
                     var sums = sn["sums"]!.AsArray();
                     var ms = new MemberStarts(sums.Count) { Count = (long)sn["count"]! };
                     for (int i = 0; i < sums.Count; i++)
@@ -247,14 +294,18 @@ internal sealed class SharedTrendState
                         ms.Min[i] = CheckpointCodec.DecodeValue(sn["min"]![i], types);
                         ms.Max[i] = CheckpointCodec.DecodeValue(sn["max"]![i], types);
                     }
-                    b.Starts[m] = ms;
+                    b.Starts[memberMap[m]] = ms;
                 }
                 w.Boundaries.Add(b);
             }
             if (!Windows.TryGetValue(key, out var byIndex)) Windows[key] = byIndex = new Dictionary<long, SharedWindow>();
             byIndex[index] = w;
+            _cleanups.Enqueue((key, index), Runtime.Windows.TimeWindowOperator.SafeAdd(_owner.WindowEnd(index), 1));
         }
     }
+
+    /// <summary>The next cleanup time (after a restore).</summary>
+    public long NextCleanup => _cleanups.TryPeek(out _, out long next) ? next : long.MaxValue;
 }
 
 /// <summary>How one shared-trend member computes an aggregate from the boundaries.</summary>
@@ -295,7 +346,7 @@ internal sealed class SharedTrendOperator : Operator
         _blank = new Value[slots];
         _startKey = output.NewKeyFields();
         _kleeneKey = output.NewKeyFields();
-        if (isOwner) _own = new SharedTrendState(group, new Frame(frame.State), slots);
+        if (isOwner) _own = new SharedTrendState(group, this, new Frame(frame.State), slots);
     }
 
     /// <summary>The shared state of this engine: the owner's (re-resolved after a restore rebuilt the operators).</summary>
@@ -333,6 +384,11 @@ internal sealed class SharedTrendOperator : Operator
         }
     }
 
+    public long WindowEnd(long window) => _out.WindowEnd(window);
+
+    /// <summary>Asks the timer queue for a call at <paramref name="due"/> (the shared state's cleanups).</summary>
+    internal void WakeAt(long due) => Schedule(due);
+
     public void AcceptKleene(Event e)
     {
         long w = _out.WindowIndex(e.Timestamp);
@@ -344,9 +400,11 @@ internal sealed class SharedTrendOperator : Operator
 
     public override void OnTime(long due, long now)
     {
+        // Only what is due at `due`: the queue calls again for later due times, in order, so every member reads a
+        // window (due at its end) before the owner forgets it (due one nanosecond later).
         var items = _due;
         items.Clear();
-        while (_closes.TryPeek(out var item, out var p) && p.End <= now)
+        while (_closes.TryPeek(out var item, out var p) && p.End <= due)
         {
             _closes.Dequeue();
             items.Add((item.Key, item.Window, p.End));
@@ -361,7 +419,9 @@ internal sealed class SharedTrendOperator : Operator
             if (row is not null) Next.Push(_out.BuildRow(key, w, row));
         }
         items.Clear();
-        if (_closes.TryPeek(out _, out var next)) Schedule(next.End);
+        long next = _own?.Cleanup(due) ?? long.MaxValue;
+        if (_closes.TryPeek(out _, out var close)) next = Math.Min(next, close.End);
+        if (next != long.MaxValue) Schedule(next);
     }
 
     private Value[]? Compute(List<(Boundary Boundary, MemberStarts Starts)> view)
@@ -426,7 +486,9 @@ internal sealed class SharedTrendOperator : Operator
 
     public override void AfterRestore()
     {
-        if (_closes.TryPeek(out _, out var next)) Schedule(next.End);
+        long next = _own?.NextCleanup ?? long.MaxValue;
+        if (_closes.TryPeek(out _, out var close)) next = Math.Min(next, close.End);
+        if (next != long.MaxValue) Schedule(next);
     }
 
     public override string StateKind => "pattern.shared_trends";
