@@ -61,6 +61,8 @@ internal sealed class TrendOperator : Operator
     private readonly Dictionary<Value, Dictionary<long, WindowState>> _parts = new();
     private readonly PriorityQueue<(Value Key, long Window), (long End, long Seq)> _closes = new();
     private readonly List<(int Alt, int Step, TrendKey Key, TrendAggregate Agg)> _pending = new();
+    private readonly List<TrendAggregate> _scratch = new();
+    private int _scratchUsed;
     private readonly FieldAccessor[]?[] _keyFields;
     private long _seq;
 
@@ -94,7 +96,8 @@ internal sealed class TrendOperator : Operator
             {
                 if (step.Kleene && state is not null) ExtendFrom(state.Tables[a][0], a, 0, 0, e);
                 if (!Test(step.Predicate, _blank, e)) continue;
-                var agg = new TrendAggregate(aggs.Length) { Count = TrendNumber.One };
+                var agg = Scratch();
+                agg.Count = TrendNumber.One;
                 agg.AddEvent(aggs, step.Slot, e);
                 _pending.Add((a, 0, KeyAfter(a, 0, default, -1, e), agg));
                 continue;
@@ -118,17 +121,27 @@ internal sealed class TrendOperator : Operator
             var table = state.Tables[a][s];
             if (_plan.Needed[a][s].Length == 0)
             {
-                if (table.Single is null) table.Single = agg;
+                if (table.Single is null) table.Single = agg.Copy();
                 else table.Single.Merge(agg);
             }
             else
             {
                 table.Keyed ??= new Dictionary<TrendKey, TrendAggregate>();
                 if (table.Keyed.TryGetValue(k, out var existing)) existing.Merge(agg);
-                else table.Keyed[k] = agg;
+                else table.Keyed[k] = agg.Copy();
             }
         }
         _pending.Clear();
+        _scratchUsed = 0;
+    }
+
+    /// <summary>A cleared aggregate from a pool reused by every event (classes keep copies, never pool objects).</summary>
+    private TrendAggregate Scratch()
+    {
+        if (_scratchUsed == _scratch.Count) _scratch.Add(new TrendAggregate(_out.Aggregates.Length));
+        var a = _scratch[_scratchUsed++];
+        a.Clear();
+        return a;
     }
 
     private bool Test(Eval? predicate, Value[] captures, Event e)
@@ -148,7 +161,8 @@ internal sealed class TrendOperator : Operator
         {
             if (Test(step.Predicate, _blank, e))
             {
-                var agg = single.Copy();
+                var agg = Scratch();
+                agg.Merge(single);
                 agg.AddEvent(specs, step.Slot, e);
                 _pending.Add((alt, toStep, KeyAfter(alt, fromStep, default, toStep, e), agg));
             }
@@ -164,7 +178,8 @@ internal sealed class TrendOperator : Operator
             bool ok = Test(step.Predicate, _captures, e);
             Array.Clear(_captures);
             if (!ok) continue;
-            var agg = agg0.Copy();
+            var agg = Scratch();
+            agg.Merge(agg0);
             agg.AddEvent(specs, step.Slot, e);
             _pending.Add((alt, toStep, KeyAfter(alt, fromStep, key, toStep, e), agg));
         }
@@ -177,6 +192,8 @@ internal sealed class TrendOperator : Operator
         var needed = _plan.Needed[alt][target];
         if (needed.Length == 0) return default;
         var prev = toStep < 0 ? Array.Empty<int>() : _plan.Needed[alt][fromStep];
+        // Same bound events as the class it came from (the new event is not part of the key): the same key.
+        if (toStep >= 0 && Array.IndexOf(needed, target) < 0 && needed.AsSpan().SequenceEqual(prev)) return from;
         var events = new Event[needed.Length];
         for (int i = 0; i < needed.Length; i++)
         {

@@ -132,6 +132,17 @@ internal sealed class TrendAggregate
         Count = TrendNumber.Zero;
     }
 
+    /// <summary>Back to no trends.</summary>
+    public void Clear()
+    {
+        Count = TrendNumber.Zero;
+        for (int i = 0; i < Sums.Length; i++)
+        {
+            Sums[i] = Events[i] = TrendNumber.Zero;
+            Min[i] = Max[i] = Value.Null;
+        }
+    }
+
     public TrendAggregate Copy()
     {
         var c = new TrendAggregate(Sums.Length) { Count = Count };
