@@ -3,24 +3,25 @@ namespace Varpulis.Vpl.Runtime.Patterns;
 /// <summary>
 /// Runs in deadline order. Runs of one stream share one <c>.within</c>, so in-order input gives non-decreasing
 /// deadlines: those go to a FIFO (O(1)); a run whose deadline is earlier than the FIFO's tail (out-of-order
-/// input) goes to a heap. The earliest of both heads is next.
+/// input) goes to a heap. The earliest of both heads is next. Entries carry the run's generation: a run that
+/// ended and was reused since is a stale entry, skipped by the caller.
 /// </summary>
 internal sealed class DeadlineQueue
 {
-    private readonly Queue<(long Deadline, Run Run)> _fifo = new();
-    private readonly PriorityQueue<Run, (long Deadline, long Seq)> _heap = new();
+    private readonly Queue<(long Deadline, Run Run, int Generation)> _fifo = new();
+    private readonly PriorityQueue<(Run Run, int Generation), (long Deadline, long Seq)> _heap = new();
     private long _tail = long.MinValue;
 
     public void Add(Run run, long deadline)
     {
         if (deadline >= _tail)
         {
-            _fifo.Enqueue((deadline, run));
+            _fifo.Enqueue((deadline, run, run.Generation));
             _tail = deadline;
         }
         else
         {
-            _heap.Enqueue(run, (deadline, run.Seq));
+            _heap.Enqueue((run, run.Generation), (deadline, run.Seq));
         }
     }
 
@@ -38,13 +39,16 @@ internal sealed class DeadlineQueue
         return true;
     }
 
-    /// <summary>Removes the run with the earliest deadline (FIFO first on ties: it holds the older runs).</summary>
-    public Run Dequeue()
+    /// <summary>Removes the entry with the earliest deadline (FIFO first on ties: it holds the older runs).</summary>
+    public (Run Run, int Generation) Dequeue()
     {
         bool f = _fifo.TryPeek(out var fi);
         bool h = _heap.TryPeek(out _, out var hp);
         if (f && (!h || fi.Deadline < hp.Deadline || (fi.Deadline == hp.Deadline && fi.Run.Seq <= hp.Seq)))
-            return _fifo.Dequeue().Run;
+        {
+            var e = _fifo.Dequeue();
+            return (e.Run, e.Generation);
+        }
         return _heap.Dequeue();
     }
 }

@@ -44,6 +44,9 @@ internal sealed class Run
     /// <summary>The event stamp of the last event that visited this run (no run reacts twice to one event).</summary>
     public long Visit;
 
+    /// <summary>Incremented each time the object is reused for another run (older deadline entries are stale).</summary>
+    public int Generation;
+
     /// <summary>The Kleene cap was reached (counted and logged once per run).</summary>
     public bool Capped;
 }

@@ -24,6 +24,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private readonly Dictionary<Value, PartitionRuns> _parts = new();
     private readonly DeadlineQueue _deadlines = new();
     private readonly Queue<Run>? _fifo;
+    private readonly Stack<Run>? _runPool;
+    private readonly List<Run> _ended = new();
     private readonly List<(Run Run, Event Row)> _matches = new();
     private readonly List<Run> _scratch = new();
     private readonly bool[] _hasKleene;
@@ -49,6 +51,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         _maxKleene = Math.Max(1, options.MaxKleeneEvents);
         _maxRuns = Math.Max(1, options.MaxRunsPerStream);
         if (plan.EvictOldest) _fifo = new Queue<Run>();
+        else _runPool = new Stack<Run>();
     }
 
     /// <summary>New runs refused because the run budget was full.</summary>
@@ -94,6 +97,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         for (int s = 0; s < starts.Length; s++) TryStart(starts[s], key, e);
 
         FlushMatches();
+        if (_ended.Count > 0) RecycleEnded();
     }
 
     /// <summary>The partition key: one field accessor per input type, so its type→slot cache always hits.</summary>
@@ -351,17 +355,47 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         var alt = _plan.Alternatives[altIndex];
         long seq = _seq++;
         long deadline = _plan.Within == long.MaxValue ? long.MaxValue : SafeAdd(startTs, _plan.Within);
-        return new Run
+        var run = Rent();
+        run.Seq = seq;
+        run.StartSeq = seq;
+        run.Alt = altIndex;
+        run.Pos = 0;
+        run.Key = key;
+        run.StartTs = startTs;
+        run.LastTs = startTs;
+        run.Deadline = deadline;
+        run.Captures = new Value[_plan.SlotNames.Length];
+        run.Collected = _hasKleene[altIndex] ? new List<Event>?[alt.Steps.Length] : Array.Empty<List<Event>?>();
+        run.Capped = false;
+        run.Visit = 0;
+        return run;
+    }
+
+    /// <summary>
+    /// A run object: ended runs are reused once the event that ended them is done (their deadline entries become
+    /// stale), so no run garbage survives into the older GC generations. Not in evict mode, whose eviction queue
+    /// may still hold ended runs.
+    /// </summary>
+    private Run Rent()
+    {
+        var run = _runPool is { Count: > 0 } pool ? pool.Pop() : new Run();
+        run.Dead = false;
+        return run;
+    }
+
+    private void RecycleEnded()
+    {
+        if (_runPool is null)
         {
-            Seq = seq,
-            StartSeq = seq,
-            Alt = altIndex,
-            Key = key,
-            StartTs = startTs,
-            Deadline = deadline,
-            Captures = new Value[_plan.SlotNames.Length],
-            Collected = _hasKleene[altIndex] ? new List<Event>?[alt.Steps.Length] : Array.Empty<List<Event>?>(),
-        };
+            _ended.Clear();
+            return;
+        }
+        foreach (var run in _ended)
+        {
+            run.Generation++;
+            if (_runPool.Count < 65536) _runPool.Push(run);
+        }
+        _ended.Clear();
     }
 
     /// <summary>Adds a run to its partition, the deadline heap and the eviction order.</summary>
@@ -392,21 +426,19 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private Run? Clone(Run run, Event e)
     {
         if (!MakeRoom(e.Timestamp)) return null;
-        var copy = new Run
-        {
-            Seq = _seq++,
-            StartSeq = run.StartSeq,
-            Alt = run.Alt,
-            Pos = run.Pos,
-            Key = run.Key,
-            StartTs = run.StartTs,
-            LastTs = run.LastTs,
-            Deadline = run.Deadline,
-            Captures = (Value[])run.Captures.Clone(),
-            Collected = new List<Event>?[run.Collected.Length],
-            Capped = run.Capped,
-            Visit = _visit,
-        };
+        var copy = Rent();
+        copy.Seq = _seq++;
+        copy.StartSeq = run.StartSeq;
+        copy.Alt = run.Alt;
+        copy.Pos = run.Pos;
+        copy.Key = run.Key;
+        copy.StartTs = run.StartTs;
+        copy.LastTs = run.LastTs;
+        copy.Deadline = run.Deadline;
+        copy.Captures = (Value[])run.Captures.Clone();
+        copy.Collected = new List<Event>?[run.Collected.Length];
+        copy.Capped = run.Capped;
+        copy.Visit = _visit;
         for (int i = 0; i < run.Collected.Length; i++)
         {
             if (run.Collected[i] is { } l) copy.Collected[i] = new List<Event>(l);
@@ -455,6 +487,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     {
         if (run.Dead) return;
         run.Dead = true;
+        if (_runPool is not null) _ended.Add(run);
         var part = run.Partition;
         // A dead run may wait in the deadline heap until its deadline: let go of its events now.
         run.Captures = Array.Empty<Value>();
@@ -474,8 +507,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     {
         while (_deadlines.TryPeek(out long deadline) && DueOf(deadline) <= now)
         {
-            var run = _deadlines.Dequeue();
-            if (run.Dead) continue;
+            var (run, generation) = _deadlines.Dequeue();
+            if (run.Generation != generation || run.Dead) continue; // ended already
             var alt = _plan.Alternatives[run.Alt];
             if (alt.Absence && run.Pos == alt.Steps.Length)
             {
@@ -484,6 +517,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
             }
             Kill(run);
             FlushMatches();
+            RecycleEnded();
         }
         if (_deadlines.TryPeek(out long next)) Schedule(DueOf(next));
     }
