@@ -48,7 +48,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
         Recover<PipelineDefined>(ApplyDefined);
-        Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source, replaying: true));
+        Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
         Recover<EventsAccepted>(ReplayEvents);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
@@ -123,16 +123,23 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _runtime = new PipelineRuntime(d, program, EngineOptionsFor());
     }
 
-    private RestoreReport? ApplyReload(string source, bool replaying)
+    private void ApplyReload(string source)
     {
-        if (_runtime is null) return null;
+        if (_runtime is null) return;
         var program = PipelineCompiler.Compile(source, out var diagnostics);
         if (program is null)
         {
-            if (replaying) _log.LogError("Pipeline {PipelineId} could not recompile a reloaded source: {Error}", _pipelineId, PipelineCompiler.Summary(diagnostics));
-            return null;
+            _log.LogError("Pipeline {PipelineId} could not recompile a reloaded source: {Error}", _pipelineId, PipelineCompiler.Summary(diagnostics));
+            return;
         }
-        return _runtime.Reload(source, program);
+        try
+        {
+            _runtime.Reload(source, program);
+        }
+        catch (CheckpointException ex)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} could not replay a reload", _pipelineId);
+        }
     }
 
     private void ReplayEvents(EventsAccepted e)
@@ -280,7 +287,17 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
             return;
         }
-        var report = rt.Reload(cmd.Source, program);
+        RestoreReport report;
+        try
+        {
+            report = rt.Reload(cmd.Source, program);
+        }
+        catch (CheckpointException ex)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} could not carry its state into the reloaded program", _pipelineId);
+            Sender.Tell(new PipelineError("engine_error", "the state could not be carried into the new program: " + ex.Message));
+            return;
+        }
         CountRunning();
         var sender = Sender;
         PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
@@ -326,7 +343,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         catch (CheckpointException ex)
         {
-            Sender.Tell(new PipelineError("invalid_checkpoint", ex.Message));
+            Sender.Tell(new PipelineError("invalid_request", "invalid checkpoint: " + ex.Message));
             return;
         }
         _telemetry.Reset(rt.Engine);

@@ -108,7 +108,8 @@ public sealed class PipelineRuntime
     /// <summary>Replaces the program; the new engine starts from a checkpoint of the old one.</summary>
     public RestoreReport Reload(string source, CompiledProgram program)
     {
-        var checkpoint = Engine.CreateCheckpoint();
+        // Through text: Engine.Restore reads documents as parsed from JSON (a live CreateCheckpoint tree is not accepted).
+        var checkpoint = (JsonObject)JsonNode.Parse(CreateCheckpointJson(), documentOptions: VplJson.DocumentOptions)!;
         var engine = program.CreateEngine(_options);
         var report = engine.Restore(checkpoint);
         Engine = engine;
@@ -134,7 +135,7 @@ public sealed class PipelineRuntime
         return Engine.Restore(obj);
     }
 
-    public string CreateCheckpointJson() => Engine.CreateCheckpoint().ToJsonString();
+    public string CreateCheckpointJson() => Engine.CreateCheckpoint().ToJsonString(VplJson.SerializerOptions);
 
     /// <summary>Renders events as a JSON array in the given shape.</summary>
     public static byte[] RenderArray(IReadOnlyList<Event> events, OutputShape shape)
