@@ -1,0 +1,321 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Varpulis.Vpl.Runtime;
+
+namespace Varpulis.Vpl.Json;
+
+/// <summary>The JSON layouts of an output event (vpl.md §4.2, rest-api.md).</summary>
+public enum OutputShape
+{
+    /// <summary><c>{"event_type": "X", "timestamp": "&lt;RFC 3339&gt;", "data": {...}}</c> — SSE, simulate output.</summary>
+    Data,
+
+    /// <summary><c>{"event_type": "X", "timestamp": "...", "fields": {...}}</c> — the single-event REST response.</summary>
+    Fields,
+
+    /// <summary><c>{"event_type": "X", "timestamp": "...", &lt;field&gt;: value, ...}</c> — the batch REST response (compat).
+    /// A data field named <c>event_type</c> or <c>timestamp</c> takes the place of the header of that name.</summary>
+    Flat,
+}
+
+/// <summary>JSON for whole events: output shapes, input payloads and the lossless checkpoint form.</summary>
+public static class EventJson
+{
+    private static readonly JsonEncodedText EventTypeName = JsonEncodedText.Encode("event_type");
+    private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
+    private static readonly JsonEncodedText FieldsName = JsonEncodedText.Encode("fields");
+    private static readonly JsonEncodedText TypeName = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText TsName = JsonEncodedText.Encode("ts");
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    // ---------------------------------------------------------------- output
+
+    /// <summary>Writes an output event in the given shape: fields in slot order, null fields left out.</summary>
+    public static void WriteOutput(Utf8JsonWriter writer, Event e, OutputShape shape)
+    {
+        writer.WriteStartObject();
+        var names = e.Type.FieldNames;
+        var fields = e.Fields;
+        int n = Math.Min(fields.Length, names.Count);
+        if (shape == OutputShape.Flat)
+        {
+            bool ownType = false, ownTs = false;
+            for (int i = 0; i < n; i++)
+            {
+                if (fields[i].IsNull) continue;
+                if (names[i] == "event_type") ownType = true;
+                else if (names[i] == "timestamp") ownTs = true;
+            }
+            if (!ownType) writer.WriteString(EventTypeName, e.Type.Name);
+            if (!ownTs) writer.WriteString(TimestampName, TimeFormat.FormatTimestamp(e.Timestamp));
+            WriteFields(writer, names, fields, n);
+        }
+        else
+        {
+            writer.WriteString(EventTypeName, e.Type.Name);
+            writer.WriteString(TimestampName, TimeFormat.FormatTimestamp(e.Timestamp));
+            writer.WritePropertyName(shape == OutputShape.Data ? DataName : FieldsName);
+            writer.WriteStartObject();
+            WriteFields(writer, names, fields, n);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WriteFields(Utf8JsonWriter writer, IReadOnlyList<string> names, Value[] fields, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            if (fields[i].IsNull) continue;
+            writer.WritePropertyName(names[i]);
+            ValueJson.Write(writer, fields[i]);
+        }
+    }
+
+    /// <summary>
+    /// Appends one event as a JSON line (the JSON text and <c>'\n'</c>) to <paramref name="output"/>, reusing a
+    /// per-thread writer.
+    /// </summary>
+    public static void WriteJsonLine(IBufferWriter<byte> output, Event e, OutputShape shape = OutputShape.Data)
+    {
+        var writer = t_writer ??= new Utf8JsonWriter(output, VplJson.WriterOptions);
+        writer.Reset(output);
+        WriteOutput(writer, e, shape);
+        writer.Flush();
+        output.GetSpan(1)[0] = (byte)'\n';
+        output.Advance(1);
+    }
+
+    /// <summary>The <see cref="OutputShape.Data"/> JSON of an event as UTF-8 (no trailing newline).</summary>
+    public static byte[] ToJsonLineUtf8(Event e, OutputShape shape = OutputShape.Data) => Render(e, shape).ToArray();
+
+    /// <summary>The <see cref="OutputShape.Data"/> JSON of an event as a string (no trailing newline).</summary>
+    public static string ToJsonLine(Event e, OutputShape shape = OutputShape.Data) => Encoding.UTF8.GetString(Render(e, shape));
+
+    private static ReadOnlySpan<byte> Render(Event e, OutputShape shape)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, VplJson.WriterOptions);
+        writer.Reset(buffer);
+        WriteOutput(writer, e, shape);
+        writer.Flush();
+        return buffer.WrittenSpan;
+    }
+
+    // ---------------------------------------------------------------- input
+
+    /// <summary>
+    /// Reads an input event <c>{"event_type": "T", "fields": {...}, "timestamp"?: ...}</c> (<c>data</c> is accepted
+    /// for <c>fields</c>) through <paramref name="builder"/>, so declared types are checked and coerced. The event time
+    /// is the top-level <c>timestamp</c> (RFC 3339 string or integer epoch milliseconds), else a <c>timestamp</c> in the
+    /// fields (which then leaves the data, unless the event type declares a field of that name), else
+    /// <paramref name="defaultTimestampNanos"/>. A null timestamp counts as absent. Other top-level properties are errors.
+    /// </summary>
+    public static bool TryReadInput(JsonElement element, EventBuilder builder, long defaultTimestampNanos, out Event? e, out string? error)
+    {
+        e = null;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            error = "an event must be a JSON object";
+            return false;
+        }
+        JsonElement typeEl = default, fieldsEl = default, tsEl = default;
+        bool hasType = false, hasFields = false, hasTs = false;
+        string fieldsName = "fields";
+        foreach (var p in element.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "event_type":
+                    if (hasType) return Duplicate(p.Name, out error);
+                    typeEl = p.Value;
+                    hasType = true;
+                    break;
+                case "fields":
+                case "data":
+                    if (hasFields)
+                    {
+                        error = fieldsName == p.Name ? $"duplicate property '{p.Name}'" : "give either 'fields' or 'data', not both";
+                        return false;
+                    }
+                    fieldsEl = p.Value;
+                    fieldsName = p.Name;
+                    hasFields = true;
+                    break;
+                case "timestamp":
+                    if (hasTs) return Duplicate(p.Name, out error);
+                    tsEl = p.Value;
+                    hasTs = true;
+                    break;
+                default:
+                    error = $"unknown property '{ValueJson.Truncate(p.Name)}'; an event has 'event_type', 'fields' (or 'data') and 'timestamp'";
+                    return false;
+            }
+        }
+        if (!hasType)
+        {
+            error = "missing required field 'event_type'";
+            return false;
+        }
+        if (typeEl.ValueKind != JsonValueKind.String || typeEl.GetString() is not { Length: > 0 } typeName)
+        {
+            error = "'event_type' must be a non-empty string";
+            return false;
+        }
+        if (hasFields && fieldsEl.ValueKind != JsonValueKind.Object)
+        {
+            error = $"'{fieldsName}' must be an object";
+            return false;
+        }
+        if (!builder.TryBegin(typeName, out error)) return false;
+
+        long ts = defaultTimestampNanos;
+        bool tsFromFields = false;
+        if (hasTs && tsEl.ValueKind != JsonValueKind.Null)
+        {
+            if (!TryParseTimestamp(tsEl, out ts, out error)) return false;
+        }
+        else if (hasFields && fieldsEl.TryGetProperty("timestamp", out var inner) && inner.ValueKind != JsonValueKind.Null)
+        {
+            if (!TryParseTimestamp(inner, out ts, out error)) return false;
+            tsFromFields = true;
+        }
+        bool dropTsField = tsFromFields && !(builder.CurrentType!.IsDeclared && builder.CurrentType.TryGetSlot("timestamp", out _));
+
+        if (hasFields)
+        {
+            foreach (var p in fieldsEl.EnumerateObject())
+            {
+                if (dropTsField && p.Name == "timestamp") continue;
+                if (!ValueJson.TryRead(p.Value, out var v, out error))
+                {
+                    error = $"field '{ValueJson.Truncate(p.Name)}': {error}";
+                    return false;
+                }
+                if (!builder.TrySet(p.Name, v, out error)) return false;
+            }
+        }
+        return builder.TryBuild(ts, out e, out error);
+    }
+
+    /// <summary>
+    /// An input timestamp: an RFC 3339 string or an integer number of epoch milliseconds. The error quotes the
+    /// offending text: <c>invalid timestamp 'yesterday': expected RFC 3339 or epoch milliseconds</c>.
+    /// </summary>
+    public static bool TryParseTimestamp(JsonElement element, out long nanos, out string? error)
+    {
+        error = null;
+        nanos = 0;
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            string s = element.GetString()!;
+            if (TimeFormat.TryParseTimestamp(s, out nanos)) return true;
+            return BadTimestamp(s, out error);
+        }
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out long ms) && ValueOps.TryMul(ms, TimeFormat.NanosPerMilli, out nanos))
+        {
+            return true;
+        }
+        return BadTimestamp(element.GetRawText(), out error);
+    }
+
+    private static bool BadTimestamp(string text, out string? error)
+    {
+        error = $"invalid timestamp '{ValueJson.Truncate(text)}': expected RFC 3339 or epoch milliseconds";
+        return false;
+    }
+
+    private static bool Duplicate(string name, out string? error)
+    {
+        error = $"duplicate property '{name}'";
+        return false;
+    }
+
+    // ---------------------------------------------------------------- checkpoint
+
+    /// <summary>
+    /// Writes an event losslessly: <c>{"type": name, "ts": ns, "fields": {name: typed value, ...}}</c> (present fields,
+    /// slot order, values in the typed codec of <see cref="ValueJson.WriteTyped"/>).
+    /// </summary>
+    public static void WriteCheckpointEvent(Utf8JsonWriter writer, Event e)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(TypeName, e.Type.Name);
+        writer.WriteNumber(TsName, e.Timestamp);
+        writer.WritePropertyName(FieldsName);
+        writer.WriteStartObject();
+        var names = e.Type.FieldNames;
+        var fields = e.Fields;
+        int n = Math.Min(fields.Length, names.Count);
+        for (int i = 0; i < n; i++)
+        {
+            if (fields[i].IsNull) continue;
+            writer.WritePropertyName(names[i]);
+            ValueJson.WriteTyped(writer, fields[i]);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Reads an event written by <see cref="WriteCheckpointEvent"/>; the type is resolved by name through
+    /// <paramref name="resolveType"/>. Values are restored as written (no coercion). Throws <see cref="JsonException"/>.
+    /// </summary>
+    public static Event ReadCheckpointEvent(JsonElement element, Func<string, EventType> resolveType)
+        => TryReadCheckpointEvent(element, resolveType, 0, out var e, out var error) ? e! : throw new JsonException(error);
+
+    internal static bool TryReadCheckpointEvent(JsonElement element, Func<string, EventType> resolveType, int depth, out Event? e, out string? error)
+    {
+        e = null;
+        error = null;
+        if (element.ValueKind != JsonValueKind.Object
+            || !element.TryGetProperty("type", out var typeEl) || typeEl.ValueKind != JsonValueKind.String
+            || !element.TryGetProperty("ts", out var tsEl) || tsEl.ValueKind != JsonValueKind.Number || !tsEl.TryGetInt64(out long ts)
+            || !element.TryGetProperty("fields", out var fieldsEl) || fieldsEl.ValueKind != JsonValueKind.Object)
+        {
+            error = "a checkpoint event must be {\"type\": string, \"ts\": integer, \"fields\": object}";
+            return false;
+        }
+        string typeName = typeEl.GetString()!;
+        EventType? type;
+        try
+        {
+            type = resolveType(typeName);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or ArgumentException or InvalidOperationException)
+        {
+            type = null;
+        }
+        if (type is null)
+        {
+            error = $"unknown event type '{ValueJson.Truncate(typeName)}' in checkpoint";
+            return false;
+        }
+        var slots = new List<(int Slot, Value Value)>();
+        int max = -1;
+        foreach (var p in fieldsEl.EnumerateObject())
+        {
+            int slot = type.GetOrAddSlot(p.Name);
+            if (slot < 0)
+            {
+                error = $"unknown field '{ValueJson.Truncate(p.Name)}' for event type '{type.Name}' in checkpoint";
+                return false;
+            }
+            if (!ValueJson.TryReadTyped(p.Value, resolveType, depth + 1, out var v, out error)) return false;
+            slots.Add((slot, v));
+            max = Math.Max(max, slot);
+        }
+        var values = max < 0 ? Array.Empty<Value>() : new Value[max + 1];
+        foreach (var (slot, v) in slots) values[slot] = v;
+        e = new Event(type, ts, values);
+        return true;
+    }
+}

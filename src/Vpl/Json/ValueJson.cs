@@ -1,0 +1,454 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using Varpulis.Vpl.Runtime;
+
+namespace Varpulis.Vpl.Json;
+
+/// <summary>
+/// JSON codecs for <see cref="Value"/>:
+/// <list type="bullet">
+/// <item>the plain codec (<see cref="Write"/>/<see cref="TryRead(JsonElement, out Value, out string?)"/>) used for
+/// output events and input payloads: timestamps as RFC 3339 strings, durations as integer nanoseconds, NaN and
+/// infinities as <c>null</c>; integral floats keep a fraction (<c>100.0</c>);</item>
+/// <item>the typed codec (<see cref="WriteTyped"/>/<see cref="ReadTyped"/>) used by checkpoints, which round-trips
+/// every kind exactly: <c>{"$ts": ns}</c>, <c>{"$dur": ns}</c>, <c>{"$float": "NaN"}</c>,
+/// <c>{"$event": {"type", "ts", "fields"}}</c>, and <c>{"$map": {...}}</c> for a map whose only key starts with
+/// <c>$</c>; everything else is plain JSON.</item>
+/// </list>
+/// </summary>
+public static class ValueJson
+{
+    private static readonly JsonEncodedText TsTag = JsonEncodedText.Encode("$ts");
+    private static readonly JsonEncodedText DurTag = JsonEncodedText.Encode("$dur");
+    private static readonly JsonEncodedText FloatTag = JsonEncodedText.Encode("$float");
+    private static readonly JsonEncodedText MapTag = JsonEncodedText.Encode("$map");
+    private static readonly JsonEncodedText EventTag = JsonEncodedText.Encode("$event");
+
+    // ---------------------------------------------------------------- plain codec
+
+    /// <summary>Writes a value as plain JSON (see the class summary); an event is written in the <c>data</c> output shape.</summary>
+    public static void Write(Utf8JsonWriter writer, Value v)
+    {
+        switch (v.Kind)
+        {
+            case ValueKind.Null:
+                writer.WriteNullValue();
+                break;
+            case ValueKind.Bool:
+                writer.WriteBooleanValue(v.AsBool);
+                break;
+            case ValueKind.Int:
+                writer.WriteNumberValue(v.AsInt);
+                break;
+            case ValueKind.Float:
+                if (double.IsFinite(v.AsFloat)) WriteFloat(writer, v.AsFloat);
+                else writer.WriteNullValue();
+                break;
+            case ValueKind.String:
+                writer.WriteStringValue(v.AsString);
+                break;
+            case ValueKind.Timestamp:
+                writer.WriteStringValue(TimeFormat.FormatTimestamp(v.AsNanos));
+                break;
+            case ValueKind.Duration:
+                writer.WriteNumberValue(v.AsNanos);
+                break;
+            case ValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in v.AsArray) Write(writer, item);
+                writer.WriteEndArray();
+                break;
+            case ValueKind.Map:
+                writer.WriteStartObject();
+                foreach (var kv in v.AsMap)
+                {
+                    writer.WritePropertyName(kv.Key);
+                    Write(writer, kv.Value);
+                }
+                writer.WriteEndObject();
+                break;
+            default:
+                EventJson.WriteOutput(writer, v.AsEvent, OutputShape.Data);
+                break;
+        }
+    }
+
+    /// <summary>A finite float as a JSON number that always reads back as a float: <c>100.0</c>, <c>1.5E+20</c>.</summary>
+    public static void WriteFloat(Utf8JsonWriter writer, double d)
+    {
+        Span<byte> buf = stackalloc byte[40];
+        d.TryFormat(buf, out int n, "R", CultureInfo.InvariantCulture);
+        if (buf[..n].IndexOfAny((byte)'.', (byte)'E', (byte)'e') < 0)
+        {
+            buf[n++] = (byte)'.';
+            buf[n++] = (byte)'0';
+        }
+        writer.WriteRawValue(buf[..n], skipInputValidation: true);
+    }
+
+    /// <summary>The plain JSON text of a value.</summary>
+    public static string ToJson(Value v)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var w = new Utf8JsonWriter(buffer, VplJson.WriterOptions)) Write(w, v);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Reads a plain JSON value: an integer literal is an int (beyond 64 bits: a float), any other number a float
+    /// (<c>1.0</c> is a float), strings stay strings, arrays and objects become arrays and maps. Nesting deeper than
+    /// <see cref="VplJson.MaxValueDepth"/> levels and numbers beyond the float range are errors.
+    /// </summary>
+    public static bool TryRead(JsonElement element, out Value value, out string? error) => TryRead(element, 0, out value, out error);
+
+    /// <summary>Throwing variant of <see cref="TryRead(JsonElement, out Value, out string?)"/> (<see cref="JsonException"/>).</summary>
+    public static Value Read(JsonElement element)
+        => TryRead(element, out var v, out var error) ? v : throw new JsonException(error);
+
+    private static bool TryRead(JsonElement element, int depth, out Value value, out string? error)
+    {
+        error = null;
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+                value = Value.Null;
+                return true;
+            case JsonValueKind.True:
+                value = Value.True;
+                return true;
+            case JsonValueKind.False:
+                value = Value.False;
+                return true;
+            case JsonValueKind.String:
+                value = Value.FromString(element.GetString());
+                return true;
+            case JsonValueKind.Number:
+                if (element.TryGetInt64(out long l))
+                {
+                    value = Value.FromInt(l);
+                    return true;
+                }
+                if (element.TryGetDouble(out double d) && double.IsFinite(d))
+                {
+                    value = Value.FromFloat(d);
+                    return true;
+                }
+                value = Value.Null;
+                error = $"number {Truncate(element.GetRawText())} is out of range";
+                return false;
+            case JsonValueKind.Array:
+                {
+                    value = Value.Null;
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var items = new Value[element.GetArrayLength()];
+                    int i = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!TryRead(item, depth + 1, out items[i++], out error)) return false;
+                    }
+                    value = Value.FromArray(items);
+                    return true;
+                }
+            case JsonValueKind.Object:
+                {
+                    value = Value.Null;
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var map = new ValueMap();
+                    foreach (var p in element.EnumerateObject())
+                    {
+                        if (!TryRead(p.Value, depth + 1, out var v, out error)) return false;
+                        map[p.Name] = v;
+                    }
+                    value = Value.FromMap(map);
+                    return true;
+                }
+            default:
+                value = Value.Null;
+                error = "expected a JSON value";
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads a plain JSON value from a reader positioned on its first token (or before it), leaving the reader on the
+    /// value's last token. Same rules as <see cref="TryRead(JsonElement, out Value, out string?)"/>; malformed JSON is
+    /// an error too.
+    /// </summary>
+    public static bool TryRead(ref Utf8JsonReader reader, out Value value, out string? error)
+    {
+        try
+        {
+            bool beforeValue = reader.TokenType is JsonTokenType.None or JsonTokenType.PropertyName;
+            if (beforeValue && !reader.Read())
+            {
+                value = Value.Null;
+                error = "expected a JSON value";
+                return false;
+            }
+            return TryReadToken(ref reader, 0, out value, out error);
+        }
+        catch (JsonException ex)
+        {
+            value = Value.Null;
+            error = ex.Message;
+            return false;
+        }
+    }
+
+    private static bool TryReadToken(ref Utf8JsonReader reader, int depth, out Value value, out string? error)
+    {
+        error = null;
+        value = Value.Null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return true;
+            case JsonTokenType.True:
+                value = Value.True;
+                return true;
+            case JsonTokenType.False:
+                value = Value.False;
+                return true;
+            case JsonTokenType.String:
+                value = Value.FromString(reader.GetString());
+                return true;
+            case JsonTokenType.Number:
+                if (reader.TryGetInt64(out long l))
+                {
+                    value = Value.FromInt(l);
+                    return true;
+                }
+                if (reader.TryGetDouble(out double d) && double.IsFinite(d))
+                {
+                    value = Value.FromFloat(d);
+                    return true;
+                }
+                error = $"number {Truncate(System.Text.Encoding.UTF8.GetString(reader.ValueSpan))} is out of range";
+                return false;
+            case JsonTokenType.StartArray:
+                {
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var items = new List<Value>();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (!TryReadToken(ref reader, depth + 1, out var item, out error)) return false;
+                        items.Add(item);
+                    }
+                    value = Value.FromArray(items.ToArray());
+                    return true;
+                }
+            case JsonTokenType.StartObject:
+                {
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var map = new ValueMap();
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        string name = reader.GetString()!;
+                        reader.Read();
+                        if (!TryReadToken(ref reader, depth + 1, out var item, out error)) return false;
+                        map[name] = item;
+                    }
+                    value = Value.FromMap(map);
+                    return true;
+                }
+            default:
+                error = "expected a JSON value";
+                return false;
+        }
+    }
+
+    private static bool TooDeep(out string? error)
+    {
+        error = $"nesting deeper than {VplJson.MaxValueDepth} levels";
+        return false;
+    }
+
+    internal static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "...";
+
+    // ---------------------------------------------------------------- typed (checkpoint) codec
+
+    /// <summary>Writes a value so that <see cref="ReadTyped"/> restores it exactly (see the class summary).</summary>
+    public static void WriteTyped(Utf8JsonWriter writer, Value v)
+    {
+        switch (v.Kind)
+        {
+            case ValueKind.Float:
+                {
+                    double d = v.AsFloat;
+                    if (double.IsFinite(d))
+                    {
+                        WriteFloat(writer, d);
+                    }
+                    else
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString(FloatTag, double.IsNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+                        writer.WriteEndObject();
+                    }
+                    break;
+                }
+            case ValueKind.Timestamp:
+                writer.WriteStartObject();
+                writer.WriteNumber(TsTag, v.AsNanos);
+                writer.WriteEndObject();
+                break;
+            case ValueKind.Duration:
+                writer.WriteStartObject();
+                writer.WriteNumber(DurTag, v.AsNanos);
+                writer.WriteEndObject();
+                break;
+            case ValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in v.AsArray) WriteTyped(writer, item);
+                writer.WriteEndArray();
+                break;
+            case ValueKind.Map:
+                {
+                    var map = v.AsMap;
+                    bool wrap = map.Count == 1 && map.GetAt(0).Key.StartsWith('$');
+                    writer.WriteStartObject();
+                    if (wrap)
+                    {
+                        writer.WritePropertyName(MapTag);
+                        writer.WriteStartObject();
+                    }
+                    foreach (var kv in map)
+                    {
+                        writer.WritePropertyName(kv.Key);
+                        WriteTyped(writer, kv.Value);
+                    }
+                    if (wrap) writer.WriteEndObject();
+                    writer.WriteEndObject();
+                    break;
+                }
+            case ValueKind.Event:
+                writer.WriteStartObject();
+                writer.WritePropertyName(EventTag);
+                EventJson.WriteCheckpointEvent(writer, v.AsEvent);
+                writer.WriteEndObject();
+                break;
+            default:
+                Write(writer, v);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Reads a value written by <see cref="WriteTyped"/>. Nested events are resolved through
+    /// <paramref name="resolveType"/> (type name → its <see cref="EventType"/>). Throws <see cref="JsonException"/>
+    /// with a clear message on malformed input.
+    /// </summary>
+    public static Value ReadTyped(JsonElement element, Func<string, EventType> resolveType)
+        => TryReadTyped(element, resolveType, out var v, out var error) ? v : throw new JsonException(error);
+
+    /// <summary>Non-throwing variant of <see cref="ReadTyped"/>.</summary>
+    public static bool TryReadTyped(JsonElement element, Func<string, EventType> resolveType, out Value value, out string? error)
+        => TryReadTyped(element, resolveType, 0, out value, out error);
+
+    internal static bool TryReadTyped(JsonElement element, Func<string, EventType> resolveType, int depth, out Value value, out string? error)
+    {
+        value = Value.Null;
+        error = null;
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Array:
+                {
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var items = new Value[element.GetArrayLength()];
+                    int i = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (!TryReadTyped(item, resolveType, depth + 1, out items[i++], out error)) return false;
+                    }
+                    value = Value.FromArray(items);
+                    return true;
+                }
+            case JsonValueKind.Object:
+                {
+                    if (depth >= VplJson.MaxValueDepth) return TooDeep(out error);
+                    var e = element.EnumerateObject();
+                    if (e.MoveNext())
+                    {
+                        var first = e.Current;
+                        if (!e.MoveNext() && first.Name.StartsWith('$')) return TryReadTag(first, resolveType, depth, out value, out error);
+                    }
+                    return TryReadTypedMap(element, resolveType, depth, out value, out error);
+                }
+            default:
+                return TryRead(element, depth, out value, out error);
+        }
+    }
+
+    private static bool TryReadTypedMap(JsonElement element, Func<string, EventType> resolveType, int depth, out Value value, out string? error)
+    {
+        value = Value.Null;
+        error = null;
+        var map = new ValueMap();
+        foreach (var p in element.EnumerateObject())
+        {
+            if (!TryReadTyped(p.Value, resolveType, depth + 1, out var v, out error)) return false;
+            map[p.Name] = v;
+        }
+        value = Value.FromMap(map);
+        return true;
+    }
+
+    private static bool TryReadTag(JsonProperty tag, Func<string, EventType> resolveType, int depth, out Value value, out string? error)
+    {
+        value = Value.Null;
+        error = null;
+        var body = tag.Value;
+        switch (tag.Name)
+        {
+            case "$ts":
+                if (body.ValueKind == JsonValueKind.Number && body.TryGetInt64(out long ts))
+                {
+                    value = Value.FromTimestamp(ts);
+                    return true;
+                }
+                error = "'$ts' must be an integer number of nanoseconds";
+                return false;
+            case "$dur":
+                if (body.ValueKind == JsonValueKind.Number && body.TryGetInt64(out long dur))
+                {
+                    value = Value.FromDuration(dur);
+                    return true;
+                }
+                error = "'$dur' must be an integer number of nanoseconds";
+                return false;
+            case "$float":
+                {
+                    string? s = body.ValueKind == JsonValueKind.String ? body.GetString() : null;
+                    double? d = s switch
+                    {
+                        "NaN" => double.NaN,
+                        "Infinity" => double.PositiveInfinity,
+                        "-Infinity" => double.NegativeInfinity,
+                        _ => null,
+                    };
+                    if (d is null)
+                    {
+                        error = "'$float' must be \"NaN\", \"Infinity\" or \"-Infinity\"";
+                        return false;
+                    }
+                    value = Value.FromFloat(d.Value);
+                    return true;
+                }
+            case "$map":
+                if (body.ValueKind != JsonValueKind.Object)
+                {
+                    error = "'$map' must be an object";
+                    return false;
+                }
+                return TryReadTypedMap(body, resolveType, depth + 1, out value, out error);
+            case "$event":
+                if (!EventJson.TryReadCheckpointEvent(body, resolveType, depth + 1, out var ev, out error)) return false;
+                value = Value.FromEvent(ev);
+                return true;
+            default:
+                error = $"unknown value tag '{tag.Name}'";
+                return false;
+        }
+    }
+}
