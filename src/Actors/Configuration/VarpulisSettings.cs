@@ -63,6 +63,12 @@ public sealed class PersistenceSettings
     /// <summary>A pipeline that accepted events snapshots at least this often (0: never by time).</summary>
     public int SnapshotIntervalSecs { get; set; } = 60;
 
+    /// <summary>
+    /// SQLite's <c>synchronous</c> mode: <c>normal</c> (WAL; survives a process crash, fsyncs at checkpoints) or
+    /// <c>full</c> (an fsync per commit; also survives a power loss).
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "normal";
+
     public bool IsPostgres => string.Equals(Provider, "postgresql", StringComparison.OrdinalIgnoreCase)
         || string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);
 }

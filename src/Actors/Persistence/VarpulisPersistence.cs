@@ -52,6 +52,12 @@ public static class VarpulisPersistence
         if (!string.Equals(settings.Provider, "sqlite", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"unknown persistence.provider '{settings.Provider}': use sqlite or postgresql");
 
+        var synchronous = settings.SqliteSynchronous.ToUpperInvariant() switch
+        {
+            "FULL" => "FULL",
+            "NORMAL" => "NORMAL",
+            _ => throw new InvalidOperationException($"unknown persistence.sqlite_synchronous '{settings.SqliteSynchronous}': use normal or full"),
+        };
         var dir = Path.GetFullPath(stateDir);
         System.IO.Directory.CreateDirectory(dir);
         string Db(string file)
@@ -60,11 +66,35 @@ public static class VarpulisPersistence
             PrepareSqlite(path);
             return new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Private, Pooling = true, DefaultTimeout = 30 }.ToString();
         }
+        DataOptions Sqlite(string cs) => new DataOptions()
+            .UseConnectionString(ProviderName.SQLiteMS, cs)
+            .UseAfterConnectionOpened(
+                conn => SetSynchronous(conn, synchronous),
+                (conn, ct) =>
+                {
+                    SetSynchronous(conn, synchronous);
+                    return Task.CompletedTask;
+                });
+        var journal = Db("journal.db");
+        var snapshots = Db("snapshots.db");
+        var shardingJournal = Db("sharding-journal.db");
+        var shardingSnapshots = Db("sharding-snapshots.db");
         return new PersistencePlan(
-            Journal(Db("journal.db"), ProviderName.SQLiteMS, "sql", isDefault: true, "journal", "journal_metadata", "tags"),
-            Snapshot(Db("snapshots.db"), ProviderName.SQLiteMS, "sql", isDefault: true, "snapshot"),
-            Journal(Db("sharding-journal.db"), ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "journal", "journal_metadata", "tags"),
-            Snapshot(Db("sharding-snapshots.db"), ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "snapshot"));
+            Journal(journal, ProviderName.SQLiteMS, "sql", isDefault: true, "journal", "journal_metadata", "tags", Sqlite(journal)),
+            Snapshot(snapshots, ProviderName.SQLiteMS, "sql", isDefault: true, "snapshot", Sqlite(snapshots)),
+            Journal(shardingJournal, ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "journal", "journal_metadata", "tags", Sqlite(shardingJournal)),
+            Snapshot(shardingSnapshots, ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "snapshot", Sqlite(shardingSnapshots)));
+    }
+
+    /// <summary>
+    /// WAL with <c>synchronous=NORMAL</c> keeps every committed transaction across a process crash (<c>kill -9</c>);
+    /// <c>FULL</c> also across a power loss, at the price of an fsync per commit.
+    /// </summary>
+    private static void SetSynchronous(System.Data.Common.DbConnection conn, string mode)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "PRAGMA synchronous=" + mode + ";";
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>Creates the database file in WAL mode: readers do not block the writer, and a commit is one append.</summary>
@@ -77,7 +107,7 @@ public static class VarpulisPersistence
         cmd.ExecuteNonQuery();
     }
 
-    private static SqlJournalOptions Journal(string cs, string provider, string id, bool isDefault, string table, string metadataTable, string tagTable)
+    private static SqlJournalOptions Journal(string cs, string provider, string id, bool isDefault, string table, string metadataTable, string tagTable, DataOptions? data = null)
     {
         var template = JournalDatabaseOptions.Default;
         var db = new JournalDatabaseOptions(template.Mapping)
@@ -93,10 +123,11 @@ public static class VarpulisPersistence
             ProviderName = provider,
             AutoInitialize = true,
             DatabaseOptions = db,
+            DataOptions = data,
         };
     }
 
-    private static SqlSnapshotOptions Snapshot(string cs, string provider, string id, bool isDefault, string table)
+    private static SqlSnapshotOptions Snapshot(string cs, string provider, string id, bool isDefault, string table, DataOptions? data = null)
     {
         var template = SnapshotDatabaseOptions.Default;
         var t = template.SnapshotTable!;
@@ -120,6 +151,7 @@ public static class VarpulisPersistence
             ProviderName = provider,
             AutoInitialize = true,
             DatabaseOptions = db,
+            DataOptions = data,
         };
     }
 
