@@ -25,9 +25,7 @@ internal sealed class PipelineEngineHost(string pipelineId, ILogger log) : IEngi
             "error" => LogLevel.Error,
             _ => LogLevel.Information,
         };
-#pragma warning disable CA2254 // the message is the user's text, passed as a value, not a template
         log.Log(lvl, "Pipeline {PipelineId} stream {Stream}: {Message}", pipelineId, stream, message);
-#pragma warning restore CA2254
     }
 
     public void Notice(string stream, string code, string message)

@@ -32,6 +32,10 @@ public static class VarpulisServer
         env ??= Environment.GetEnvironmentVariable;
         SettingsLoader.Validate(settings);
         var startedAt = DateTimeOffset.UtcNow;
+        // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
+        // that a journal write never waits for the pool's slow thread injection.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var logger = VarpulisLogging.Create(settings.Logging, logOutput);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
