@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Varpulis.Host.Simulate;
 using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.Host.Cli;
@@ -51,7 +52,7 @@ internal static class SimulateCommand
                 Workers = parse.GetValue(workers),
                 PartitionBy = parse.GetValue(partitionBy),
             };
-            return new Simulation(opts, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error).Run();
+            return new Simulation(opts, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, Console.OpenStandardOutput).Run();
         });
         return cmd;
     }

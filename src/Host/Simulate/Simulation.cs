@@ -10,7 +10,7 @@ using Varpulis.Vpl.Runtime;
 namespace Varpulis.Host.Simulate;
 
 /// <summary>One run of <c>varpulis simulate</c>.</summary>
-internal sealed class Simulation(SimulateOptions options, TextWriter stdout, TextWriter stderr)
+internal sealed class Simulation(SimulateOptions options, TextWriter stdout, TextWriter stderr, Func<Stream> openStandardOutput)
 {
     private const int BatchSize = 4096;
     private const int KeepCheckpoints = 3;
@@ -57,7 +57,7 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
         {
             writer = options.OutputPath is not null
                 ? new OutputWriter(new FileStream(options.OutputPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), ownsStream: true)
-                : new OutputWriter(options.Quiet ? null : Console.OpenStandardOutput(), ownsStream: false);
+                : new OutputWriter(options.Quiet ? null : openStandardOutput(), ownsStream: false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

@@ -40,7 +40,7 @@ internal sealed class SimulationHost : IEngineHost, IDisposable
             switch (c.Kind)
             {
                 case "console":
-                    if (!_quiet) _stderr.WriteLine(EventJson.ToJsonLine(e).TrimEnd('\n'));
+                    if (!_quiet) _stderr.WriteLine(EventJson.ToJsonLine(e));
                     return;
                 case "file":
                     {
@@ -55,7 +55,7 @@ internal sealed class SimulationHost : IEngineHost, IDisposable
                             w = new StreamWriter(path.AsString, append: true);
                             _files[path.AsString] = w;
                         }
-                        w.Write(EventJson.ToJsonLine(e));
+                        w.WriteLine(EventJson.ToJsonLine(e));
                         return;
                     }
                 default:

@@ -149,8 +149,9 @@ internal sealed class StreamCompiler
     {
         if (!_env.DeclaredEvents.ContainsKey(name.Text))
         {
-            var candidates = _env.StreamDecls.Keys.Concat(_env.PatternDecls.Keys).Concat(_env.DeclaredEvents.Keys);
-            if (NameSuggester.Suggest(name.Text, candidates) is { } s && s != name.Text)
+            // Only names long enough for a suggestion to mean something, and never the stream itself.
+            var candidates = _env.StreamDecls.Keys.Concat(_env.PatternDecls.Keys).Concat(_env.DeclaredEvents.Keys).Where(c => c != _name);
+            if (name.Text.Length >= 4 && NameSuggester.Suggest(name.Text, candidates, name.Text.Length >= 8 ? 2 : 1) is { } s && s != name.Text)
             {
                 _env.Warning(DiagnosticIds.PossibleTypo, name.Span,
                     $"'{name.Text}' is not a declared event type, stream or pattern; it is read as an undeclared event type",

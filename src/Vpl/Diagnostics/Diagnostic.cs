@@ -103,7 +103,10 @@ public sealed class DiagnosticBag
 /// <summary>Closest-name suggestions for "did you mean" hints.</summary>
 public static class NameSuggester
 {
-    public static string? Suggest(string name, IEnumerable<string> candidates)
+    public static string? Suggest(string name, IEnumerable<string> candidates) => Suggest(name, candidates, maxDistance: null);
+
+    /// <summary>The closest candidate within <paramref name="maxDistance"/> edits (default: about a third of the name).</summary>
+    public static string? Suggest(string name, IEnumerable<string> candidates, int? maxDistance)
     {
         string? best = null;
         int bestDist = int.MaxValue;
@@ -117,7 +120,7 @@ public static class NameSuggester
             }
         }
         if (best is null) return null;
-        int limit = Math.Max(1, Math.Min(3, name.Length / 3 + 1));
+        int limit = maxDistance ?? Math.Max(1, Math.Min(3, name.Length / 3 + 1));
         return bestDist <= limit ? best : null;
     }
 

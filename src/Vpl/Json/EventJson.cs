@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Varpulis.Vpl.Runtime;
@@ -29,6 +30,21 @@ public static class EventJson
     private static readonly JsonEncodedText TypeName = JsonEncodedText.Encode("type");
     private static readonly JsonEncodedText TsName = JsonEncodedText.Encode("ts");
 
+    /// <summary>Pre-encoded type and field names per event type (field lists only grow, so a longer list replaces a shorter).</summary>
+    private sealed class EncodedNames(JsonEncodedText type, JsonEncodedText[] fields)
+    {
+        public readonly JsonEncodedText Type = type;
+        public readonly JsonEncodedText[] Fields = fields;
+    }
+
+    private static readonly ConditionalWeakTable<EventType, EncodedNames> NameCache = new();
+
+    [ThreadStatic]
+    private static EventType? t_lastType;
+
+    [ThreadStatic]
+    private static EncodedNames? t_lastNames;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -41,35 +57,41 @@ public static class EventJson
     public static void WriteOutput(Utf8JsonWriter writer, Event e, OutputShape shape)
     {
         writer.WriteStartObject();
-        var names = e.Type.FieldNames;
         var fields = e.Fields;
-        int n = Math.Min(fields.Length, names.Count);
+        var names = Names(e.Type, fields.Length);
+        int n = Math.Min(fields.Length, names.Fields.Length);
         if (shape == OutputShape.Flat)
         {
             bool ownType = false, ownTs = false;
+            var fieldNames = e.Type.FieldNames;
             for (int i = 0; i < n; i++)
             {
                 if (fields[i].IsNull) continue;
-                if (names[i] == "event_type") ownType = true;
-                else if (names[i] == "timestamp") ownTs = true;
+                if (fieldNames[i] == "event_type") ownType = true;
+                else if (fieldNames[i] == "timestamp") ownTs = true;
             }
-            if (!ownType) writer.WriteString(EventTypeName, e.Type.Name);
-            if (!ownTs) writer.WriteString(TimestampName, TimeFormat.FormatTimestamp(e.Timestamp));
-            WriteFields(writer, names, fields, n);
+            if (!ownType) writer.WriteString(EventTypeName, names.Type);
+            if (!ownTs)
+            {
+                writer.WritePropertyName(TimestampName);
+                ValueJson.WriteTimestamp(writer, e.Timestamp);
+            }
+            WriteFields(writer, names.Fields, fields, n);
         }
         else
         {
-            writer.WriteString(EventTypeName, e.Type.Name);
-            writer.WriteString(TimestampName, TimeFormat.FormatTimestamp(e.Timestamp));
+            writer.WriteString(EventTypeName, names.Type);
+            writer.WritePropertyName(TimestampName);
+            ValueJson.WriteTimestamp(writer, e.Timestamp);
             writer.WritePropertyName(shape == OutputShape.Data ? DataName : FieldsName);
             writer.WriteStartObject();
-            WriteFields(writer, names, fields, n);
+            WriteFields(writer, names.Fields, fields, n);
             writer.WriteEndObject();
         }
         writer.WriteEndObject();
     }
 
-    private static void WriteFields(Utf8JsonWriter writer, IReadOnlyList<string> names, Value[] fields, int n)
+    private static void WriteFields(Utf8JsonWriter writer, JsonEncodedText[] names, Value[] fields, int n)
     {
         for (int i = 0; i < n; i++)
         {
@@ -77,6 +99,23 @@ public static class EventJson
             writer.WritePropertyName(names[i]);
             ValueJson.Write(writer, fields[i]);
         }
+    }
+
+    /// <summary>The encoded names of a type, covering at least <paramref name="slots"/> fields when the type has them.</summary>
+    private static EncodedNames Names(EventType type, int slots)
+    {
+        if (ReferenceEquals(t_lastType, type) && t_lastNames!.Fields.Length >= Math.Min(slots, type.FieldCount)) return t_lastNames;
+        if (!NameCache.TryGetValue(type, out var names) || names.Fields.Length < Math.Min(slots, type.FieldCount))
+        {
+            var fieldNames = type.FieldNames;
+            var encoded = new JsonEncodedText[fieldNames.Count];
+            for (int i = 0; i < encoded.Length; i++) encoded[i] = JsonEncodedText.Encode(fieldNames[i], VplJson.WriterOptions.Encoder);
+            names = new EncodedNames(JsonEncodedText.Encode(type.Name, VplJson.WriterOptions.Encoder), encoded);
+            NameCache.AddOrUpdate(type, names);
+        }
+        t_lastType = type;
+        t_lastNames = names;
+        return names;
     }
 
     /// <summary>
@@ -217,7 +256,7 @@ public static class EventJson
         if (element.ValueKind == JsonValueKind.String)
         {
             string s = element.GetString()!;
-            if (TimeFormat.TryParseTimestamp(s, out nanos)) return true;
+            if (EventBuilder.TryParseTimestamp(s, out nanos)) return true;
             return BadTimestamp(s, out error);
         }
         if (element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out long ms) && ValueOps.TryMul(ms, TimeFormat.NanosPerMilli, out nanos))

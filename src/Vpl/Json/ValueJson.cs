@@ -49,7 +49,7 @@ public static class ValueJson
                 writer.WriteStringValue(v.AsString);
                 break;
             case ValueKind.Timestamp:
-                writer.WriteStringValue(TimeFormat.FormatTimestamp(v.AsNanos));
+                WriteTimestamp(writer, v.AsNanos);
                 break;
             case ValueKind.Duration:
                 writer.WriteNumberValue(v.AsNanos);
@@ -78,13 +78,30 @@ public static class ValueJson
     public static void WriteFloat(Utf8JsonWriter writer, double d)
     {
         Span<byte> buf = stackalloc byte[40];
-        d.TryFormat(buf, out int n, "R", CultureInfo.InvariantCulture);
+        int n;
+        // Integral values below 1e15 (prices, volumes) print as their digits plus ".0", exactly as "R" would.
+        if (d == Math.Floor(d) && Math.Abs(d) < 1e15 && (d != 0 || !double.IsNegative(d)))
+        {
+            ((long)d).TryFormat(buf, out n, default, CultureInfo.InvariantCulture);
+            buf[n++] = (byte)'.';
+            buf[n++] = (byte)'0';
+            writer.WriteRawValue(buf[..n], skipInputValidation: true);
+            return;
+        }
+        d.TryFormat(buf, out n, "R", CultureInfo.InvariantCulture);
         if (buf[..n].IndexOfAny((byte)'.', (byte)'E', (byte)'e') < 0)
         {
             buf[n++] = (byte)'.';
             buf[n++] = (byte)'0';
         }
         writer.WriteRawValue(buf[..n], skipInputValidation: true);
+    }
+
+    /// <summary>A timestamp as its RFC 3339 string (the text of <see cref="TimeFormat.FormatTimestamp"/>), without allocating.</summary>
+    public static void WriteTimestamp(Utf8JsonWriter writer, long nanos)
+    {
+        Span<byte> buf = stackalloc byte[Rfc3339.MaxLength];
+        writer.WriteStringValue(buf[..Rfc3339.Format(nanos, buf)]);
     }
 
     /// <summary>The plain JSON text of a value.</summary>
@@ -98,7 +115,8 @@ public static class ValueJson
     /// <summary>
     /// Reads a plain JSON value: an integer literal is an int (beyond 64 bits: a float), any other number a float
     /// (<c>1.0</c> is a float), strings stay strings, arrays and objects become arrays and maps. Nesting deeper than
-    /// <see cref="VplJson.MaxValueDepth"/> levels and numbers beyond the float range are errors.
+    /// <see cref="VplJson.MaxValueDepth"/> levels, a key repeated in one object and numbers beyond the float range are
+    /// errors.
     /// </summary>
     public static bool TryRead(JsonElement element, out Value value, out string? error) => TryRead(element, 0, out value, out error);
 
@@ -158,7 +176,7 @@ public static class ValueJson
                     foreach (var p in element.EnumerateObject())
                     {
                         if (!TryRead(p.Value, depth + 1, out var v, out error)) return false;
-                        map[p.Name] = v;
+                        if (!map.TryAdd(p.Name, v)) return DuplicateKey(p.Name, out error);
                     }
                     value = Value.FromMap(map);
                     return true;
@@ -195,6 +213,10 @@ public static class ValueJson
             return false;
         }
     }
+
+    /// <summary>Throwing variant of <see cref="TryRead(ref Utf8JsonReader, out Value, out string?)"/> (<see cref="JsonException"/>).</summary>
+    public static Value Read(ref Utf8JsonReader reader)
+        => TryRead(ref reader, out var v, out var error) ? v : throw new JsonException(error);
 
     private static bool TryReadToken(ref Utf8JsonReader reader, int depth, out Value value, out string? error)
     {
@@ -247,7 +269,7 @@ public static class ValueJson
                         string name = reader.GetString()!;
                         reader.Read();
                         if (!TryReadToken(ref reader, depth + 1, out var item, out error)) return false;
-                        map[name] = item;
+                        if (!map.TryAdd(name, item)) return DuplicateKey(name, out error);
                     }
                     value = Value.FromMap(map);
                     return true;
@@ -256,6 +278,12 @@ public static class ValueJson
                 error = "expected a JSON value";
                 return false;
         }
+    }
+
+    private static bool DuplicateKey(string name, out string? error)
+    {
+        error = $"duplicate key '{Truncate(name)}'";
+        return false;
     }
 
     private static bool TooDeep(out string? error)
@@ -388,7 +416,7 @@ public static class ValueJson
         foreach (var p in element.EnumerateObject())
         {
             if (!TryReadTyped(p.Value, resolveType, depth + 1, out var v, out error)) return false;
-            map[p.Name] = v;
+            if (!map.TryAdd(p.Name, v)) return DuplicateKey(p.Name, out error);
         }
         value = Value.FromMap(map);
         return true;

@@ -166,7 +166,7 @@ public static partial class Builtins
                     return n >= -TwoTo63 && n < TwoTo63 ? Value.FromTimestamp((long)n) : Value.Null;
                 }
             case ValueKind.String:
-                return TimeFormat.TryParseTimestamp(v.AsString, out long parsed) ? Value.FromTimestamp(parsed) : Value.Null;
+                return EventBuilder.TryParseTimestamp(v.AsString, out long parsed) ? Value.FromTimestamp(parsed) : Value.Null;
             case ValueKind.Timestamp:
                 return v;
             default:

@@ -329,7 +329,7 @@ public sealed class EventBuilder
                 return Fail(v, type, path, typeName, out error);
             case VplTypeKind.Timestamp:
                 if (v.IsTimestamp) return true;
-                if (v.IsString && TimeFormat.TryParseTimestamp(v.AsString, out long ts))
+                if (v.IsString && TryParseTimestamp(v.AsString, out long ts))
                 {
                     result = Value.FromTimestamp(ts);
                     return true;
@@ -438,6 +438,25 @@ public sealed class EventBuilder
             default:
                 return ValueOps.TypeName(v) + " " + v.ToString();
         }
+    }
+
+    /// <summary>
+    /// Parses an RFC 3339 timestamp with <see cref="TimeFormat.TryParseTimestamp"/>, rejecting dates whose nanoseconds do
+    /// not fit in 64 bits (before 1677-09-21 or after 2262-04-11), which that parser would wrap around.
+    /// </summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<char> text, out long nanos)
+    {
+        if (!TimeFormat.TryParseTimestamp(text, out nanos)) return false;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var dto))
+        {
+            long ticks = (dto.UtcDateTime - DateTime.UnixEpoch).Ticks;
+            if (ticks <= long.MinValue / 100 || ticks >= long.MaxValue / 100)
+            {
+                nanos = 0;
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Parses a duration literal: an optional '-', digits and a unit <c>ns us ms s m h d</c> (<c>"500ms"</c>, <c>"5m"</c>).</summary>

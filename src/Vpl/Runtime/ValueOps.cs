@@ -28,15 +28,26 @@ public static class ValueOps
     // ---------------------------------------------------------------- arithmetic
 
     /// <summary><c>a + b</c>: numbers, string concatenation, array concatenation, timestamp/duration arithmetic.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Value Add(Value a, Value b)
     {
         if (a.IsInt && b.IsInt)
         {
             long x = a.AsInt, y = b.AsInt;
             long r = unchecked(x + y);
-            if (((x ^ r) & (y ^ r)) < 0) return Value.FromFloat((double)x + y);
-            return Value.FromInt(r);
+            if (((x ^ r) & (y ^ r)) >= 0) return Value.FromInt(r);
         }
+        else if (a.IsFloat && b.IsFloat)
+        {
+            return Value.FromFloat(a.AsFloat + b.AsFloat);
+        }
+        return AddSlow(a, b);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Value AddSlow(Value a, Value b)
+    {
+        if (a.IsInt && b.IsInt) return Value.FromFloat((double)a.AsInt + b.AsInt);
         if (a.TryGetDouble(out double fa) && b.TryGetDouble(out double fb)) return Value.FromFloat(fa + fb);
         switch (a.Kind)
         {
@@ -63,15 +74,26 @@ public static class ValueOps
     }
 
     /// <summary><c>a - b</c>: numbers; <c>timestamp - timestamp → duration</c>; <c>timestamp - duration → timestamp</c>; durations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Value Subtract(Value a, Value b)
     {
         if (a.IsInt && b.IsInt)
         {
             long x = a.AsInt, y = b.AsInt;
             long r = unchecked(x - y);
-            if (((x ^ y) & (x ^ r)) < 0) return Value.FromFloat((double)x - y);
-            return Value.FromInt(r);
+            if (((x ^ y) & (x ^ r)) >= 0) return Value.FromInt(r);
         }
+        else if (a.IsFloat && b.IsFloat)
+        {
+            return Value.FromFloat(a.AsFloat - b.AsFloat);
+        }
+        return SubtractSlow(a, b);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Value SubtractSlow(Value a, Value b)
+    {
+        if (a.IsInt && b.IsInt) return Value.FromFloat((double)a.AsInt - b.AsInt);
         if (a.TryGetDouble(out double fa) && b.TryGetDouble(out double fb)) return Value.FromFloat(fa - fb);
         switch (a.Kind)
         {
@@ -87,7 +109,15 @@ public static class ValueOps
     }
 
     /// <summary><c>a * b</c>: numbers; <c>duration * number</c> and <c>number * duration</c> give a duration.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Value Multiply(Value a, Value b)
+    {
+        if (a.IsFloat && b.IsFloat) return Value.FromFloat(a.AsFloat * b.AsFloat);
+        return MultiplySlow(a, b);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Value MultiplySlow(Value a, Value b)
     {
         if (a.IsInt && b.IsInt)
         {
@@ -215,6 +245,7 @@ public static class ValueOps
     public static Value Less(Value a, Value b)
     {
         if (a.IsInt && b.IsInt) return Value.FromBool(a.AsInt < b.AsInt);
+        if (a.IsFloat && b.IsFloat) return Value.FromBool(a.AsFloat < b.AsFloat);
         int c = Compare(a, b);
         return Value.FromBool(c != Unordered && c < 0);
     }
@@ -224,6 +255,7 @@ public static class ValueOps
     public static Value LessOrEqual(Value a, Value b)
     {
         if (a.IsInt && b.IsInt) return Value.FromBool(a.AsInt <= b.AsInt);
+        if (a.IsFloat && b.IsFloat) return Value.FromBool(a.AsFloat <= b.AsFloat);
         int c = Compare(a, b);
         return Value.FromBool(c != Unordered && c <= 0);
     }
@@ -233,6 +265,7 @@ public static class ValueOps
     public static Value Greater(Value a, Value b)
     {
         if (a.IsInt && b.IsInt) return Value.FromBool(a.AsInt > b.AsInt);
+        if (a.IsFloat && b.IsFloat) return Value.FromBool(a.AsFloat > b.AsFloat);
         int c = Compare(a, b);
         return Value.FromBool(c != Unordered && c > 0);
     }
@@ -242,6 +275,7 @@ public static class ValueOps
     public static Value GreaterOrEqual(Value a, Value b)
     {
         if (a.IsInt && b.IsInt) return Value.FromBool(a.AsInt >= b.AsInt);
+        if (a.IsFloat && b.IsFloat) return Value.FromBool(a.AsFloat >= b.AsFloat);
         int c = Compare(a, b);
         return Value.FromBool(c != Unordered && c >= 0);
     }
@@ -261,6 +295,7 @@ public static class ValueOps
     public static bool AreEqual(Value a, Value b)
     {
         if (a.IsInt && b.IsInt) return a.AsInt == b.AsInt;
+        if (a.IsFloat && b.IsFloat) return a.AsFloat == b.AsFloat;
         return a.Equals(b);
     }
 

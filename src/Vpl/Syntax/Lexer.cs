@@ -19,7 +19,7 @@ public sealed class Lexer
     private readonly string _text;
     private readonly int _end;
     private readonly SyntaxDiagnostics _diagnostics;
-    private readonly List<Token> _tokens = new();
+    private readonly List<Token> _tokens;
     private readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> _names =
         new HashSet<string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 
@@ -35,6 +35,8 @@ public sealed class Lexer
         _end = Math.Clamp(end, 0, _text.Length);
         _pos = Math.Clamp(start, 0, _end);
         _diagnostics = diagnostics;
+        // Typical programs have a token every 4-5 characters: avoid most regrowth of a large list.
+        _tokens = new List<Token>(Math.Max(16, (_end - _pos) / 4));
         _lineStart = _pos;
         while (_lineStart > 0 && _text[_lineStart - 1] != '\n') _lineStart--;
         _firstOnLine = true;
@@ -86,7 +88,7 @@ public sealed class Lexer
         _tokens.Add(new Token(kind, TextSpan.FromBounds(start, _pos), column, _indent, flags, value, text));
     }
 
-    private char Peek(int offset = 0)
+    private char Peek(int offset)
     {
         int i = _pos + offset;
         return i < _end ? _text[i] : '\0';
@@ -211,6 +213,7 @@ public sealed class Lexer
                 }
                 _pos++;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'!' is not a VPL operator", "use 'not'");
+                Emit(SyntaxKind.NotKeyword, start, text: "not");
                 return;
             case '<':
                 if (At(1, '=')) Punct(SyntaxKind.LessEquals, 2);
@@ -268,10 +271,12 @@ public sealed class Lexer
             case '&' when At(1, '&'):
                 _pos += 2;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'&&' is not a VPL operator", "use 'and'");
+                Emit(SyntaxKind.AndKeyword, start, text: "and");
                 return;
             case '|' when At(1, '|'):
                 _pos += 2;
                 Report(DiagnosticIds.InvalidOperator, start, _pos, "'||' is not a VPL operator", "use 'or'");
+                Emit(SyntaxKind.OrKeyword, start, text: "or");
                 return;
             case ';':
                 _pos++;

@@ -86,7 +86,7 @@ public static class LoopExpander
             return true;
         }
 
-        if (At(i).Kind != SyntaxKind.Identifier || At(i).Span.Length == 0)
+        if (At(i).Kind != SyntaxKind.Identifier)
         {
             Fail(i, "expected a loop variable name after 'for'");
             return null;

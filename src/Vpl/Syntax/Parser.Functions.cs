@@ -62,9 +62,11 @@ internal sealed partial class SyntaxParser
     private BlockSyntax ParseBlock(int headerIndent, Token colon)
     {
         int saved = _limitColumn;
+        int savedExempt = _limitExempt;
         try
         {
             _limitColumn = headerIndent;
+            _limitExempt = -1;
             var first = Current;
             if (first.Kind != SyntaxKind.EndOfFile && !first.IsFirstOnLine)
             {
@@ -93,16 +95,20 @@ internal sealed partial class SyntaxParser
             while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
             {
                 var line = Current;
+                int lineStart = _pos;
                 if (line.Column != blockColumn) ReportIndentation(line, blockColumn);
-                _limitColumn = line.Column;
+                LimitToCurrentLine();
                 var statement = ParseFnStatement();
                 if (statement is not null) statements.Add(statement);
                 if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
                 {
-                    ReportUnexpected("one statement per line");
+                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
+                    else ReportUnexpected("one statement per line");
                     SkipToBoundary();
                 }
+                if (_pos == lineStart) SkipToBoundary();
                 _limitColumn = headerIndent;
+                _limitExempt = -1;
             }
             _depth--;
             return new BlockSyntax(statements, SpanFrom(first.Span.Start));
@@ -110,6 +116,7 @@ internal sealed partial class SyntaxParser
         finally
         {
             _limitColumn = saved;
+            _limitExempt = savedExempt;
         }
     }
 

@@ -69,6 +69,10 @@ internal sealed partial class SyntaxParser
         {
             return $"pattern operators are upper case: {t.StringValue!.ToUpperInvariant()}";
         }
+        if (statement != SyntaxKind.PatternKeyword && t.Kind is SyntaxKind.PatternAndKeyword or SyntaxKind.PatternOrKeyword or SyntaxKind.PatternNotKeyword)
+        {
+            return $"in expressions write '{t.StringValue!.ToLowerInvariant()}' in lower case";
+        }
         return "the statement is complete here; " + StatementHint;
     }
 
@@ -135,7 +139,9 @@ internal sealed partial class SyntaxParser
             while (Current.Kind != SyntaxKind.EndOfFile && !Current.IsFirstOnLine) _pos++;
         }
         int saved = _limitColumn;
+        int savedExempt = _limitExempt;
         _limitColumn = eventColumn;
+        _limitExempt = -1;
         try
         {
             if (Current.Kind == SyntaxKind.EndOfFile)
@@ -148,21 +154,26 @@ internal sealed partial class SyntaxParser
             while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
             {
                 var first = Current;
+                int lineStart = _pos;
                 if (first.Column != blockColumn) ReportIndentation(first, blockColumn);
-                _limitColumn = first.Column;
+                LimitToCurrentLine();
                 var field = ParseFieldDecl();
                 if (field is not null) fields.Add(field);
                 if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
                 {
-                    ReportUnexpected("one field per line: 'name: type'");
+                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
+                    else ReportUnexpected("one field per line: 'name: type'");
                     SkipToBoundary();
                 }
+                if (_pos == lineStart) SkipToBoundary();
                 _limitColumn = eventColumn;
+                _limitExempt = -1;
             }
         }
         finally
         {
             _limitColumn = saved;
+            _limitExempt = savedExempt;
         }
     }
 

@@ -35,7 +35,8 @@ internal sealed partial class SyntaxParser
                 case "timer":
                     return ParseTimer();
             }
-            Error(DiagnosticIds.ExpectedSource, Peek(1).Span, $"unexpected '(' after '{t.StringValue}': a stream source is not a function call", SourceHint);
+            Next();
+            Error(DiagnosticIds.ExpectedSource, Current.Span, $"unexpected '(' after '{t.StringValue}': a stream source is not a function call", SourceHint);
             return null;
         }
         if (t.Kind is SyntaxKind.Identifier or SyntaxKind.AllKeyword) return ParseStepSource(operators);

@@ -93,6 +93,9 @@ internal sealed partial class SyntaxParser
     // current construct, as if it were the end of the file (0 = no limit).
     private int _limitColumn;
 
+    // The first token of the line being parsed under a line limit is itself not a boundary.
+    private int _limitExempt = -1;
+
     // Nesting depth of the current statement; past MaxDepth the statement is abandoned (_bail).
     private int _depth;
     private bool _bail;
@@ -113,7 +116,7 @@ internal sealed partial class SyntaxParser
     {
         if (index >= _tokens.Length) index = _tokens.Length - 1;
         var t = _tokens[index];
-        if (t.Kind != SyntaxKind.EndOfFile && t.IsFirstOnLine && t.Column <= _limitColumn)
+        if (t.Kind != SyntaxKind.EndOfFile && t.IsFirstOnLine && t.Column <= _limitColumn && index != _limitExempt)
         {
             return t with { Kind = SyntaxKind.EndOfFile, Span = new TextSpan(t.Span.Start, 0) };
         }
@@ -164,6 +167,13 @@ internal sealed partial class SyntaxParser
     }
 
     /// <summary>Skips the rest of a header line and every following line indented more than <paramref name="indent"/>.</summary>
+    /// <summary>Limits the current construct to the line starting at the current token and its continuation lines.</summary>
+    private void LimitToCurrentLine()
+    {
+        _limitColumn = _tokens[_pos].Column;
+        _limitExempt = _pos;
+    }
+
     private void SkipIndentedLines(int indent)
     {
         while (_tokens[_pos].Kind != SyntaxKind.EndOfFile && !(_tokens[_pos].IsFirstOnLine && _tokens[_pos].Column <= indent)) _pos++;
@@ -241,8 +251,14 @@ internal sealed partial class SyntaxParser
     private void ReportExpectedClose(Token open, SyntaxKind close)
     {
         var at = _src.GetPosition(open.Span.Start);
+        string? hint = null;
+        var name = Peek(1);
+        if (Current.Kind == SyntaxKind.Dot && IsNameToken(name.Kind) && Peek(2).Kind == SyntaxKind.OpenParen)
+        {
+            hint = $"'.{name.StringValue}(...)' is a stream operator, not a method: close the '{SyntaxFacts.GetText(open.Kind)}' before it, or call {name.StringValue}(value, ...)";
+        }
         Error(DiagnosticIds.UnclosedDelimiter, ExpectedSpan(),
-            $"expected '{SyntaxFacts.GetText(close)}' to close '{SyntaxFacts.GetText(open.Kind)}' opened at {at.Line}:{at.Column}");
+            $"expected '{SyntaxFacts.GetText(close)}' to close '{SyntaxFacts.GetText(open.Kind)}' opened at {at.Line}:{at.Column}", hint);
     }
 
     private void ExpectClose(Token open, SyntaxKind close)
@@ -281,7 +297,9 @@ internal sealed partial class SyntaxParser
                 Next();
                 continue;
             }
-            break;
+            // Reported once: a list that ran into the next statement is not reported again at its end.
+            if (Current.Kind == close) Next();
+            return;
         }
         if (!_bail) ExpectClose(open, close);
     }

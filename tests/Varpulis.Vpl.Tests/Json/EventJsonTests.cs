@@ -69,6 +69,18 @@ public class EventJsonTests
     }
 
     [Fact]
+    public void FieldsAddedToAnOpenTypeAfterAFirstWriteAreWritten()
+    {
+        var reg = new TypeRegistry();
+        var t = reg.DefineOpen("Grow", ["a"]);
+        Assert.Equal("{\"event_type\":\"Grow\",\"timestamp\":\"1970-01-01T00:00:00Z\",\"data\":{\"a\":1}}", EventJson.ToJsonLine(new Event(t, 0, [1L])));
+        t.GetOrAddSlot("b");
+        Assert.Equal("{\"event_type\":\"Grow\",\"timestamp\":\"1970-01-01T00:00:00Z\",\"data\":{\"a\":1,\"b\":\"x\"}}", EventJson.ToJsonLine(new Event(t, 0, [1L, "x"])));
+        var other = reg.DefineOpen("Other \"quoted\" é", ["k\"ey"]);
+        Assert.Equal("{\"event_type\":\"Other \\\"quoted\\\" é\",\"timestamp\":\"1970-01-01T00:00:00Z\",\"data\":{\"k\\\"ey\":true}}", EventJson.ToJsonLine(new Event(other, 0, [true])));
+    }
+
+    [Fact]
     public void JsonLineConveniences()
     {
         var e = Sample();
@@ -174,6 +186,8 @@ public class EventJsonTests
             Err("{\"event_type\": \"T\", \"timestamp\": 1.5}"));
         Assert.Equal("invalid timestamp 'true': expected RFC 3339 or epoch milliseconds",
             Err("{\"event_type\": \"T\", \"fields\": {\"timestamp\": true}}"));
+        Assert.Equal("invalid timestamp '9999-12-31T00:00:00Z': expected RFC 3339 or epoch milliseconds",
+            Err("{\"event_type\": \"T\", \"timestamp\": \"9999-12-31T00:00:00Z\"}"));
         Assert.Equal("invalid timestamp '9223372036854775807': expected RFC 3339 or epoch milliseconds",
             Err("{\"event_type\": \"T\", \"timestamp\": 9223372036854775807}"));
     }

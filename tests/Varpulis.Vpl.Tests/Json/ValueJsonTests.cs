@@ -118,6 +118,55 @@ public class ValueJsonTests
     }
 
     [Fact]
+    public void RepeatedKeysInOneObjectAreErrors()
+    {
+        Assert.Equal("duplicate key 'k'", PlainError("{\"k\": 1, \"k\": 2}"));
+        Assert.Equal("duplicate key 'k'", PlainError("[{\"a\": {\"k\": 1, \"k\": 2}}]"));
+        using var doc = JsonDocument.Parse("{\"k\": 1, \"k\": 2}");
+        Assert.Equal("duplicate key 'k'", Assert.Throws<JsonException>(() => ValueJson.ReadTyped(doc.RootElement, new TypeRegistry().GetOrAdd)).Message);
+    }
+
+    [Fact]
+    public void FloatsAreWrittenAsTheirShortestRoundTripTextWithAFraction()
+    {
+        var rng = new Random(42);
+        var samples = new List<double>
+        {
+            0.0, -0.0, 1.0, -1.0, 40.0, 1e14, 999999999999999.0, 1e15, -1e15, 1e16, 123456789012345.0, 0.5, 1.0 / 3, 1e-300,
+            double.MaxValue, double.MinValue, double.Epsilon, 9007199254740993.0, -2.5,
+        };
+        for (int i = 0; i < 2000; i++)
+        {
+            samples.Add(BitConverter.Int64BitsToDouble(rng.NextInt64()));
+            samples.Add(Math.Round(rng.NextDouble() * 2e6 - 1e6, rng.Next(0, 4)));
+            samples.Add(Math.Floor(rng.NextDouble() * Math.Pow(10, rng.Next(0, 17))));
+        }
+        foreach (var d in samples.Where(double.IsFinite))
+        {
+            Assert.Equal(Value.FormatFloat(d), ValueJson.ToJson(d));
+        }
+    }
+
+    [Fact]
+    public void TimestampsAreWrittenAsTimeFormatRendersThem()
+    {
+        var rng = new Random(7);
+        var samples = new List<long> { 0, -1, 1, long.MinValue, long.MaxValue, 1_000_000, 1_000, 999_999_999, -1_000_000_000, 1_769_162_400_123_000_000 };
+        for (int i = 0; i < 2000; i++)
+        {
+            long t = rng.NextInt64(long.MinValue, long.MaxValue);
+            samples.Add(t);
+            samples.Add(t / 1000 * 1000);
+            samples.Add(t / 1_000_000 * 1_000_000);
+            samples.Add(t / 1_000_000_000 * 1_000_000_000);
+        }
+        foreach (var t in samples)
+        {
+            Assert.Equal("\"" + TimeFormat.FormatTimestamp(t) + "\"", ValueJson.ToJson(Ts(t)));
+        }
+    }
+
+    [Fact]
     public void ReadThrowsJsonExceptionWithTheMessage()
     {
         using var doc = JsonDocument.Parse("1e400");
@@ -130,6 +179,8 @@ public class ValueJsonTests
         var reader = new Utf8JsonReader("[1, 2"u8, isFinalBlock: true, state: default);
         Assert.False(ValueJson.TryRead(ref reader, out _, out var error));
         Assert.NotNull(error);
+        var ok = new Utf8JsonReader("{\"a\": [1.5]}"u8);
+        Same(Map(("a", Arr(1.5))), ValueJson.Read(ref ok));
     }
 
     [Fact]

@@ -311,6 +311,25 @@ public class EventBuilderTests
     }
 
     [Fact]
+    public void TimestampsOutsideTheNanosecondRangeAreRejected()
+    {
+        Assert.True(EventBuilder.TryParseTimestamp("2262-04-11T23:47:16Z", out long max));
+        Assert.Equal(9_223_372_036_000_000_000, max);
+        Assert.True(EventBuilder.TryParseTimestamp("1677-09-21T00:12:44Z", out long min));
+        Assert.Equal(-9_223_372_036_000_000_000, min);
+        Assert.True(EventBuilder.TryParseTimestamp("2026-01-23", out long day));
+        Assert.Equal(1_769_126_400L * TimeFormat.NanosPerSecond, day);
+        Assert.False(EventBuilder.TryParseTimestamp("2262-04-11T23:47:17Z", out _));
+        Assert.False(EventBuilder.TryParseTimestamp("9999-12-31T00:00:00Z", out _));
+        Assert.False(EventBuilder.TryParseTimestamp("0001-01-01", out _));
+        Assert.False(EventBuilder.TryParseTimestamp("not a date", out _));
+
+        var b = new EventBuilder(Registry());
+        BeginOrder(b);
+        Assert.Equal("field 'at' of 'Order' expects timestamp?, got str \"9999-12-31T00:00:00Z\"", SetError(b, "at", "9999-12-31T00:00:00Z"));
+    }
+
+    [Fact]
     public void DurationLiteralParsing()
     {
         Assert.True(EventBuilder.TryParseDuration("5m", out long n));

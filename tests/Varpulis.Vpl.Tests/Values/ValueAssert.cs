@@ -8,36 +8,48 @@ internal static class ValueAssert
 {
     public static void Same(Value expected, Value actual)
     {
-        Assert.True(expected.Kind == actual.Kind, $"expected {Render(expected)}, got {Render(actual)}");
-        if (expected.IsFloat)
+        if (!AreSame(expected, actual)) Assert.Fail($"expected {Render(expected)}, got {Render(actual)}");
+    }
+
+    private static bool AreSame(Value expected, Value actual)
+    {
+        if (expected.Kind != actual.Kind) return false;
+        switch (expected.Kind)
         {
-            Assert.True(BitConverter.DoubleToInt64Bits(expected.AsFloat) == BitConverter.DoubleToInt64Bits(actual.AsFloat) || expected.AsFloat == actual.AsFloat,
-                $"expected {Render(expected)}, got {Render(actual)}");
-            return;
+            case ValueKind.Float:
+                return BitConverter.DoubleToInt64Bits(expected.AsFloat) == BitConverter.DoubleToInt64Bits(actual.AsFloat)
+                    || expected.AsFloat == actual.AsFloat;
+            case ValueKind.Timestamp:
+            case ValueKind.Duration:
+                return expected.AsNanos == actual.AsNanos;
+            case ValueKind.Array:
+                {
+                    var e = expected.AsArray;
+                    var a = actual.AsArray;
+                    if (e.Length != a.Length) return false;
+                    for (int i = 0; i < e.Length; i++)
+                    {
+                        if (!AreSame(e[i], a[i])) return false;
+                    }
+                    return true;
+                }
+            case ValueKind.Map:
+                {
+                    var e = expected.AsMap;
+                    var a = actual.AsMap;
+                    if (!e.Keys.SequenceEqual(a.Keys)) return false;
+                    foreach (var kv in e)
+                    {
+                        if (!AreSame(kv.Value, a[kv.Key])) return false;
+                    }
+                    return true;
+                }
+            case ValueKind.Event:
+                SameEvent(expected.AsEvent, actual.AsEvent);
+                return true;
+            default:
+                return expected.Equals(actual);
         }
-        if (expected.IsTimestamp || expected.IsDuration)
-        {
-            Assert.Equal(expected.AsNanos, actual.AsNanos);
-            return;
-        }
-        if (expected.IsArray)
-        {
-            Assert.Equal(expected.AsArray.Length, actual.AsArray.Length);
-            for (int i = 0; i < expected.AsArray.Length; i++) Same(expected.AsArray[i], actual.AsArray[i]);
-            return;
-        }
-        if (expected.IsMap)
-        {
-            Assert.Equal(expected.AsMap.Keys, actual.AsMap.Keys);
-            foreach (var kv in expected.AsMap) Same(kv.Value, actual.AsMap[kv.Key]);
-            return;
-        }
-        if (expected.IsEvent)
-        {
-            SameEvent(expected.AsEvent, actual.AsEvent);
-            return;
-        }
-        Assert.True(expected.Equals(actual), $"expected {Render(expected)}, got {Render(actual)}");
     }
 
     public static void SameEvent(Event expected, Event actual)
