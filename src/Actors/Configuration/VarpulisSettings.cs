@@ -64,10 +64,10 @@ public sealed class PersistenceSettings
     public int SnapshotIntervalSecs { get; set; } = 60;
 
     /// <summary>
-    /// SQLite's <c>synchronous</c> mode: <c>full</c> (an fsync per commit; survives a power loss) or <c>normal</c>
-    /// (WAL without an fsync per commit; survives a process crash, may lose the last commits on power loss).
+    /// SQLite's <c>synchronous</c> mode: <c>normal</c> (WAL without an fsync per commit; survives a process crash or
+    /// <c>kill -9</c>, may lose the last commits on power loss) or <c>full</c> (an fsync per commit; survives a power loss).
     /// </summary>
-    public string SqliteSynchronous { get; set; } = "full";
+    public string SqliteSynchronous { get; set; } = "normal";
 
     public bool IsPostgres => string.Equals(Provider, "postgresql", StringComparison.OrdinalIgnoreCase)
         || string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase);

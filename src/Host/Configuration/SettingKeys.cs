@@ -36,7 +36,7 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Persistence.Provider, (s, v) => s.Persistence.Provider = Provider(v)),
         new("persistence", "connection_string", "string", "VARPULIS_PERSISTENCE_CONNECTION", "PostgreSQL connection string (Host=...;Database=...;Username=...;Password=...).",
             s => s.Persistence.ConnectionString ?? "", (s, v) => s.Persistence.ConnectionString = v.Length == 0 ? null : v),
-        new("persistence", "sqlite_synchronous", "string", null, "SQLite durability: full (an fsync per commit: acknowledged events survive a power loss) or normal (no fsync per commit: they survive a process crash or kill -9, not a power loss).",
+        new("persistence", "sqlite_synchronous", "string", null, "SQLite durability: normal (no fsync per commit: acknowledged events survive a process crash or kill -9, not a power loss) or full (an fsync per commit: they also survive a power loss; slower per request).",
             s => s.Persistence.SqliteSynchronous, (s, v) => s.Persistence.SqliteSynchronous = OneOf(v, "persistence.sqlite_synchronous", "normal", "full")),
         new("persistence", "snapshot_every_events", "int", null, "A pipeline snapshots its engine state after this many accepted events (0: never by count).",
             s => s.Persistence.SnapshotEveryEvents, (s, v) => s.Persistence.SnapshotEveryEvents = NonNegative(v, "persistence.snapshot_every_events")),
