@@ -57,6 +57,9 @@ internal sealed class ExprContext
     /// <summary>Inside a Kleene collection aggregate: this alias name refers to the element being aggregated.</summary>
     public string? ElementAlias { get; init; }
 
+    /// <summary>True for the call directly inside <c>.process(...)</c>, where a function's <c>emit</c> statements have an effect.</summary>
+    public bool ProcessCall { get; init; }
+
     /// <summary>The global being initialized (globals may only read globals declared before them).</summary>
     public GlobalSymbol? Initializing { get; init; }
 
@@ -799,7 +802,11 @@ internal static class ExpressionCompiler
         }
         if (args.Count != fn.Arity)
             return Error(cx, DiagnosticIds.WrongArity, c.Span, $"function '{fn.Name}' takes {fn.Arity} argument{(fn.Arity == 1 ? "" : "s")}, but {args.Count} {(args.Count == 1 ? "was" : "were")} given");
-        var evals = args.Select(a => CompileCore(a.Value, cx).Eval).ToArray();
+        if (fn.Emits && !cx.ProcessCall)
+            cx.Env.Warning(DiagnosticIds.EmitOutsideProcess, c.Function.Span,
+                $"function '{fn.Name}' emits events, but called here its events go nowhere", "call it with .process(...) to output its events");
+        var argCx = cx.ProcessCall ? new ExprContext(cx.Env, cx.Row) { Function = cx.Function, ExtraAliases = cx.ExtraAliases, ElementAlias = cx.ElementAlias } : cx;
+        var evals = args.Select(a => CompileCore(a.Value, argCx).Eval).ToArray();
         var symbol = fn;
         return new Bound(f =>
         {

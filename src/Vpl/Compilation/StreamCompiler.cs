@@ -32,9 +32,13 @@ internal sealed class StreamCompiler
     private KeySelector? _partition;
     private string[]? _partitionNames;
     private string[]? _planPartition;
+    // _windowPending / _aggregatePending: a window / aggregate since the last .emit/.select (the "two windows" rule).
+    // _batched / _batchedTime: rows currently travel in window batches (they do until an aggregate or .process).
     private bool _windowPending;
-    private bool _windowIsTime;
     private bool _aggregatePending;
+    private bool _batched;
+    private bool _batchedTime;
+    private KeySelector? _windowPartition;
     private bool _producesOutput;
     private bool _stateful;
     private bool _sawStatefulBeforePartition;
@@ -330,7 +334,7 @@ internal sealed class StreamCompiler
         }
         var evals = keyEvals;
         long win = window;
-        _ops.Add(rt => new JoinOperator(NewFrame(rt), evals, win, rowType));
+        _ops.Add(rt => new JoinOperator(NewFrame(rt), evals, win, rowType, _lateness));
         foreach (var r in residual)
         {
             var pred = ExpressionCompiler.CompileCondition(r, Cx(), "the '.on' condition").Eval;
@@ -652,6 +656,13 @@ internal sealed class StreamCompiler
             _env.Error(DiagnosticIds.DuplicateWindow, op.Name.Span, "a second '.window' needs an '.emit' or '.select' between the two windows");
             return;
         }
+        // Even an invalid window counts as one, so later operators are not blamed for its absence.
+        var partition = _partition;
+        MarkStateful();
+        _windowPending = true;
+        _batched = true;
+        _batchedTime = false;
+        _windowPartition = partition;
         var cx = new ExprContext(_env, null);
         ArgumentSyntax? positional = op.Args.FirstOrDefault(a => a.Name is null);
         var named = op.Args.Where(a => a.Name is not null).ToDictionary(a => a.Name!.Text, a => a);
@@ -668,9 +679,6 @@ internal sealed class StreamCompiler
             _env.Error(DiagnosticIds.InvalidArguments, op.Span, "'.window' takes one size: .window(100), .window(5m), .window(5m, sliding: 1m) or .window(session: 30s)");
             return;
         }
-        var partition = _partition;
-        MarkStateful();
-        _windowPending = true;
         if (named.TryGetValue("session", out var sessionArg))
         {
             if (positional is not null || named.Count != 1)
@@ -679,7 +687,7 @@ internal sealed class StreamCompiler
                 return;
             }
             if (DurationArg(sessionArg, "the session gap", allowZero: false) is not long gap) return;
-            _windowIsTime = true;
+            _batchedTime = true;
             _ops.Add(rt => new SessionWindowOperator(NewFrame(rt), gap, partition));
             return;
         }
@@ -714,7 +722,6 @@ internal sealed class StreamCompiler
                 }
                 m = (int)s.AsInt;
             }
-            _windowIsTime = false;
             _ops.Add(rt => new CountWindowOperator(NewFrame(rt), n, m, partition));
             return;
         }
@@ -736,7 +743,7 @@ internal sealed class StreamCompiler
                 }
                 sl = s.AsNanos;
             }
-            _windowIsTime = true;
+            _batchedTime = true;
             long late = _lateness ?? 0;
             _ops.Add(rt => new TimeWindowOperator(NewFrame(rt), d, sl, late, partition));
             return;
@@ -756,7 +763,7 @@ internal sealed class StreamCompiler
             _env.Error(DiagnosticIds.InvalidArguments, op.Span, "'.aggregate' takes named aggregates: .aggregate(total: sum(price), n: count())");
             return;
         }
-        if (!_windowPending)
+        if (!_batched)
             _env.Warning(DiagnosticIds.AggregateWithoutWindow, op.Name.Span, "'.aggregate' without a '.window' aggregates each event on its own", "add a window, e.g. .window(1m)");
         MarkStateful();
         var collector = new AggregateCollector();
@@ -786,7 +793,7 @@ internal sealed class StreamCompiler
             }
         }
         int startSlot = -1, endSlot = -1;
-        if (_windowPending && _windowIsTime)
+        if (_batched && _batchedTime)
         {
             startSlot = fieldNames.Count;
             fieldNames.Add("window_start");
@@ -797,9 +804,13 @@ internal sealed class StreamCompiler
         var calls = collector.Calls.ToArray();
         var evalArr = evals.ToArray();
         var partition = _partition;
-        _ops.Add(rt => new AggregateOperator(NewFrame(rt), calls, evalArr, type, partition, keySlots, startSlot, endSlot));
+        // A partition declared after the window (or a window without one) regroups each batch by key.
+        bool regroup = partition is not null && _batched && !ReferenceEquals(partition, _windowPartition);
+        _ops.Add(rt => new AggregateOperator(NewFrame(rt), calls, evalArr, type, partition, keySlots, startSlot, endSlot, regroup));
         _shape = RowShape.Of(type);
         _aggregatePending = true;
+        _batched = false;
+        _batchedTime = false;
     }
 
     private void CompileLog(OperatorSyntax op)
@@ -840,13 +851,15 @@ internal sealed class StreamCompiler
         }
         if (!fn.Emits)
             _env.Warning(DiagnosticIds.NoEffect, op.Span, $"function '{fn.Name}' has no 'emit' statement, so '.process' drops every event");
-        var eval = ExpressionCompiler.Compile(call, Cx()).Eval;
+        var eval = ExpressionCompiler.Compile(call, new ExprContext(_env, _shape) { ProcessCall = true }).Eval;
         if (fn.AssignsGlobals) MarkStateful();
         var type = _env.Types.DefineOpen(_name, fn.EmittedFields);
         _ops.Add(rt => new ProcessOperator(NewFrame(rt), eval, type));
         _shape = RowShape.Of(type);
         _windowPending = false;
         _aggregatePending = false;
+        _batched = false;
+        _batchedTime = false;
         _producesOutput = true;
     }
 }

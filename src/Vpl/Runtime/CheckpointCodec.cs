@@ -71,10 +71,10 @@ internal static class CheckpointCodec
                     {
                         case "$f":
                             {
-                                var el = inner!.GetValue<JsonElement>();
-                                if (el.ValueKind == JsonValueKind.String)
-                                    return Value.FromFloat(double.Parse(el.GetString()!, CultureInfo.InvariantCulture));
-                                return Value.FromFloat(el.GetDouble());
+                                var fv = inner!.AsValue();
+                                if (fv.GetValueKind() == JsonValueKind.String)
+                                    return Value.FromFloat(double.Parse(fv.GetValue<string>(), CultureInfo.InvariantCulture));
+                                return Value.FromFloat(fv.GetValue<double>());
                             }
                         case "$ts":
                             return Value.FromTimestamp((long)inner!);
@@ -94,16 +94,23 @@ internal static class CheckpointCodec
                 }
             default:
                 {
-                    var el = node.GetValue<JsonElement>();
-                    return el.ValueKind switch
+                    // Works for parsed documents and for nodes built in memory by CreateCheckpoint alike.
+                    var v = node.AsValue();
+                    switch (v.GetValueKind())
                     {
-                        JsonValueKind.True => Value.True,
-                        JsonValueKind.False => Value.False,
-                        JsonValueKind.String => Value.FromString(el.GetString()),
-                        JsonValueKind.Number when el.TryGetInt64(out long l) => Value.FromInt(l),
-                        JsonValueKind.Number => Value.FromFloat(el.GetDouble()),
-                        _ => Value.Null,
-                    };
+                        case JsonValueKind.True:
+                            return Value.True;
+                        case JsonValueKind.False:
+                            return Value.False;
+                        case JsonValueKind.String:
+                            return Value.FromString(v.GetValue<string>());
+                        case JsonValueKind.Number:
+                            if (v.TryGetValue(out long l)) return Value.FromInt(l);
+                            if (v.TryGetValue(out int i)) return Value.FromInt(i);
+                            return Value.FromFloat(v.GetValue<double>());
+                        default:
+                            return Value.Null;
+                    }
                 }
         }
     }

@@ -429,6 +429,7 @@ public sealed class Engine
         for (int i = 0; i < ops.Count; i++)
         {
             ops[i].Stream = rt;
+            ops[i].Order = ((long)rt.Plan.Index << 20) + i;
             if (i + 1 < ops.Count) ops[i].Next = ops[i + 1];
         }
         return ops.ToArray();

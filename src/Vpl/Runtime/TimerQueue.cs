@@ -3,14 +3,15 @@ using Varpulis.Vpl.Runtime.Operators;
 namespace Varpulis.Vpl.Runtime;
 
 /// <summary>
-/// Event-time callbacks of one engine: a min-heap of (due time, order of scheduling) → operator.
-/// Each operator is queued at most once, for its earliest due time; window ends, run deadlines and
-/// absence deadlines are found without scanning any state.
+/// Event-time callbacks of one engine: a min-heap of (due time, stream declaration order, operator
+/// position) → operator. Each operator is queued at most once, for its earliest due time; window ends,
+/// run deadlines and absence deadlines are found without scanning any state. Things due at the same time
+/// happen in declaration order, whatever the order they were scheduled in (so a restored engine behaves
+/// exactly like one that never stopped).
 /// </summary>
 internal sealed class TimerQueue
 {
-    private readonly PriorityQueue<Operator, (long Due, long Seq)> _heap = new();
-    private long _seq;
+    private readonly PriorityQueue<Operator, (long Due, long Order)> _heap = new();
 
     public int Count => _heap.Count;
 
@@ -19,7 +20,7 @@ internal sealed class TimerQueue
     {
         if (due >= op.ScheduledDue) return;
         op.ScheduledDue = due;
-        _heap.Enqueue(op, (due, _seq++));
+        _heap.Enqueue(op, (due, op.Order));
     }
 
     public bool HasDue(long now) => _heap.TryPeek(out _, out var p) && p.Due <= now;

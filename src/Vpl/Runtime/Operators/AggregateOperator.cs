@@ -24,9 +24,12 @@ internal sealed class AggregateOperator : Operator
     private readonly int _endSlot;
     private readonly Value[] _results;
     private readonly List<Event> _single = new(1);
+    private readonly bool _regroup;
 
-    public AggregateOperator(Frame frame, AggregateCall[] calls, Eval[] fields, EventType resultType, KeySelector? partition, int[] keySlots, int startSlot, int endSlot)
+    /// <param name="regroup">True when the partition key was declared after the window: each batch is split by key.</param>
+    public AggregateOperator(Frame frame, AggregateCall[] calls, Eval[] fields, EventType resultType, KeySelector? partition, int[] keySlots, int startSlot, int endSlot, bool regroup)
     {
+        _regroup = regroup;
         _frame = frame;
         _calls = calls;
         _fields = fields;
@@ -53,6 +56,25 @@ internal sealed class AggregateOperator : Operator
     }
 
     public override void PushBatch(in WindowBatch batch)
+    {
+        if (!_regroup || _partition is null)
+        {
+            Reduce(batch, batch.ResultTimestamp);
+            return;
+        }
+        var groups = new Dictionary<Value, List<Event>>();
+        foreach (var e in batch.Events)
+        {
+            _frame.Row = e;
+            var key = _partition.Key(_frame);
+            if (!groups.TryGetValue(key, out var list)) groups[key] = list = new List<Event>();
+            list.Add(e);
+        }
+        foreach (var (key, events) in groups.OrderBy(g => g.Key, ValueTotalComparer.Instance))
+            Reduce(batch with { Key = key, Events = events }, batch.ResultTimestamp);
+    }
+
+    private void Reduce(in WindowBatch batch, long timestamp)
     {
         var f = _frame;
         for (int k = 0; k < _calls.Length; k++)
@@ -87,11 +109,11 @@ internal sealed class AggregateOperator : Operator
                 if (_keySlots[i] >= 0) values[_keySlots[i]] = _partition.Part(batch.Key, i);
             }
         }
-        if (batch.IsTimeWindow)
+        if (batch.IsTimeWindow && _startSlot >= 0)
         {
             values[_startSlot] = Value.FromTimestamp(batch.WindowStart);
             values[_endSlot] = Value.FromTimestamp(batch.WindowEnd);
         }
-        Next.Push(new Event(_resultType, batch.ResultTimestamp, values));
+        Next.Push(new Event(_resultType, timestamp, values));
     }
 }

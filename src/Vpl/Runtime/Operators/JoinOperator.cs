@@ -7,7 +7,9 @@ namespace Varpulis.Vpl.Runtime.Operators;
 /// <c>join(A, B, ...).on(A.k == B.k).window(d)</c> (vpl.md §6.5): each input keeps its most recent event per
 /// key. An arrival is joined with the most recent event of every other input that has the same key and a
 /// timestamp ≥ arrival − d (inclusive); one joined row per arrival when every input has a partner.
-/// Buffered events are not consumed. Keys whose events are older than the window are forgotten.
+/// Buffered events are not consumed. Without <c>.allowed_lateness</c> a late arrival is processed like any
+/// other (vpl.md §7), so the most recent event of a key is kept as long as the key exists; with
+/// <c>.allowed_lateness(L)</c> a key is forgotten once event time passes its event + window + L.
 /// </summary>
 internal sealed class JoinOperator : Operator
 {
@@ -17,9 +19,11 @@ internal sealed class JoinOperator : Operator
     private readonly EventType _rowType;
     private readonly Dictionary<Value, Event>[] _latest;
     private readonly PriorityQueue<(int Side, Value Key), long> _expiry = new();
+    private readonly long? _retention;
 
-    public JoinOperator(Frame frame, Eval[] keys, long window, EventType rowType)
+    public JoinOperator(Frame frame, Eval[] keys, long window, EventType rowType, long? allowedLateness)
     {
+        _retention = allowedLateness is long l ? TimeWindowsMath.SafeAdd(window, l) : null;
         _frame = frame;
         _keys = keys;
         _window = window;
@@ -35,9 +39,12 @@ internal sealed class JoinOperator : Operator
         _frame.Row = e;
         var key = _keys[side](_frame);
         _latest[side][key] = e;
-        long forgetAt = TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, _window), 1);
-        _expiry.Enqueue((side, key), forgetAt);
-        Schedule(forgetAt);
+        if (_retention is long keep)
+        {
+            long forgetAt = TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, keep), 1);
+            _expiry.Enqueue((side, key), forgetAt);
+            Schedule(forgetAt);
+        }
 
         long from = e.Timestamp - _window;
         var values = new Value[_latest.Length];
@@ -59,7 +66,7 @@ internal sealed class JoinOperator : Operator
         while (_expiry.TryPeek(out var item, out long at) && at <= due)
         {
             _expiry.Dequeue();
-            if (_latest[item.Side].TryGetValue(item.Key, out var e) && TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, _window), 1) <= now)
+            if (_latest[item.Side].TryGetValue(item.Key, out var e) && TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, _retention ?? long.MaxValue), 1) <= now)
                 _latest[item.Side].Remove(item.Key);
         }
         if (_expiry.TryPeek(out _, out long next)) Schedule(next);
@@ -67,9 +74,10 @@ internal sealed class JoinOperator : Operator
 
     public override void AfterRestore()
     {
+        if (_retention is not long keep) return;
         for (int side = 0; side < _latest.Length; side++)
         {
-            foreach (var (k, e) in _latest[side]) _expiry.Enqueue((side, k), TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, _window), 1));
+            foreach (var (k, e) in _latest[side]) _expiry.Enqueue((side, k), TimeWindowsMath.SafeAdd(TimeWindowsMath.SafeAdd(e.Timestamp, keep), 1));
         }
         if (_expiry.TryPeek(out _, out long next)) Schedule(next);
     }

@@ -26,6 +26,9 @@ internal abstract class Operator
     /// <summary>The stream this operator belongs to.</summary>
     public StreamRuntime Stream = null!;
 
+    /// <summary>Declaration order of the stream, then position in its chain: orders things due at the same time.</summary>
+    public long Order;
+
     /// <summary>The due time this operator is currently queued for (<see cref="long.MaxValue"/>: none).</summary>
     public long ScheduledDue = long.MaxValue;
 

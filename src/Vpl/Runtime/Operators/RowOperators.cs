@@ -197,15 +197,23 @@ internal sealed class DistinctOperator(Frame frame, Eval? keyExpr, KeySelector? 
         }
     }
 
+    /// <summary>The whole field map (names and values, whatever the event type), as a key.</summary>
     private static Value WholeRow(Event row)
     {
-        var parts = new Value[row.Fields.Length + 1];
-        parts[0] = Value.FromString(row.Type.Name);
-        Array.Copy(row.Fields, 0, parts, 1, row.Fields.Length);
-        // Trailing nulls do not distinguish rows.
-        int n = parts.Length;
-        while (n > 1 && parts[n - 1].IsNull) n--;
-        return Value.FromArray(n == parts.Length ? parts : parts[..n]);
+        var names = row.Type.FieldNames;
+        var parts = new List<Value>(row.Fields.Length * 2);
+        var present = new List<(string Name, Value Value)>();
+        for (int i = 0; i < row.Fields.Length && i < names.Count; i++)
+        {
+            if (!row.Fields[i].IsNull) present.Add((names[i], row.Fields[i]));
+        }
+        present.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        foreach (var (n, v) in present)
+        {
+            parts.Add(Value.FromString(n));
+            parts.Add(v);
+        }
+        return Value.FromArray(parts.ToArray());
     }
 
     public override string StateKind => "distinct";

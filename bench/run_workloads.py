@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Measures the benchmark workloads of ../shared/bench against the hand-written baseline, in one run.
+
+Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N]
+
+Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py, runs
+`varpulis simulate --immediate --preload --quiet` R times per workload and the baseline R times on W1,
+checks every run's output count against expected.json, and prints a Markdown table with the median and
+min-max of rate A (Event rate) and rate B (Engine rate), the ratio of the median rate B to the baseline's
+median rate B, and the peak RSS (from /usr/bin/time -v). Exits with 1 if any output count is wrong.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared", "bench")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def timed(cmd):
+    """Runs cmd under /usr/bin/time -v; returns (stdout, peak RSS in MB)."""
+    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, text=True, capture_output=True)
+    if p.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    return p.stdout, (int(m.group(1)) / 1024 if m else float("nan"))
+
+
+def field(text, label):
+    m = re.search(rf"^{re.escape(label)}: (\d+)", text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def fmt_rate(values):
+    med = statistics.median(values)
+    return f"{med / 1e6:.2f}M ({min(values) / 1e6:.2f}–{max(values) / 1e6:.2f})"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--w6-events", type=int, default=200_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W4,W5,W6q1,W6q10,W6q50,W7q100")
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "varpulis-bench"))
+    a = ap.parse_args()
+    wanted = [w for w in a.only.split(",") if w]
+
+    os.makedirs(a.work, exist_ok=True)
+    print("building varpulis and the baseline (Release)...", file=sys.stderr)
+    run(["dotnet", "build", os.path.join(ROOT, "src", "Host"), "-c", "Release", "-o", os.path.join(a.work, "varpulis")])
+    base_src = os.path.join(a.work, "baseline-src")
+    shutil.rmtree(base_src, ignore_errors=True)
+    shutil.copytree(os.path.join(SHARED, "baseline"), base_src)
+    run(["dotnet", "build", base_src, "-c", "Release", "-o", os.path.join(a.work, "baseline")])
+    varpulis = os.path.join(a.work, "varpulis", "varpulis")
+    baseline = [os.path.join(a.work, "baseline", "Baseline")]
+
+    data = {}
+    for n in sorted({a.events, a.w6_events}):
+        d = os.path.join(a.work, f"data-{n}")
+        if not os.path.isdir(d):
+            print(f"generating workloads with {n} events...", file=sys.stderr)
+            run([sys.executable, os.path.join(SHARED, "gen_events.py"), d, "--events", str(n)])
+        data[n] = d
+
+    w1 = os.path.join(data[a.events], "W1", "events.evt")
+    base_a, base_b = [], []
+    rows = []
+    ok = True
+    for w in wanted:
+        n = a.w6_events if w.startswith("W6") else a.events
+        wd = os.path.join(data[n], w)
+        expected = json.load(open(os.path.join(wd, "expected.json")))["output_events"]
+        ra, rb, rss, counts = [], [], [], set()
+        for _ in range(a.runs):
+            # Interleave baseline runs with the workload's runs so both see the same machine.
+            out, _ = timed(baseline + [w1])
+            base_a.append(field(out, "Baseline rate A"))
+            base_b.append(field(out, "Baseline rate B"))
+            out, peak = timed([varpulis, "simulate", "--program", os.path.join(wd, "program.vpl"),
+                               "--events", os.path.join(wd, "events.evt"), "--immediate", "--preload", "--quiet"])
+            ra.append(field(out, "Event rate"))
+            rb.append(field(out, "Engine rate"))
+            counts.add(field(out, "Output events emitted"))
+            rss.append(peak)
+        correct = counts == {expected}
+        ok &= correct
+        rows.append((w, n, expected, correct, ra, rb, max(rss)))
+
+    bb = statistics.median(base_b)
+    ba = statistics.median(base_a)
+    print(f"\nBaseline (W1, {a.events:,} events, {len(base_b)} runs): rate A {fmt_rate(base_a)} ev/s, rate B {fmt_rate(base_b)} ev/s\n")
+    print("| Workload | Events | Outputs (expected) | Rate A, median (min–max) ev/s | Rate B, median (min–max) ev/s | A / baseline A | B / baseline B | Peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w, n, expected, correct, ra, rb, rss in rows:
+        mark = "ok" if correct else "WRONG"
+        print(f"| {w} | {n:,} | {expected:,} {mark} | {fmt_rate(ra)} | {fmt_rate(rb)} | {statistics.median(ra) / ba:.2f}× | {statistics.median(rb) / bb:.2f}× | {rss:.0f} MB |")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
