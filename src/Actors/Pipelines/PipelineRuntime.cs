@@ -108,10 +108,8 @@ public sealed class PipelineRuntime
     /// <summary>Replaces the program; the new engine starts from a checkpoint of the old one.</summary>
     public RestoreReport Reload(string source, CompiledProgram program)
     {
-        // Through text: Engine.Restore reads documents as parsed from JSON (a live CreateCheckpoint tree is not accepted).
-        var checkpoint = (JsonObject)JsonNode.Parse(CreateCheckpointJson(), documentOptions: VplJson.DocumentOptions)!;
         var engine = program.CreateEngine(_options);
-        var report = engine.Restore(checkpoint);
+        var report = engine.Restore(Engine.CreateCheckpoint());
         Engine = engine;
         Program = program;
         Source = source;
