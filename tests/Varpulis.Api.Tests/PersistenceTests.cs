@@ -142,3 +142,28 @@ public sealed class PostgresPersistenceTests(PostgresServer pg) : PersistenceSui
     [PostgresFact]
     public Task TenantsAndTheirKeysSurviveARestart() => TenantsAndTheirKeysSurviveARestartCore();
 }
+
+/// <summary>Readiness follows the journal: a node whose database went away answers 503 with the reason.</summary>
+public sealed class ReadinessTests
+{
+    [PostgresFact]
+    public async Task ReadyTurns503WhenTheJournalStopsAnswering()
+    {
+        var pg = new PostgresServer();
+        await pg.InitializeAsync();
+        var s = TestServer.DefaultSettings();
+        s.Persistence.Provider = "postgresql";
+        s.Persistence.ConnectionString = await pg.CreateDatabaseAsync();
+        await using var server = await TestServer.StartAsync(s);
+        using var http = server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetJsonAsync("/ready")).Status);
+
+        await pg.DisposeAsync();
+        var r = await http.GetJsonAsync("/ready");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, r.Status);
+        Assert.Equal("not_ready", (string?)r.Body["status"]);
+        Assert.StartsWith("journal did not answer", (string?)r.Body["reason"]);
+        // Liveness is not readiness: the process still answers /health.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetJsonAsync("/health")).Status);
+    }
+}
