@@ -407,6 +407,22 @@ public sealed class Engine
         {
             throw new CheckpointException("checkpoint state could not be read: " + ex.Message, ex);
         }
+        var globalValues = new List<(int Slot, Value Value)>();
+        try
+        {
+            if (checkpoint["globals"] is JsonObject globals)
+            {
+                foreach (var (name, slot) in Program.CheckpointedGlobals)
+                {
+                    if (globals[name] is JsonNode g) globalValues.Add((slot, CheckpointCodec.DecodeValue(g, Program.Types)));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not CheckpointException)
+        {
+            throw new CheckpointException("checkpoint globals could not be read: " + ex.Message, ex);
+        }
+
         Timers.Clear();
         for (int i = 0; i < _streams.Length; i++)
         {
@@ -426,13 +442,7 @@ public sealed class Engine
         MaxTimestamp = (long?)checkpoint["max_timestamp"] ?? long.MinValue;
         Watermark = (long?)checkpoint["watermark"] ?? long.MinValue;
         _started = (bool?)checkpoint["started"] ?? (MaxTimestamp != long.MinValue);
-        if (checkpoint["globals"] is JsonObject globals)
-        {
-            foreach (var (name, slot) in Program.CheckpointedGlobals)
-            {
-                if (globals[name] is JsonNode g) _state.Globals[slot] = CheckpointCodec.DecodeValue(g, Program.Types);
-            }
-        }
+        foreach (var (slot, value) in globalValues) _state.Globals[slot] = value;
         foreach (var s in _streams)
         {
             foreach (var op in s.Operators) op.AfterRestore();

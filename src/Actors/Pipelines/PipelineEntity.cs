@@ -1,0 +1,456 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Persistence;
+using Microsoft.Extensions.Logging;
+using Varpulis.Actors.Metrics;
+using Varpulis.Actors.Outputs;
+using Varpulis.Vpl.Json;
+using Varpulis.Vpl.Runtime;
+
+namespace Varpulis.Actors.Pipelines;
+
+/// <summary>Settings of every pipeline entity of a node.</summary>
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval)
+{
+    public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60));
+}
+
+/// <summary>
+/// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
+/// persist, reply. The journal holds the definition events and every accepted input request; snapshots are
+/// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
+/// latest snapshot plus the replay of what followed it, through the same code as live input.
+/// </summary>
+public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
+{
+    private readonly string _pipelineId;
+    private readonly PipelineEntitySettings _settings;
+    private readonly OutputHubs _hubs;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly PipelineTelemetry _telemetry = new();
+    private PipelineRuntime? _runtime;
+    private bool _deleted;
+    private DateTimeOffset _startedAt;
+    private long _sinceSnapshot;
+    private int _pendingEvents;
+    private bool _countedAsRunning;
+    private int _countedStreams;
+
+    public PipelineEntity(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
+    {
+        _pipelineId = pipelineId;
+        _settings = settings;
+        _hubs = hubs;
+        _time = time;
+        _log = loggers.CreateLogger<PipelineEntity>();
+        _startedAt = time.GetUtcNow();
+
+        Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
+        Recover<PipelineDefined>(ApplyDefined);
+        Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
+        Recover<EventsAccepted>(ReplayEvents);
+        Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
+        Recover<PipelineRemoved>(_ => ApplyRemoved());
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: false));
+        Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: true));
+        Command<IngestEvents>(Ingest);
+        Command<ReloadPipeline>(Reload);
+        Command<DeletePipeline>(Delete);
+        Command<GetPipelineInfo>(c => WithRuntime(c, rt => Sender.Tell(Info(rt))));
+        Command<GetPipelineMetrics>(c => WithRuntime(c, rt => Sender.Tell(_telemetry.Snapshot(_pipelineId, rt.Engine, _time.GetUtcNow()))));
+        Command<CheckpointPipeline>(Checkpoint);
+        Command<RestorePipeline>(Restore);
+        Command<ListPipelineRuns>(ListRuns);
+        Command<SnapshotTick>(_ =>
+        {
+            if (_runtime is not null && _sinceSnapshot > 0) TakeSnapshot();
+        });
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            DeleteMessages(s.Metadata.SequenceNr);
+            if (s.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            if (_deleted) Passivate();
+        });
+        Command<SaveSnapshotFailure>(f =>
+        {
+            _log.LogWarning(f.Cause, "Snapshot of pipeline {PipelineId} failed", _pipelineId);
+            if (_deleted) Passivate();
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.LogWarning(f.Cause, "Journal cleanup of pipeline {PipelineId} failed", _pipelineId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.LogWarning(f.Cause, "Snapshot cleanup of pipeline {PipelineId} failed", _pipelineId));
+    }
+
+    public override string PersistenceId => "pipeline-" + _pipelineId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new PipelineEntity(pipelineId, settings, hubs, time, loggers));
+
+    // ------------------------------------------------------------------ recovery
+
+    private void ApplySnapshot(PipelineSnapshot s)
+    {
+        if (s.Deleted)
+        {
+            _deleted = true;
+            _runtime = null;
+            return;
+        }
+        var program = PipelineCompiler.Compile(s.Source, out var diagnostics);
+        if (program is null)
+        {
+            _log.LogError("Pipeline {PipelineId} could not recompile its source from a snapshot: {Error}", _pipelineId, PipelineCompiler.Summary(diagnostics));
+            return;
+        }
+        _runtime = new PipelineRuntime(new PipelineDefined(s.PipelineId, s.TenantId, s.Name, s.Source, s.CreatedAt), program, EngineOptionsFor());
+        if (s.CheckpointJson is not null) _runtime.Restore(s.CheckpointJson);
+    }
+
+    private void ApplyDefined(PipelineDefined d)
+    {
+        var program = PipelineCompiler.Compile(d.Source, out var diagnostics);
+        if (program is null)
+        {
+            _log.LogError("Pipeline {PipelineId} could not recompile its source: {Error}", _pipelineId, PipelineCompiler.Summary(diagnostics));
+            return;
+        }
+        _runtime = new PipelineRuntime(d, program, EngineOptionsFor());
+    }
+
+    private void ApplyReload(string source)
+    {
+        if (_runtime is null) return;
+        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        if (program is null)
+        {
+            _log.LogError("Pipeline {PipelineId} could not recompile a reloaded source: {Error}", _pipelineId, PipelineCompiler.Summary(diagnostics));
+            return;
+        }
+        try
+        {
+            _runtime.Reload(source, program);
+        }
+        catch (CheckpointException ex)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} could not replay a reload", _pipelineId);
+        }
+    }
+
+    private void ReplayEvents(EventsAccepted e)
+    {
+        if (_runtime is null) return;
+        try
+        {
+            var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
+            _sinceSnapshot += outcome.Accepted;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A batch the engine cannot process must not stop the pipeline from ever recovering again.
+            _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
+        }
+    }
+
+    private void ReplayRestore(string checkpointJson)
+    {
+        if (_runtime is null) return;
+        try
+        {
+            _runtime.Restore(checkpointJson);
+        }
+        catch (CheckpointException ex)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} could not replay a checkpoint restore", _pipelineId);
+        }
+    }
+
+    private void ApplyRemoved()
+    {
+        _deleted = true;
+        _runtime = null;
+    }
+
+    private void OnRecovered()
+    {
+        _startedAt = _time.GetUtcNow();
+        if (_runtime is not null)
+        {
+            CountRunning();
+            _telemetry.Reset(_runtime.Engine);
+            StartSnapshotTimer();
+        }
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    private void Deploy(string id, string tenant, string name, string source, DateTimeOffset createdAt, bool ensure)
+    {
+        if (_deleted)
+        {
+            if (ensure) Sender.Tell(new PipelineDeleted(_pipelineId));
+            else Sender.Tell(PipelineError.NotFound(_pipelineId));
+            if (!_countedAsRunning) Passivate();
+            return;
+        }
+        if (_runtime is not null)
+        {
+            Sender.Tell(_runtime.Definition.TenantId == tenant ? Info(_runtime) : new PipelineError("conflict", $"pipeline id '{id}' is taken"));
+            return;
+        }
+        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        if (program is null)
+        {
+            Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
+            Passivate();
+            return;
+        }
+        var defined = new PipelineDefined(id, tenant, name, source, createdAt);
+        Persist(defined, d =>
+        {
+            _runtime = new PipelineRuntime(d, program, EngineOptionsFor());
+            _startedAt = _time.GetUtcNow();
+            CountRunning();
+            _telemetry.Reset(_runtime.Engine);
+            StartSnapshotTimer();
+            _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
+            Sender.Tell(Info(_runtime));
+        });
+    }
+
+    private void Ingest(IngestEvents cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        long now = NowNanos();
+        IngestOutcome outcome;
+        try
+        {
+            outcome = rt.Ingest(cmd.Body, cmd.IsBatch, now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The engine's state may be half-updated: answer, then restart from the journal.
+            _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
+            Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
+            throw new PipelineRestartException(_pipelineId, ex);
+        }
+        if (outcome.RequestError is not null)
+        {
+            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
+            return;
+        }
+        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
+        var outputsJson = PipelineRuntime.RenderArray(outcome.Outputs, cmd.IsBatch ? OutputShape.Flat : OutputShape.Fields);
+        var result = new IngestResult(outcome.Accepted, outcome.Rejected, outcome.Errors.ToList(), outputsJson, outcome.Outputs.Count, (long)outcome.ElapsedMicros);
+        if (outcome.Accepted == 0)
+        {
+            Sender.Tell(result);
+            return;
+        }
+        _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
+        var hub = _hubs.Find(_pipelineId);
+        List<string>? live = null;
+        if (hub is { HasSubscribers: true } && outcome.Outputs.Count > 0)
+        {
+            live = new List<string>(outcome.Outputs.Count);
+            foreach (var e in outcome.Outputs) live.Add(EventJson.ToJsonLine(e, OutputShape.Data));
+        }
+        int accepted = outcome.Accepted;
+        _pendingEvents += accepted;
+        _telemetry.SetQueue(rt.Engine, _pendingEvents);
+        var sender = Sender;
+        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body), _ =>
+        {
+            _pendingEvents -= accepted;
+            _telemetry.SetQueue(rt.Engine, _pendingEvents);
+            sender.Tell(result);
+            if (live is not null && hub is not null)
+            {
+                foreach (var json in live) hub.Publish(json);
+            }
+            _sinceSnapshot += accepted;
+            if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
+        });
+    }
+
+    private void Reload(ReloadPipeline cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        var program = PipelineCompiler.Compile(cmd.Source, out var diagnostics);
+        if (program is null)
+        {
+            Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
+            return;
+        }
+        RestoreReport report;
+        try
+        {
+            report = rt.Reload(cmd.Source, program);
+        }
+        catch (CheckpointException ex)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} could not carry its state into the reloaded program", _pipelineId);
+            Sender.Tell(new PipelineError("engine_error", "the state could not be carried into the new program: " + ex.Message));
+            return;
+        }
+        CountRunning();
+        var sender = Sender;
+        PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
+        {
+            _log.LogInformation("Pipeline reloaded: {PipelineId} ({PipelineName}), kept {Kept}, reset {Reset}",
+                _pipelineId, rt.Definition.Name, report.RestoredStreams.Count, report.ResetStreams.Count);
+            sender.Tell(new PipelineReloaded(report.RestoredStreams, report.ResetStreams));
+        });
+    }
+
+    private void Delete(DeletePipeline cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        var sender = Sender;
+        Persist(new PipelineRemoved(_time.GetUtcNow()), _ =>
+        {
+            _log.LogInformation("Pipeline deleted: {PipelineId} ({PipelineName})", _pipelineId, rt.Definition.Name);
+            var d = rt.Definition;
+            ApplyRemoved();
+            UncountRunning();
+            Timers.CancelAll();
+            sender.Tell(new PipelineDeleted(_pipelineId));
+            SaveSnapshot(new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: true, CheckpointJson: null));
+        });
+    }
+
+    private void Checkpoint(CheckpointPipeline cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        var json = rt.CreateCheckpointJson();
+        SaveSnapshot(SnapshotOf(rt, json));
+        _sinceSnapshot = 0;
+        Sender.Tell(new CheckpointTaken(_pipelineId, json, rt.Engine.EventsProcessed, _time.GetUtcNow()));
+    }
+
+    private void Restore(RestorePipeline cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        RestoreReport report;
+        try
+        {
+            report = rt.Restore(cmd.CheckpointJson);
+        }
+        catch (CheckpointException ex)
+        {
+            Sender.Tell(new PipelineError("invalid_request", "invalid checkpoint: " + ex.Message));
+            return;
+        }
+        _telemetry.Reset(rt.Engine);
+        var sender = Sender;
+        PersistAsync(new PipelineCheckpointRestored(cmd.CheckpointJson, _time.GetUtcNow()), _ =>
+        {
+            _log.LogInformation("Pipeline restored from checkpoint: {PipelineId}, {Events} events", _pipelineId, report.EventsRestored);
+            sender.Tell(new PipelineRestored(_pipelineId, report.EventsRestored, report.RestoredStreams, report.ResetStreams));
+            // The restored document is large: a snapshot now keeps the journal short.
+            TakeSnapshot();
+        });
+    }
+
+    private void ListRuns(ListPipelineRuns cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        var runs = rt.Engine.ListRuns(cmd.Stream, cmd.Limit);
+        if (runs is null)
+        {
+            Sender.Tell(new PipelineError("stream_not_found", $"pipeline '{_pipelineId}' has no stream '{cmd.Stream}'"));
+            return;
+        }
+        Sender.Tell(new PipelineRuns(_pipelineId, cmd.Stream, PipelineRuntime.RenderRuns(runs), runs.Count));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void WithRuntime(IPipelineCommand cmd, Action<PipelineRuntime> action)
+    {
+        if (TryGetRuntime(cmd, out var rt)) action(rt);
+    }
+
+    private bool TryGetRuntime(IPipelineCommand cmd, out PipelineRuntime rt)
+    {
+        rt = _runtime!;
+        if (_runtime is not null && _runtime.Definition.TenantId == cmd.TenantId) return true;
+        Sender.Tell(PipelineError.NotFound(cmd.PipelineId));
+        // An entity woken by a message for a pipeline that does not exist must not stay remembered.
+        if (_runtime is null && _pendingEvents == 0) Passivate();
+        return false;
+    }
+
+    private PipelineInfo Info(PipelineRuntime rt)
+    {
+        var d = rt.Definition;
+        return new PipelineInfo(d.PipelineId, d.TenantId, d.Name, "running", rt.Source, rt.StreamNames, d.CreatedAt, _startedAt);
+    }
+
+    private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)
+    {
+        var d = rt.Definition;
+        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson);
+    }
+
+    private void TakeSnapshot()
+    {
+        if (_runtime is null) return;
+        SaveSnapshot(SnapshotOf(_runtime, _runtime.CreateCheckpointJson()));
+        _sinceSnapshot = 0;
+    }
+
+    private void StartSnapshotTimer()
+    {
+        if (_settings.SnapshotInterval > TimeSpan.Zero)
+            Timers.StartPeriodicTimer("snapshot", SnapshotTick.Instance, _settings.SnapshotInterval);
+    }
+
+    private void Passivate() => Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+
+    private long NowNanos() => (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+
+    private EngineOptions EngineOptionsFor() => new() { Host = new PipelineEngineHost(_pipelineId, _log) };
+
+    private void CountRunning()
+    {
+        int streams = _runtime?.Program.Streams.Count ?? 0;
+        if (!_countedAsRunning)
+        {
+            VarpulisMetrics.Pipelines.Inc();
+            _countedAsRunning = true;
+        }
+        VarpulisMetrics.ActiveStreams.Inc(streams - _countedStreams);
+        _countedStreams = streams;
+    }
+
+    private void UncountRunning()
+    {
+        if (!_countedAsRunning) return;
+        VarpulisMetrics.Pipelines.Dec();
+        VarpulisMetrics.ActiveStreams.Dec(_countedStreams);
+        _countedAsRunning = false;
+        _countedStreams = 0;
+    }
+
+    protected override void PostStop()
+    {
+        UncountRunning();
+        base.PostStop();
+    }
+
+    /// <summary>Periodic snapshot check.</summary>
+    private sealed class SnapshotTick
+    {
+        public static readonly SnapshotTick Instance = new();
+    }
+}
+
+/// <summary>Thrown to restart a pipeline entity from its journal after the engine failed mid-batch.</summary>
+public sealed class PipelineRestartException(string pipelineId, Exception inner)
+    : Exception($"pipeline '{pipelineId}' restarts from its journal", inner);

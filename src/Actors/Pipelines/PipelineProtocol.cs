@@ -1,0 +1,142 @@
+namespace Varpulis.Actors.Pipelines;
+
+/// <summary>
+/// Marker of every message of the pipeline protocol (commands, replies, journal events, snapshots). Bound to
+/// <see cref="Serialization.VarpulisSerializer"/>: nothing of ours is ever serialized by a fallback serializer.
+/// </summary>
+public interface IPipelineProtocol
+{
+}
+
+/// <summary>A command for one pipeline entity; routed by <see cref="PipelineId"/> through the shard region.</summary>
+public interface IPipelineCommand : IPipelineProtocol
+{
+    string PipelineId { get; }
+
+    /// <summary>The tenant the caller acts for: a pipeline of another tenant answers as not found.</summary>
+    string TenantId { get; }
+}
+
+/// <summary>Creates the pipeline. Idempotent for the same id and definition.</summary>
+public sealed record DeployPipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
+
+/// <summary>Deploys the pipeline unless it exists or was deleted (directory reconciliation at startup).</summary>
+public sealed record EnsurePipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
+
+/// <summary>Replaces the program, keeping the state of streams whose name and shape did not change.</summary>
+public sealed record ReloadPipeline(string PipelineId, string TenantId, string Source) : IPipelineCommand;
+
+/// <summary>Deletes the pipeline: a tombstone is journaled and the entity stops.</summary>
+public sealed record DeletePipeline(string PipelineId, string TenantId) : IPipelineCommand;
+
+/// <summary>
+/// Input events as the client sent them (UTF-8 JSON): one event object, or <c>{"events": [...]}</c> when
+/// <paramref name="IsBatch"/>. The entity parses them against its program's schemas.
+/// </summary>
+public sealed record IngestEvents(string PipelineId, string TenantId, byte[] Body, bool IsBatch) : IPipelineCommand;
+
+public sealed record GetPipelineInfo(string PipelineId, string TenantId) : IPipelineCommand;
+
+public sealed record GetPipelineMetrics(string PipelineId, string TenantId) : IPipelineCommand;
+
+/// <summary>Takes a checkpoint of the engine, returns it and stores it as the entity's snapshot.</summary>
+public sealed record CheckpointPipeline(string PipelineId, string TenantId) : IPipelineCommand;
+
+/// <summary>Restores a checkpoint document (the JSON of <c>Engine.CreateCheckpoint</c>).</summary>
+public sealed record RestorePipeline(string PipelineId, string TenantId, string CheckpointJson) : IPipelineCommand;
+
+/// <summary>Lists the live partial matches of a pattern stream.</summary>
+public sealed record ListPipelineRuns(string PipelineId, string TenantId, string Stream, int Limit) : IPipelineCommand;
+
+// ---------------------------------------------------------------- replies
+
+/// <summary>What a command failed with: a stable code (rest-api.md) and a message.</summary>
+public sealed record PipelineError(string Code, string Message, IReadOnlyList<DiagnosticInfo>? Diagnostics = null) : IPipelineProtocol
+{
+    public static PipelineError NotFound(string id) => new("pipeline_not_found", $"pipeline '{id}' not found");
+}
+
+/// <summary>One compiler diagnostic as the API shows it.</summary>
+public sealed record DiagnosticInfo(string Severity, int Line, int Column, string Message, string? Hint);
+
+/// <summary>A pipeline as the API lists it.</summary>
+public sealed record PipelineInfo(
+    string Id,
+    string TenantId,
+    string Name,
+    string Status,
+    string Source,
+    IReadOnlyList<string> Streams,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset StartedAt) : IPipelineProtocol;
+
+public sealed record PipelineReloaded(IReadOnlyList<string> KeptState, IReadOnlyList<string> ResetState) : IPipelineProtocol;
+
+public sealed record PipelineDeleted(string PipelineId) : IPipelineProtocol;
+
+/// <summary>
+/// The result of an ingestion: counts, per-event errors, and the output events already rendered as a JSON array
+/// (Fields shape for a single event, Flat for a batch) so the API copies them as they are.
+/// </summary>
+public sealed record IngestResult(
+    int Accepted,
+    int Rejected,
+    IReadOnlyList<IngestError> Errors,
+    byte[] OutputEventsJson,
+    int OutputCount,
+    long ProcessingTimeUs) : IPipelineProtocol;
+
+public sealed record IngestError(int Index, string Error);
+
+public sealed record PipelineMetrics(
+    string PipelineId,
+    long EventsProcessed,
+    long OutputEventsEmitted,
+    double EventsPerSecond,
+    double LatencyP50Us,
+    double LatencyP99Us,
+    long ActiveRuns,
+    long LateEvents,
+    long DlqEvents) : IPipelineProtocol;
+
+public sealed record CheckpointTaken(string PipelineId, string CheckpointJson, long EventsProcessed, DateTimeOffset CreatedAt) : IPipelineProtocol;
+
+public sealed record PipelineRestored(string PipelineId, long EventsRestored, IReadOnlyList<string> RestoredStreams, IReadOnlyList<string> ResetStreams) : IPipelineProtocol;
+
+/// <summary>Live runs of a stream, rendered as a JSON array.</summary>
+public sealed record PipelineRuns(string PipelineId, string Stream, string RunsJson, int Count) : IPipelineProtocol;
+
+// ---------------------------------------------------------------- journal and snapshots
+
+/// <summary>Marker of what a pipeline entity writes to its journal and snapshot store.</summary>
+public interface IPipelineEvent : IPipelineProtocol
+{
+}
+
+/// <summary>The pipeline was deployed.</summary>
+public sealed record PipelineDefined(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineEvent;
+
+/// <summary>The pipeline's program was replaced.</summary>
+public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>
+/// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
+/// timestamps: replaying it through the same program rebuilds exactly the same events.
+/// </summary>
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body) : IPipelineEvent;
+
+/// <summary>A checkpoint was restored into the engine.</summary>
+public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
+public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
+
+/// <summary>A snapshot: the definition and the engine checkpoint (null once deleted).</summary>
+public sealed record PipelineSnapshot(
+    string PipelineId,
+    string TenantId,
+    string Name,
+    string Source,
+    DateTimeOffset CreatedAt,
+    bool Deleted,
+    string? CheckpointJson) : IPipelineEvent;

@@ -1,0 +1,126 @@
+using Varpulis.Actors.Metrics;
+using Varpulis.Vpl.Runtime;
+
+namespace Varpulis.Actors.Pipelines;
+
+/// <summary>
+/// Per-pipeline measurements: feeds the node's Prometheus metrics after each batch (per-stream deltas of the
+/// engine's counters) and keeps what <c>GET /pipelines/{id}/metrics</c> reports (rate over the last seconds,
+/// latency percentiles over the last batches).
+/// </summary>
+internal sealed class PipelineTelemetry
+{
+    private const int RateWindowSecs = 10;
+    private const int LatencySamples = 1024;
+
+    private readonly long[] _perSecond = new long[RateWindowSecs];
+    private readonly long[] _secondOf = new long[RateWindowSecs];
+    private readonly double[] _latencyUs = new double[LatencySamples];
+    private readonly Dictionary<EventType, long> _byType = new();
+    private int _latencyCount;
+    private int _latencyNext;
+    private long[] _lastIn = [];
+    private long _lastLate;
+    private DateTimeOffset _firstRecord = DateTimeOffset.MinValue;
+
+    /// <summary>Aligns the per-stream baselines with an engine (after deploy, reload, restore, recovery).</summary>
+    public void Reset(Engine engine)
+    {
+        var stats = engine.GetStreamStats();
+        _lastIn = stats.Select(s => s.EventsIn).ToArray();
+        _lastLate = engine.LateEvents;
+        foreach (var s in stats) VarpulisMetrics.ActiveRuns.WithLabels(s.Stream).Set(s.ActiveRuns);
+    }
+
+    public void Record(IngestOutcome outcome, Engine engine, DateTimeOffset now)
+    {
+        // Events by type, counted in runs of equal types (batches are mostly of a few types).
+        _byType.Clear();
+        var accepted = outcome.AcceptedEvents;
+        for (int i = 0; i < accepted.Count; i++)
+        {
+            var t = accepted[i].Type;
+            _byType[t] = _byType.GetValueOrDefault(t) + 1;
+        }
+        foreach (var (type, n) in _byType) VarpulisMetrics.EventsTotal.WithLabels(type.Name).Inc(n);
+
+        double perEventSecs = outcome.Accepted == 0 ? 0 : outcome.ElapsedMicros / 1e6 / outcome.Accepted;
+        var stats = engine.GetStreamStats();
+        if (_lastIn.Length != stats.Count) _lastIn = new long[stats.Count];
+        for (int i = 0; i < stats.Count; i++)
+        {
+            var s = stats[i];
+            long delta = s.EventsIn - _lastIn[i];
+            _lastIn[i] = s.EventsIn;
+            if (delta > 0)
+            {
+                VarpulisMetrics.EventsProcessed.WithLabels(s.Stream).Inc(delta);
+                VarpulisMetrics.ProcessingLatency.WithLabels(s.Stream).Observe(perEventSecs, delta);
+            }
+            VarpulisMetrics.ActiveRuns.WithLabels(s.Stream).Set(s.ActiveRuns);
+        }
+        foreach (var o in outcome.Outputs)
+        {
+            string type = o.Type.Name;
+            int hash = type.IndexOf('#');
+            VarpulisMetrics.OutputEventsTotal.WithLabels(hash < 0 ? type : type[..hash], type).Inc();
+        }
+        long late = engine.LateEvents;
+        if (late > _lastLate) VarpulisMetrics.LateEvents.Inc(late - _lastLate);
+        _lastLate = late;
+
+        long second = now.ToUnixTimeSeconds();
+        int slot = (int)(second % RateWindowSecs);
+        if (_secondOf[slot] != second)
+        {
+            _secondOf[slot] = second;
+            _perSecond[slot] = 0;
+        }
+        _perSecond[slot] += outcome.Accepted;
+        if (_firstRecord == DateTimeOffset.MinValue) _firstRecord = now;
+
+        _latencyUs[_latencyNext] = outcome.ElapsedMicros / Math.Max(1, outcome.Accepted);
+        _latencyNext = (_latencyNext + 1) % LatencySamples;
+        if (_latencyCount < LatencySamples) _latencyCount++;
+    }
+
+    /// <summary>Events accepted but not yet confirmed by the journal, shown per stream of the pipeline.</summary>
+    public void SetQueue(Engine engine, int pending)
+    {
+        foreach (var s in engine.Program.Streams) VarpulisMetrics.StreamQueueSize.WithLabels(s.Name).Set(pending);
+    }
+
+    public PipelineMetrics Snapshot(string pipelineId, Engine engine, DateTimeOffset now)
+    {
+        long second = now.ToUnixTimeSeconds();
+        long events = 0;
+        for (int i = 0; i < RateWindowSecs; i++)
+        {
+            // The current second is still filling: the rate is over the completed seconds of the window.
+            if (_secondOf[i] > second - RateWindowSecs && _secondOf[i] < second) events += _perSecond[i];
+        }
+        double window = _firstRecord == DateTimeOffset.MinValue ? RateWindowSecs
+            : Math.Clamp(second - _firstRecord.ToUnixTimeSeconds(), 1, RateWindowSecs - 1);
+        double rate = events / window;
+
+        var samples = _latencyUs.AsSpan(0, _latencyCount).ToArray();
+        Array.Sort(samples);
+        return new PipelineMetrics(
+            pipelineId,
+            engine.EventsProcessed,
+            engine.OutputEventsEmitted,
+            Math.Round(rate, 3),
+            Math.Round(Percentile(samples, 0.50), 3),
+            Math.Round(Percentile(samples, 0.99), 3),
+            engine.ActiveRuns,
+            engine.LateEvents,
+            DlqEvents: 0);
+    }
+
+    private static double Percentile(double[] sorted, double q)
+    {
+        if (sorted.Length == 0) return 0;
+        int idx = (int)Math.Ceiling(q * sorted.Length) - 1;
+        return sorted[Math.Clamp(idx, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,356 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Varpulis.Actors.Directory;
+using Varpulis.Actors.Pipelines;
+using Varpulis.Api.Errors;
+using Varpulis.Api.Http;
+using Varpulis.Api.Pipelines;
+using Varpulis.Api.Security;
+
+namespace Varpulis.Api.Endpoints;
+
+/// <summary>
+/// <c>/api/v1/pipelines</c>: deploy, list, inspect, reload, delete, ingest, metrics, checkpoint/restore and runs
+/// (rest-api.md, single-node server). The SSE log stream is in <see cref="PipelineLogsEndpoint"/>.
+/// </summary>
+public static class PipelinesEndpoints
+{
+    private const int MaxNameLength = 256;
+
+    public static void MapPipelines(this RouteGroupBuilder api)
+    {
+        var g = api.MapGroup("/pipelines");
+        g.MapPost("", Deploy);
+        g.MapGet("", List);
+        g.MapGet("/{id}", Get);
+        g.MapDelete("/{id}", Delete);
+        g.MapPost("/{id}/reload", Reload);
+        g.MapPost("/{id}/events", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: false));
+        g.MapPost("/{id}/events-batch", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: true));
+        g.MapGet("/{id}/metrics", Metrics);
+        g.MapPost("/{id}/checkpoint", Checkpoint);
+        g.MapPost("/{id}/restore", Restore);
+        g.MapGet("/{id}/runs", Runs);
+        g.MapGet("/{id}/logs", PipelineLogsEndpoint.Stream);
+    }
+
+    private static async Task Deploy(HttpContext ctx, PipelineGateway gw, TimeProvider time)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var body = await ApiJson.ReadBodyAsync(ctx, ApiJson.DefaultBodyLimit);
+        string name, source;
+        using (var doc = ApiJson.Parse(body))
+        {
+            var root = ApiJson.RequireObject(doc, "name", "source");
+            name = ApiJson.RequireString(root, "name", MaxNameLength);
+            source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
+        }
+        if (name.Trim().Length == 0) throw ApiException.BadRequest("field 'name' must not be empty");
+
+        using var activity = ApiTelemetry.Source.StartActivity("pipeline.deploy");
+        activity?.SetTag("varpulis.pipeline.name", name);
+        activity?.SetTag("varpulis.tenant", caller.TenantId);
+        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
+        CheckStreamQuota(caller, program.Streams.Count);
+
+        var id = Guid.NewGuid().ToString();
+        activity?.SetTag("varpulis.pipeline.id", id);
+        var now = time.GetUtcNow();
+        await gw.AskDirectoryAsync<PipelineRegistered>(
+            new RegisterPipeline(new PipelineEntry(id, caller.TenantId, name, source, now), caller.Quota.MaxPipelines), ctx.RequestAborted);
+        PipelineInfo info;
+        try
+        {
+            info = await gw.AskPipelineAsync<PipelineInfo>(new DeployPipeline(id, caller.TenantId, name, source, now), CancellationToken.None);
+        }
+        catch
+        {
+            await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
+            throw;
+        }
+        await ApiJson.WriteAsync(ctx, 201, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", info.Id);
+            w.WriteString("name", info.Name);
+            w.WriteString("status", info.Status);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task List(HttpContext ctx, PipelineGateway gw, TimeProvider time)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var paging = Paging.From(ctx.Request);
+        var page = await gw.AskDirectoryAsync<PipelinePage>(new ListPipelines(caller.TenantId, paging.Offset, paging.Limit), ctx.RequestAborted);
+        var infos = await Task.WhenAll(page.Entries.Select(async e =>
+        {
+            try
+            {
+                return await gw.AskPipelineAsync<PipelineInfo>(new GetPipelineInfo(e.PipelineId, caller.TenantId), ctx.RequestAborted);
+            }
+            catch (ApiException)
+            {
+                return null;
+            }
+        }));
+        var now = time.GetUtcNow();
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WritePropertyName("pipelines");
+            w.WriteStartArray();
+            for (int i = 0; i < page.Entries.Count; i++)
+            {
+                var e = page.Entries[i];
+                var info = infos[i];
+                w.WriteStartObject();
+                w.WriteString("id", e.PipelineId);
+                w.WriteString("name", e.Name);
+                w.WriteString("status", info?.Status ?? "failed");
+                w.WriteString("source", info?.Source ?? e.Source);
+                w.WriteNumber("uptime_secs", info is null ? 0 : Uptime(info, now));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            paging.Write(w, page.Total, page.Entries.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Get(HttpContext ctx, string id, PipelineGateway gw, TimeProvider time)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var info = await gw.AskPipelineAsync<PipelineInfo>(new GetPipelineInfo(id, caller.TenantId), ctx.RequestAborted);
+        var now = time.GetUtcNow();
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("id", info.Id);
+            w.WriteString("name", info.Name);
+            w.WriteString("status", info.Status);
+            w.WriteString("source", info.Source);
+            w.WriteNumber("uptime_secs", Uptime(info, now));
+            w.WriteString("created_at", Rfc3339(info.CreatedAt));
+            w.WritePropertyName("streams");
+            w.WriteStartArray();
+            foreach (var s in info.Streams) w.WriteStringValue(s);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Delete(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        await gw.AskPipelineAsync<PipelineDeleted>(new DeletePipeline(id, caller.TenantId), ctx.RequestAborted);
+        await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("deleted", true);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Reload(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var body = await ApiJson.ReadBodyAsync(ctx, ApiJson.DefaultBodyLimit);
+        string source;
+        using (var doc = ApiJson.Parse(body))
+        {
+            var root = ApiJson.RequireObject(doc, "source");
+            source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
+        }
+        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
+        CheckStreamQuota(caller, program.Streams.Count);
+        var r = await gw.AskPipelineAsync<PipelineReloaded>(new ReloadPipeline(id, caller.TenantId, source), CancellationToken.None);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("reloaded", true);
+            WriteStrings(w, "kept_state", r.KeptState);
+            WriteStrings(w, "reset_state", r.ResetState);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Ingest(HttpContext ctx, string id, PipelineGateway gw, TokenBuckets buckets, bool batch)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        double rate = caller.Quota.MaxEventsPerSecond;
+        if (!buckets.TryTake("events:" + caller.TenantId, rate, rate, 0, out _))
+        {
+            throw new ApiException(429, "quota_exceeded",
+                $"tenant '{caller.TenantId}' exceeded its quota of {caller.Quota.MaxEventsPerSecond} events per second");
+        }
+        var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
+        using var activity = ApiTelemetry.Source.StartActivity("pipeline.ingest");
+        activity?.SetTag("varpulis.pipeline.id", id);
+        activity?.SetTag("varpulis.batch", batch);
+        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch), CancellationToken.None);
+        activity?.SetTag("varpulis.events.accepted", result.Accepted);
+        buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
+        if (!batch)
+        {
+            await ApiJson.WriteAsync(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteBoolean("accepted", true);
+                w.WritePropertyName("output_events");
+                w.WriteRawValue(result.OutputEventsJson, skipInputValidation: true);
+                w.WriteEndObject();
+            });
+            return;
+        }
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("accepted", result.Accepted);
+            w.WriteNumber("rejected", result.Rejected);
+            w.WritePropertyName("errors");
+            w.WriteStartArray();
+            foreach (var e in result.Errors)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", e.Index);
+                w.WriteString("error", e.Error);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WritePropertyName("output_events");
+            w.WriteRawValue(result.OutputEventsJson, skipInputValidation: true);
+            w.WriteNumber("processing_time_us", result.ProcessingTimeUs);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Metrics(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var m = await gw.AskPipelineAsync<PipelineMetrics>(new GetPipelineMetrics(id, caller.TenantId), ctx.RequestAborted);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("pipeline_id", m.PipelineId);
+            w.WriteNumber("events_processed", m.EventsProcessed);
+            w.WriteNumber("output_events_emitted", m.OutputEventsEmitted);
+            w.WriteNumber("events_per_second", m.EventsPerSecond);
+            w.WriteNumber("latency_p50_us", m.LatencyP50Us);
+            w.WriteNumber("latency_p99_us", m.LatencyP99Us);
+            w.WriteNumber("active_runs", m.ActiveRuns);
+            w.WriteNumber("late_events", m.LateEvents);
+            w.WriteNumber("dlq_events", m.DlqEvents);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Checkpoint(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var c = await gw.AskPipelineAsync<CheckpointTaken>(new CheckpointPipeline(id, caller.TenantId), ctx.RequestAborted);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("pipeline_id", c.PipelineId);
+            w.WritePropertyName("checkpoint");
+            w.WriteRawValue(c.CheckpointJson, skipInputValidation: true);
+            w.WriteNumber("events_processed", c.EventsProcessed);
+            w.WriteString("created_at", Rfc3339(c.CreatedAt));
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Restore(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var body = await ApiJson.ReadBodyAsync(ctx, ApiJson.LargeBodyLimit);
+        string checkpoint;
+        using (var doc = ApiJson.Parse(body))
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("the request body must be a JSON object");
+            // Either the checkpoint response document as is, {checkpoint: {...}}, or the bare checkpoint.
+            if (root.TryGetProperty("checkpoint", out var inner))
+            {
+                if (inner.ValueKind != JsonValueKind.Object) throw ApiException.BadRequest("field 'checkpoint' must be an object");
+                checkpoint = inner.GetRawText();
+            }
+            else if (root.TryGetProperty("streams", out _))
+            {
+                checkpoint = root.GetRawText();
+            }
+            else
+            {
+                throw ApiException.BadRequest("missing required field 'checkpoint'");
+            }
+        }
+        var r = await gw.AskPipelineAsync<PipelineRestored>(new RestorePipeline(id, caller.TenantId, checkpoint), CancellationToken.None);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("pipeline_id", r.PipelineId);
+            w.WriteBoolean("restored", true);
+            w.WriteNumber("events_restored", r.EventsRestored);
+            WriteStrings(w, "restored_streams", r.RestoredStreams);
+            WriteStrings(w, "reset_streams", r.ResetStreams);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Runs(HttpContext ctx, string id, PipelineGateway gw)
+    {
+        var caller = ApiAccessMiddleware.CallerOf(ctx);
+        var stream = ctx.Request.Query["stream"].ToString();
+        if (string.IsNullOrEmpty(stream)) throw ApiException.BadRequest("missing required query parameter 'stream'");
+        var paging = Paging.From(ctx.Request);
+        var runs = await gw.AskPipelineAsync<PipelineRuns>(new ListPipelineRuns(id, caller.TenantId, stream, paging.Limit), ctx.RequestAborted);
+        await ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("pipeline_id", runs.PipelineId);
+            w.WriteString("stream", runs.Stream);
+            w.WritePropertyName("runs");
+            w.WriteRawValue(Encoding.UTF8.GetBytes(runs.RunsJson), skipInputValidation: true);
+            w.WriteNumber("count", runs.Count);
+            w.WriteEndObject();
+        });
+    }
+
+    private static void CheckStreamQuota(Caller caller, int streams)
+    {
+        if (streams > caller.Quota.MaxStreamsPerPipeline)
+        {
+            throw new ApiException(429, "quota_exceeded",
+                $"the program has {streams} streams; tenant '{caller.TenantId}' may have at most {caller.Quota.MaxStreamsPerPipeline} per pipeline");
+        }
+    }
+
+    internal static long Uptime(PipelineInfo info, DateTimeOffset now) => Math.Max(0, (long)(now - info.StartedAt).TotalSeconds);
+
+    internal static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IReadOnlyList<string> items)
+    {
+        w.WritePropertyName(name);
+        w.WriteStartArray();
+        foreach (var s in items) w.WriteStringValue(s);
+        w.WriteEndArray();
+    }
+}
+
+/// <summary>The spans of the API (exported when OpenTelemetry is configured).</summary>
+public static class ApiTelemetry
+{
+    public const string SourceName = "Varpulis";
+
+    public static readonly ActivitySource Source = new(SourceName);
+}

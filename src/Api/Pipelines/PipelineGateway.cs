@@ -1,0 +1,95 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
+using Varpulis.Actors.Directory;
+using Varpulis.Actors.Pipelines;
+using Varpulis.Api.Errors;
+
+namespace Varpulis.Api.Pipelines;
+
+/// <summary>
+/// The API's way to the actors: asks the pipeline region and the directory, and turns their error replies into
+/// <see cref="ApiException"/>s with the contract's codes and statuses.
+/// </summary>
+public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequiredActor<ServerDirectory> directory)
+{
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<T> AskPipelineAsync<T>(IPipelineCommand command, CancellationToken ct)
+    {
+        var r = await region.GetAsync(ct);
+        object reply;
+        try
+        {
+            reply = await r.Ask<object>(command, AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new ApiException(503, "timeout", $"pipeline '{command.PipelineId}' did not answer in time");
+        }
+        return reply switch
+        {
+            T t => t,
+            PipelineError e => throw ToApi(e),
+            Status.Failure f => throw new ApiException(500, "engine_error", f.Cause.Message),
+            _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+
+    public async Task<T> AskDirectoryAsync<T>(IDirectoryProtocol message, CancellationToken ct)
+    {
+        var d = await directory.GetAsync(ct);
+        object reply;
+        try
+        {
+            reply = await d.Ask<object>(message, AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new ApiException(503, "timeout", "the directory did not answer in time");
+        }
+        return reply switch
+        {
+            T t => t,
+            DirectoryError e => throw new ApiException(e.Code switch
+            {
+                "quota_exceeded" => 429,
+                "tenant_not_found" => 404,
+                "conflict" => 409,
+                _ => 500,
+            }, e.Code, e.Message),
+            _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+
+    public static ApiException ToApi(PipelineError e) => e.Code switch
+    {
+        "pipeline_not_found" => new ApiException(404, e.Code, e.Message),
+        "stream_not_found" => new ApiException(404, e.Code, e.Message),
+        "parse_error" => ParseError(e.Message, e.Diagnostics ?? []),
+        "invalid_request" => new ApiException(400, e.Code, e.Message),
+        "conflict" => new ApiException(409, e.Code, e.Message),
+        "engine_error" => new ApiException(500, e.Code, e.Message),
+        _ => new ApiException(500, e.Code, e.Message),
+    };
+
+    public static ApiException ParseError(string message, IReadOnlyList<DiagnosticInfo> diagnostics)
+        => new(400, "parse_error", message, w => WriteDiagnostics(w, diagnostics));
+
+    public static void WriteDiagnostics(Utf8JsonWriter w, IReadOnlyList<DiagnosticInfo> diagnostics)
+    {
+        w.WritePropertyName("diagnostics");
+        w.WriteStartArray();
+        foreach (var d in diagnostics)
+        {
+            w.WriteStartObject();
+            w.WriteString("severity", d.Severity);
+            w.WriteNumber("line", d.Line);
+            w.WriteNumber("column", d.Column);
+            w.WriteString("message", d.Message);
+            if (d.Hint is not null) w.WriteString("hint", d.Hint);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

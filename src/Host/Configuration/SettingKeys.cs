@@ -1,0 +1,90 @@
+using System.Globalization;
+using Varpulis.Actors.Configuration;
+
+namespace Varpulis.Host.Configuration;
+
+/// <summary>
+/// Every key of the configuration file (<c>section.key</c>, snake_case), its environment variable if it has one,
+/// its documentation, and how it is applied to <see cref="VarpulisSettings"/>. The loader, <c>config-gen</c> and
+/// the docs all read this one table.
+/// </summary>
+public sealed record SettingKey(string Section, string Key, string Kind, string? EnvVar, string Description, Func<VarpulisSettings, object?> Get, Action<VarpulisSettings, string> Set)
+{
+    public string Path => Section + "." + Key;
+
+    public static readonly IReadOnlyList<SettingKey> All =
+    [
+        new("server", "bind", "string", null, "Address the REST API listens on. Anything but loopback needs an API key.",
+            s => s.Server.Bind, (s, v) => s.Server.Bind = v),
+        new("server", "port", "int", null, "REST API port.",
+            s => s.Server.Port, (s, v) => s.Server.Port = Port(v, "server.port")),
+        new("server", "api_key", "string", "VARPULIS_API_KEY", "Admin API key, also the key of the tenant 'default'. Empty: authentication off (loopback only).",
+            s => s.Server.ApiKey ?? "", (s, v) => s.Server.ApiKey = v.Length == 0 ? null : v),
+        new("server", "rate_limit", "int", "VARPULIS_RATE_LIMIT", "Requests per second per client IP on /api/v1 (burst 2x); 0 disables.",
+            s => s.Server.RateLimit, (s, v) => s.Server.RateLimit = NonNegative(v, "server.rate_limit")),
+        new("server", "state_dir", "string", "VARPULIS_STATE_DIR", "Directory of the embedded SQLite journal and snapshot databases.",
+            s => s.Server.StateDir, (s, v) => s.Server.StateDir = v),
+        new("server", "sse_keep_alive_secs", "int", null, "Seconds between ': keep-alive' comments on idle SSE log streams.",
+            s => s.Server.SseKeepAliveSecs, (s, v) => s.Server.SseKeepAliveSecs = Positive(v, "server.sse_keep_alive_secs")),
+        new("server", "sse_buffer_events", "int", null, "Output events buffered per SSE client before the oldest are dropped (with a warning event).",
+            s => s.Server.SseBufferEvents, (s, v) => s.Server.SseBufferEvents = Positive(v, "server.sse_buffer_events")),
+        new("metrics", "enabled", "bool", null, "Serve Prometheus metrics at /metrics on metrics.port.",
+            s => s.Metrics.Enabled, (s, v) => s.Metrics.Enabled = Bool(v, "metrics.enabled")),
+        new("metrics", "port", "int", null, "Prometheus port.",
+            s => s.Metrics.Port, (s, v) => s.Metrics.Port = Port(v, "metrics.port")),
+        new("persistence", "provider", "string", "VARPULIS_PERSISTENCE_PROVIDER", "sqlite (embedded, under server.state_dir) or postgresql.",
+            s => s.Persistence.Provider, (s, v) => s.Persistence.Provider = Provider(v)),
+        new("persistence", "connection_string", "string", "VARPULIS_PERSISTENCE_CONNECTION", "PostgreSQL connection string (Host=...;Database=...;Username=...;Password=...).",
+            s => s.Persistence.ConnectionString ?? "", (s, v) => s.Persistence.ConnectionString = v.Length == 0 ? null : v),
+        new("persistence", "sqlite_synchronous", "string", null, "SQLite durability: normal (no fsync per commit: acknowledged events survive a process crash or kill -9, not a power loss) or full (an fsync per commit: they also survive a power loss; slower per request).",
+            s => s.Persistence.SqliteSynchronous, (s, v) => s.Persistence.SqliteSynchronous = OneOf(v, "persistence.sqlite_synchronous", "normal", "full")),
+        new("persistence", "snapshot_every_events", "int", null, "A pipeline snapshots its engine state after this many accepted events (0: never by count).",
+            s => s.Persistence.SnapshotEveryEvents, (s, v) => s.Persistence.SnapshotEveryEvents = NonNegative(v, "persistence.snapshot_every_events")),
+        new("persistence", "snapshot_interval_secs", "int", null, "A pipeline that accepted events snapshots at least this often (0: never by time).",
+            s => s.Persistence.SnapshotIntervalSecs, (s, v) => s.Persistence.SnapshotIntervalSecs = NonNegative(v, "persistence.snapshot_interval_secs")),
+        new("logging", "level", "string", "RUST_LOG", "Level or filter list: info, debug, info,varpulis_runtime::connector=debug, Varpulis.Api=trace.",
+            s => s.Logging.Level, (s, v) => s.Logging.Level = v),
+        new("logging", "format", "string", null, "text or json.",
+            s => s.Logging.Format, (s, v) => s.Logging.Format = OneOf(v, "logging.format", "text", "json")),
+        new("logging", "timestamps", "bool", null, "Prefix log lines with an RFC 3339 UTC timestamp.",
+            s => s.Logging.Timestamps, (s, v) => s.Logging.Timestamps = Bool(v, "logging.timestamps")),
+        new("cluster", "hostname", "string", null, "Akka.NET remoting address of this node.",
+            s => s.Cluster.Hostname, (s, v) => s.Cluster.Hostname = v),
+        new("cluster", "port", "int", null, "Akka.NET remoting port; 0 picks a free one (a single node joins itself).",
+            s => s.Cluster.Port, (s, v) => s.Cluster.Port = NonNegative(v, "cluster.port") is var p && p <= 65535 ? p : throw Invalid("cluster.port", v, "a port from 0 to 65535")),
+    ];
+
+    public static SettingKey? Find(string section, string key) => All.FirstOrDefault(k => k.Section == section && k.Key == key);
+
+    private static int Port(string v, string name)
+        => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is >= 1 and <= 65535 ? p : throw Invalid(name, v, "a port from 1 to 65535");
+
+    private static int NonNegative(string v, string name)
+        => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : throw Invalid(name, v, "a non-negative integer");
+
+    private static int Positive(string v, string name)
+        => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw Invalid(name, v, "a positive integer");
+
+    private static bool Bool(string v, string name) => v.ToLowerInvariant() switch
+    {
+        "true" or "1" or "yes" or "on" => true,
+        "false" or "0" or "no" or "off" => false,
+        _ => throw Invalid(name, v, "true or false"),
+    };
+
+    private static string Provider(string v) => v.ToLowerInvariant() switch
+    {
+        "sqlite" => "sqlite",
+        "postgresql" or "postgres" => "postgresql",
+        _ => throw Invalid("persistence.provider", v, "sqlite or postgresql"),
+    };
+
+    private static string OneOf(string v, string name, params string[] allowed)
+        => allowed.Contains(v.ToLowerInvariant()) ? v.ToLowerInvariant() : throw Invalid(name, v, string.Join(" or ", allowed));
+
+    private static ConfigurationException Invalid(string name, string value, string expected)
+        => new($"invalid value '{value}' for {name}: expected {expected}");
+}
+
+/// <summary>A configuration problem the server refuses to start with; the message says what to fix.</summary>
+public sealed class ConfigurationException(string message) : Exception(message);

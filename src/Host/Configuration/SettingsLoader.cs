@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Net;
+using Tomlyn;
+using Tomlyn.Model;
+using Varpulis.Actors.Configuration;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Varpulis.Host.Configuration;
+
+/// <summary>
+/// Builds <see cref="VarpulisSettings"/> once: defaults, then the config file (YAML <c>.yaml/.yml</c> or TOML
+/// <c>.toml</c>, from <c>--config</c> or <c>VARPULIS_CONFIG</c>), then environment variables, then command-line flags.
+/// Unknown keys and bad values are errors that name the key.
+/// </summary>
+public static class SettingsLoader
+{
+    public const string ConfigEnvVar = "VARPULIS_CONFIG";
+
+    /// <summary>Defaults, file and environment (flags are applied by the caller, last).</summary>
+    public static VarpulisSettings Load(string? configPath, Func<string, string?> env)
+    {
+        var settings = new VarpulisSettings();
+        var path = configPath ?? NullIfEmpty(env(ConfigEnvVar));
+        if (path is not null) ApplyFile(settings, path);
+        foreach (var key in SettingKey.All)
+        {
+            if (key.EnvVar is null) continue;
+            var value = env(key.EnvVar);
+            if (string.IsNullOrEmpty(value)) continue;
+            try
+            {
+                key.Set(settings, value);
+            }
+            catch (ConfigurationException ex)
+            {
+                throw new ConfigurationException($"{key.EnvVar}: {ex.Message}");
+            }
+        }
+        return settings;
+    }
+
+    public static void ApplyFile(VarpulisSettings settings, string path)
+    {
+        if (!File.Exists(path)) throw new ConfigurationException($"config file '{path}' does not exist");
+        var text = File.ReadAllText(path);
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        IEnumerable<(string Section, string Key, string? Value)> entries = ext switch
+        {
+            ".yaml" or ".yml" => ReadYaml(text, path),
+            ".toml" => ReadToml(text, path),
+            _ => throw new ConfigurationException($"config file '{path}': unknown format '{ext}'; use .yaml, .yml or .toml"),
+        };
+        foreach (var (section, key, value) in entries)
+        {
+            var setting = SettingKey.Find(section, key)
+                ?? throw new ConfigurationException($"config file '{path}': unknown key '{section}.{key}'");
+            if (value is null) continue;
+            try
+            {
+                setting.Set(settings, value);
+            }
+            catch (ConfigurationException ex)
+            {
+                throw new ConfigurationException($"config file '{path}': {ex.Message}");
+            }
+        }
+    }
+
+    private static List<(string, string, string?)> ReadYaml(string text, string path)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            throw new ConfigurationException($"config file '{path}' is not valid YAML: {ex.Message}");
+        }
+        var result = new List<(string, string, string?)>();
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return result;
+        if (stream.Documents[0].RootNode is not YamlMappingNode root) throw new ConfigurationException($"config file '{path}': the top level must be a mapping of sections");
+        foreach (var (k, v) in root.Children)
+        {
+            var section = ((YamlScalarNode)k).Value ?? "";
+            if (v is YamlScalarNode { Value: null or "" }) continue;
+            if (v is not YamlMappingNode map) throw new ConfigurationException($"config file '{path}': '{section}' must be a section (a mapping of keys)");
+            foreach (var (kk, vv) in map.Children)
+            {
+                var key = ((YamlScalarNode)kk).Value ?? "";
+                if (vv is not YamlScalarNode scalar) throw new ConfigurationException($"config file '{path}': '{section}.{key}' must be a plain value");
+                bool isNull = scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is "~" or "null" or "";
+                result.Add((section, key, isNull ? null : scalar.Value));
+            }
+        }
+        return result;
+    }
+
+    private static List<(string, string, string?)> ReadToml(string text, string path)
+    {
+        TomlTable root;
+        try
+        {
+            root = TomlSerializer.Deserialize<TomlTable>(text)!;
+        }
+        catch (TomlException ex)
+        {
+            throw new ConfigurationException($"config file '{path}' is not valid TOML: {ex.Message}");
+        }
+        var result = new List<(string, string, string?)>();
+        foreach (var (section, value) in root)
+        {
+            if (value is not TomlTable table) throw new ConfigurationException($"config file '{path}': '{section}' must be a table ([{section}])");
+            foreach (var (key, v) in table)
+            {
+                string s = v switch
+                {
+                    string str => str,
+                    bool b => b ? "true" : "false",
+                    long l => l.ToString(CultureInfo.InvariantCulture),
+                    double d => d.ToString(CultureInfo.InvariantCulture),
+                    _ => throw new ConfigurationException($"config file '{path}': '{section}.{key}' must be a plain value"),
+                };
+                result.Add((section, key, s));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Checks the settings as a whole (after flags): the loopback rule, ports, persistence.</summary>
+    public static void Validate(VarpulisSettings s)
+    {
+        if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey))
+        {
+            throw new ConfigurationException(
+                $"refusing to listen on {s.Server.Bind} without an API key: anyone who can reach it could deploy pipelines. " +
+                "Set one with --api-key KEY or the VARPULIS_API_KEY environment variable (or server.api_key in the config file), " +
+                "or bind to 127.0.0.1.");
+        }
+        if (ParseBind(s.Server.Bind) is null) throw new ConfigurationException($"invalid bind address '{s.Server.Bind}': expected an IP address or localhost");
+        if (s.Metrics.Enabled && s.Metrics.Port == s.Server.Port)
+            throw new ConfigurationException($"--metrics-port {s.Metrics.Port} is the API port; choose another");
+        if (s.Persistence.IsPostgres && string.IsNullOrWhiteSpace(s.Persistence.ConnectionString))
+        {
+            throw new ConfigurationException(
+                "persistence.provider is postgresql but no connection string is set: set persistence.connection_string in the config file or VARPULIS_PERSISTENCE_CONNECTION");
+        }
+    }
+
+    public static IPAddress? ParseBind(string bind)
+        => bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+            : IPAddress.TryParse(bind.Trim('[', ']'), out var ip) ? ip : null;
+
+    public static bool IsLoopback(string bind) => ParseBind(bind) is { } ip && IPAddress.IsLoopback(ip);
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

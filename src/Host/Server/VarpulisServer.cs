@@ -1,0 +1,128 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Serilog;
+using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Node;
+using Varpulis.Actors.Outputs;
+using Varpulis.Api;
+using Varpulis.Api.Endpoints;
+using Varpulis.Host.Configuration;
+using Varpulis.Host.Logging;
+
+namespace Varpulis.Host.Server;
+
+/// <summary>
+/// The composition root of <c>varpulis server</c>: Kestrel (API port, and the Prometheus port when enabled), Serilog,
+/// OpenTelemetry when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and the Akka.NET node.
+/// </summary>
+public static class VarpulisServer
+{
+    public static WebApplication Build(VarpulisSettings settings, TextWriter? logOutput = null, Func<string, string?>? env = null)
+    {
+        env ??= Environment.GetEnvironmentVariable;
+        SettingsLoader.Validate(settings);
+        var startedAt = DateTimeOffset.UtcNow;
+        // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
+        // that a journal write never waits for the pool's slow thread injection.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+        var logger = VarpulisLogging.Create(settings.Logging, logOutput);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(logger, dispose: true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+
+        var bind = SettingsLoader.ParseBind(settings.Server.Bind)!;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // Bodies are limited per endpoint by the API (1 MiB, 16 MiB), with the contract's 413 body.
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(bind, settings.Server.Port);
+            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port);
+        });
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new OutputHubs(sp.GetRequiredService<ActorSystem>()));
+        builder.Services.AddAkka("varpulis", (akka, _) =>
+        {
+            akka.ConfigureLoggers(l =>
+            {
+                l.ClearLoggers();
+                l.AddLoggerFactory();
+            });
+            akka.WithVarpulisNode(settings);
+        });
+        builder.Services.AddVarpulisApi(settings);
+
+        var otlp = env("OTEL_EXPORTER_OTLP_ENDPOINT");
+        if (!string.IsNullOrEmpty(otlp))
+        {
+            var service = env("OTEL_SERVICE_NAME");
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService(string.IsNullOrEmpty(service) ? "varpulis" : service, serviceVersion: VarpulisVersion.Current))
+                .WithTracing(t => t
+                    .AddSource(ApiTelemetry.SourceName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddOtlpExporter());
+        }
+
+        var app = builder.Build();
+        if (settings.Metrics.Enabled)
+        {
+            int metricsPort = settings.Metrics.Port;
+            app.MapWhen(ctx => ctx.Connection.LocalPort == metricsPort, branch => branch.Run(PrometheusEndpoint.ServeAsync));
+        }
+        app.UseVarpulisApi(startedAt);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Varpulis.Host.Server");
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var auth = string.IsNullOrEmpty(settings.Server.ApiKey) ? "authentication off (loopback only)" : "API key required";
+            log.LogInformation("Varpulis {Version} listening on {Addresses}; {Auth}; state in {Store}", VarpulisVersion.Current,
+                string.Join(", ", addresses), auth, settings.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(settings.Server.StateDir));
+        });
+        return app;
+    }
+
+    /// <summary>The actual API address (after start; the first address Kestrel reports that is not the metrics port).</summary>
+    public static Uri ApiAddress(WebApplication app, VarpulisSettings settings)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        foreach (var a in addresses)
+        {
+            var uri = new Uri(a.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
+            if (!settings.Metrics.Enabled || uri.Port != settings.Metrics.Port) return uri;
+        }
+        throw new InvalidOperationException("server has no address");
+    }
+}
+
+/// <summary>Serves the default Prometheus registry (our metrics, process and .NET runtime metrics) at <c>/metrics</c>.</summary>
+internal static class PrometheusEndpoint
+{
+    public static async Task ServeAsync(HttpContext ctx)
+    {
+        if (ctx.Request.Path != "/metrics" && ctx.Request.Path != "/")
+        {
+            ctx.Response.StatusCode = 404;
+            ctx.Response.ContentType = "application/json; charset=utf-8";
+            await ctx.Response.WriteAsync("{\"error\":\"the metrics port serves /metrics only\",\"code\":\"not_found\"}");
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(ctx.Response.Body, ctx.RequestAborted);
+    }
+}
