@@ -236,7 +236,7 @@ internal sealed partial class PatternCompilation
                 }
                 else
                 {
-                    field = group.FieldIndex(s.Field.Name);
+                    field = group.FieldIndex(s.Field.Name, s.Function is TrendFunction.Min or TrendFunction.Max);
                 }
             }
             return new SharedAggregate(s.Function, onStart, field);

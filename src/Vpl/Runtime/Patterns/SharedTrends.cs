@@ -28,12 +28,20 @@ internal sealed class TrendShareGroup
     /// <summary>Fields of T that some member aggregates (sum/avg/min/max over t.f), shared by all members.</summary>
     public List<string> KleeneFields { get; } = new();
 
-    public int FieldIndex(string field)
+    /// <summary>Per shared field: some member asks for its min or max (else only its sums are kept).</summary>
+    public List<bool> KleeneFieldExtremes { get; } = new();
+
+    public int FieldIndex(string field, bool extremes)
     {
         int i = KleeneFields.IndexOf(field);
-        if (i >= 0) return i;
-        KleeneFields.Add(field);
-        return KleeneFields.Count - 1;
+        if (i < 0)
+        {
+            KleeneFields.Add(field);
+            KleeneFieldExtremes.Add(false);
+            i = KleeneFields.Count - 1;
+        }
+        KleeneFieldExtremes[i] |= extremes;
+        return i;
     }
 }
 
@@ -80,6 +88,7 @@ internal sealed class SharedTrendState
     private readonly Value[] _blank;
     private readonly Value[] _values;
     private readonly FieldAccessor[] _fields;
+    private readonly bool[] _extremes;
 
     private readonly PriorityQueue<(Value Key, long Window), long> _cleanups = new();
     private readonly SharedTrendOperator _owner;
@@ -91,6 +100,7 @@ internal sealed class SharedTrendState
         _frame = frame;
         _blank = new Value[slots];
         _fields = group.KleeneFields.Select(f => new FieldAccessor(f)).ToArray();
+        _extremes = group.KleeneFieldExtremes.ToArray();
         _values = new Value[_fields.Length];
     }
 
@@ -122,7 +132,7 @@ internal sealed class SharedTrendState
                 var v = _values[f];
                 // Every earlier trend is extended by e, so the sum doubles even when e has no number here.
                 b.Sums[f] += (TrendNumber.FromValue(v) ?? TrendNumber.Zero) * c + b.Sums[f];
-                if (v.IsNull) continue;
+                if (v.IsNull || !_extremes[f]) continue;
                 if (b.Min[f].IsNull || Value.CompareTotal(v, b.Min[f]) < 0) b.Min[f] = v;
                 if (b.Max[f].IsNull || Value.CompareTotal(v, b.Max[f]) > 0) b.Max[f] = v;
             }
