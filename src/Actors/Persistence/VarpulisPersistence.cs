@@ -31,6 +31,8 @@ public static class VarpulisPersistence
                 akka.persistence.journal.sharding.parallelism = 1
                 """,
                 HoconAddMode.Prepend);
+            var files = plan.SqliteFiles;
+            builder.AddStartup((system, _) => SqliteCheckpointer.Start(system, files));
         }
         return builder;
     }
@@ -44,6 +46,7 @@ public static class VarpulisPersistence
             if (string.IsNullOrWhiteSpace(cs))
                 throw new InvalidOperationException("persistence.provider is postgresql but no connection string is set: set persistence.connection_string in the config file or VARPULIS_PERSISTENCE_CONNECTION");
             return new PersistencePlan(
+                Array.Empty<string>(),
                 Journal(cs, ProviderName.PostgreSQL15, "sql", isDefault: true, "journal", "journal_metadata", "tags"),
                 Snapshot(cs, ProviderName.PostgreSQL15, "sql", isDefault: true, "snapshot"),
                 Journal(cs, ProviderName.PostgreSQL15, ShardingPluginId, isDefault: false, "sharding_journal", "sharding_journal_metadata", "sharding_tags"),
@@ -80,6 +83,7 @@ public static class VarpulisPersistence
         var shardingJournal = Db("sharding-journal.db");
         var shardingSnapshots = Db("sharding-snapshots.db");
         return new PersistencePlan(
+            [journal, snapshots, shardingJournal, shardingSnapshots],
             Journal(journal, ProviderName.SQLiteMS, "sql", isDefault: true, "journal", "journal_metadata", "tags", Sqlite(journal)),
             Snapshot(snapshots, ProviderName.SQLiteMS, "sql", isDefault: true, "snapshot", Sqlite(snapshots)),
             Journal(shardingJournal, ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "journal", "journal_metadata", "tags", Sqlite(shardingJournal)),
@@ -88,12 +92,14 @@ public static class VarpulisPersistence
 
     /// <summary>
     /// WAL with <c>synchronous=NORMAL</c> keeps every committed transaction across a process crash (<c>kill -9</c>);
-    /// <c>FULL</c> also across a power loss, at the price of an fsync per commit.
+    /// <c>FULL</c> also across a power loss, at the price of an fsync per commit. Automatic WAL checkpoints are
+    /// off: a checkpoint inside a commit stalled that commit and every write queued behind it for milliseconds,
+    /// so <see cref="SqliteCheckpointer"/> checkpoints in the background instead.
     /// </summary>
     private static void SetSynchronous(System.Data.Common.DbConnection conn, string mode)
     {
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "PRAGMA synchronous=" + mode + ";";
+        cmd.CommandText = "PRAGMA synchronous=" + mode + "; PRAGMA wal_autocheckpoint=0;";
         cmd.ExecuteNonQuery();
     }
 
@@ -189,4 +195,10 @@ public static class VarpulisPersistence
 }
 
 /// <summary>The journal and snapshot plugins of a node.</summary>
-public sealed record PersistencePlan(SqlJournalOptions Journal, SqlSnapshotOptions Snapshots, SqlJournalOptions ShardingJournal, SqlSnapshotOptions ShardingSnapshots);
+/// <summary>The four plugin configurations, and the SQLite connection strings whose WAL the node checkpoints (none for PostgreSQL).</summary>
+public sealed record PersistencePlan(
+    IReadOnlyList<string> SqliteFiles,
+    SqlJournalOptions Journal,
+    SqlSnapshotOptions Snapshots,
+    SqlJournalOptions ShardingJournal,
+    SqlSnapshotOptions ShardingSnapshots);
