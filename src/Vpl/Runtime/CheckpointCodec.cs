@@ -1,4 +1,3 @@
-using Varpulis.Vpl.Compilation;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -6,12 +5,18 @@ using System.Text.Json.Nodes;
 namespace Varpulis.Vpl.Runtime;
 
 /// <summary>
-/// Lossless JSON for values and events inside checkpoints: every kind survives a round trip exactly
-/// (integral floats, NaN, timestamps, durations, nested events). Plain JSON where it is unambiguous,
-/// a one-key <c>$</c>-object otherwise.
+/// The lossless JSON of values and events inside checkpoints: every kind survives a round trip exactly. Plain
+/// JSON where it is unambiguous (null, bool, int, non-integral float, string, array); a one-key object
+/// otherwise: <c>{"$f": 2}</c> (an integral float) or <c>{"$f": "NaN"}</c>, <c>{"$ts": ns}</c>, <c>{"$dur": ns}</c>,
+/// <c>{"$map": {...}}</c>, <c>{"$event": {"type", "ts", "fields"}}</c>. Works on documents parsed from text and on
+/// the node trees <see cref="Engine.CreateCheckpoint"/> builds in memory alike. Decoding a document that was not
+/// written by this codec fails with a <see cref="CheckpointException"/> naming what is wrong.
 /// </summary>
 internal static class CheckpointCodec
 {
+    /// <summary>Nesting of values (arrays, maps, events) a checkpoint may hold.</summary>
+    public const int MaxDepth = 64;
+
     public static JsonNode? EncodeValue(Value v)
     {
         switch (v.Kind)
@@ -51,8 +56,11 @@ internal static class CheckpointCodec
         }
     }
 
-    public static Value DecodeValue(JsonNode? node, TypeRegistry types)
+    public static Value DecodeValue(JsonNode? node, TypeRegistry types) => DecodeValue(node, types, 0);
+
+    private static Value DecodeValue(JsonNode? node, TypeRegistry types, int depth)
     {
+        if (depth > MaxDepth) throw new CheckpointException($"checkpoint values are nested deeper than {MaxDepth} levels");
         switch (node)
         {
             case null:
@@ -60,41 +68,36 @@ internal static class CheckpointCodec
             case JsonArray a:
                 {
                     var items = new Value[a.Count];
-                    for (int i = 0; i < items.Length; i++) items[i] = DecodeValue(a[i], types);
+                    for (int i = 0; i < items.Length; i++) items[i] = DecodeValue(a[i], types, depth + 1);
                     return Value.FromArray(items);
                 }
             case JsonObject o:
                 {
-                    if (o.Count != 1) throw new CheckpointException("invalid encoded value: " + o.ToJsonString());
+                    if (o.Count != 1) throw new CheckpointException("a checkpoint value object must have exactly one tag ($f, $ts, $dur, $map or $event)");
                     var (key, inner) = o.First();
                     switch (key)
                     {
                         case "$f":
-                            {
-                                var fv = inner!.AsValue();
-                                if (fv.GetValueKind() == JsonValueKind.String)
-                                    return Value.FromFloat(double.Parse(fv.GetValue<string>(), CultureInfo.InvariantCulture));
-                                return Value.FromFloat(fv.GetValue<double>());
-                            }
+                            return Value.FromFloat(FloatOf(inner));
                         case "$ts":
-                            return Value.FromTimestamp((long)inner!);
+                            return Value.FromTimestamp(IntegerOf(inner, "$ts"));
                         case "$dur":
-                            return Value.FromDuration((long)inner!);
+                            return Value.FromDuration(IntegerOf(inner, "$dur"));
                         case "$map":
                             {
+                                if (inner is not JsonObject entries) throw new CheckpointException("'$map' must be an object");
                                 var m = new ValueMap();
-                                foreach (var kv in inner!.AsObject()) m[kv.Key] = DecodeValue(kv.Value, types);
+                                foreach (var kv in entries) m[kv.Key] = DecodeValue(kv.Value, types, depth + 1);
                                 return Value.FromMap(m);
                             }
                         case "$event":
-                            return Value.FromEvent(DecodeEvent(inner!, types));
+                            return Value.FromEvent(DecodeEvent(inner, types, depth + 1));
                         default:
-                            throw new CheckpointException("invalid encoded value key: " + key);
+                            throw new CheckpointException($"unknown value tag '{key}'");
                     }
                 }
             default:
                 {
-                    // Works for parsed documents and for nodes built in memory by CreateCheckpoint alike.
                     var v = node.AsValue();
                     switch (v.GetValueKind())
                     {
@@ -115,6 +118,38 @@ internal static class CheckpointCodec
         }
     }
 
+    private static double FloatOf(JsonNode? node)
+    {
+        if (node is JsonValue v)
+        {
+            var kind = v.GetValueKind();
+            if (kind == JsonValueKind.Number) return v.GetValue<double>();
+            if (kind == JsonValueKind.String)
+            {
+                switch (v.GetValue<string>())
+                {
+                    case "NaN":
+                        return double.NaN;
+                    case "Infinity":
+                        return double.PositiveInfinity;
+                    case "-Infinity":
+                        return double.NegativeInfinity;
+                }
+            }
+        }
+        throw new CheckpointException("'$f' must be a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
+    }
+
+    private static long IntegerOf(JsonNode? node, string what)
+    {
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
+        {
+            if (v.TryGetValue(out long l)) return l;
+            if (v.TryGetValue(out int i)) return i;
+        }
+        throw new CheckpointException($"'{what}' must be an integer number of nanoseconds");
+    }
+
     public static JsonObject EncodeEvent(Event e)
     {
         var fields = new JsonObject();
@@ -126,25 +161,27 @@ internal static class CheckpointCodec
         return new JsonObject { ["type"] = e.Type.Name, ["ts"] = e.Timestamp, ["fields"] = fields };
     }
 
-    public static Event DecodeEvent(JsonNode node, TypeRegistry types)
+    public static Event DecodeEvent(JsonNode node, TypeRegistry types) => DecodeEvent(node, types, 0);
+
+    private static Event DecodeEvent(JsonNode? node, TypeRegistry types, int depth)
     {
-        var o = node.AsObject();
-        var name = (string?)o["type"] ?? throw new CheckpointException("encoded event without 'type'");
-        long ts = (long?)o["ts"] ?? throw new CheckpointException("encoded event without 'ts'");
+        const string Shape = "a checkpoint event must be {\"type\": string, \"ts\": integer, \"fields\": object}";
+        if (node is not JsonObject o || o["type"] is not JsonValue tv || tv.GetValueKind() != JsonValueKind.String || o["ts"] is not JsonValue tsv
+            || tsv.GetValueKind() != JsonValueKind.Number || o["fields"] is not JsonObject fields)
+            throw new CheckpointException(Shape);
+        var name = tv.GetValue<string>();
+        long ts = IntegerOf(tsv, "ts");
         var type = types.GetOrAdd(name);
         var values = new List<(int Slot, Value Value)>();
         int max = -1;
-        if (o["fields"] is JsonObject fields)
+        foreach (var kv in fields)
         {
-            foreach (var kv in fields)
-            {
-                int slot = type.GetOrAddSlot(kv.Key);
-                if (slot < 0) throw new CheckpointException($"field '{kv.Key}' is not part of event type '{name}'");
-                values.Add((slot, DecodeValue(kv.Value, types)));
-                max = Math.Max(max, slot);
-            }
+            int slot = type.GetOrAddSlot(kv.Key);
+            if (slot < 0) throw new CheckpointException($"unknown field '{kv.Key}' for event type '{name}' in checkpoint");
+            values.Add((slot, DecodeValue(kv.Value, types, depth + 1)));
+            max = Math.Max(max, slot);
         }
-        var arr = new Value[max + 1];
+        var arr = max < 0 ? Array.Empty<Value>() : new Value[max + 1];
         foreach (var (slot, v) in values) arr[slot] = v;
         return new Event(type, ts, arr);
     }
@@ -161,7 +198,7 @@ internal static class CheckpointCodec
         var list = new List<Event>();
         if (node is JsonArray a)
         {
-            foreach (var x in a) list.Add(DecodeEvent(x!, types));
+            foreach (var x in a) list.Add(DecodeEvent(x, types, 0));
         }
         return list;
     }

@@ -33,20 +33,6 @@ public class ValueJsonTests
         return error;
     }
 
-    private static string Typed(Value v)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, VplJson.WriterOptions)) ValueJson.WriteTyped(w, v);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static Value ReadTyped(string json, TypeRegistry? reg = null)
-    {
-        reg ??= new TypeRegistry();
-        using var doc = JsonDocument.Parse(json);
-        return ValueJson.ReadTyped(doc.RootElement, reg.GetOrAdd);
-    }
-
     [Fact]
     public void WritesScalars()
     {
@@ -122,8 +108,6 @@ public class ValueJsonTests
     {
         Assert.Equal("duplicate key 'k'", PlainError("{\"k\": 1, \"k\": 2}"));
         Assert.Equal("duplicate key 'k'", PlainError("[{\"a\": {\"k\": 1, \"k\": 2}}]"));
-        using var doc = JsonDocument.Parse("{\"k\": 1, \"k\": 2}");
-        Assert.Equal("duplicate key 'k'", Assert.Throws<JsonException>(() => ValueJson.ReadTyped(doc.RootElement, new TypeRegistry().GetOrAdd)).Message);
     }
 
     [Fact]
@@ -181,104 +165,5 @@ public class ValueJsonTests
         Assert.NotNull(error);
         var ok = new Utf8JsonReader("{\"a\": [1.5]}"u8);
         Same(Map(("a", Arr(1.5))), ValueJson.Read(ref ok));
-    }
-
-    [Fact]
-    public void TypedCodecWritesTagsOnlyWhereNeeded()
-    {
-        Assert.Equal("1", Typed(1L));
-        Assert.Equal("1.0", Typed(1.0));
-        Assert.Equal("{\"$float\":\"NaN\"}", Typed(double.NaN));
-        Assert.Equal("{\"$float\":\"-Infinity\"}", Typed(double.NegativeInfinity));
-        Assert.Equal("{\"$ts\":5}", Typed(Ts(5)));
-        Assert.Equal("{\"$dur\":-5}", Typed(Dur(-5)));
-        Assert.Equal("{\"a\":{\"$ts\":1}}", Typed(Map(("a", Ts(1)))));
-        Assert.Equal("{\"$map\":{\"$ts\":1}}", Typed(Map(("$ts", 1L))));
-        Assert.Equal("{\"$a\":1,\"$b\":2}", Typed(Map(("$a", 1L), ("$b", 2L))));
-        Assert.Equal("\"$ts\"", Typed("$ts"));
-    }
-
-    [Fact]
-    public void TypedCodecRoundTripsEveryKindExactly()
-    {
-        var reg = new TypeRegistry();
-        var inner = new Event(reg.DefineOpen("B", ["p", "q"]), 7, [Value.FromFloat(2.0), Value.Null]);
-        var outer = new Event(reg.DefineOpen("A", ["b", "t"]), -3, [Value.FromEvent(inner), Ts(9)]);
-        Value[] samples =
-        [
-            N, true, false, 0L, long.MinValue, long.MaxValue, 0.0, -0.0, 100.0, 0.1, 1e-300, 1e300, 123456789.125,
-            double.Epsilon, double.MaxValue, double.NaN, double.PositiveInfinity, double.NegativeInfinity, "", "é\"\\\n\u0001",
-            "$float", Ts(long.MinValue), Ts(0), Ts(1_769_162_400_123_456_789), Dur(long.MaxValue), Dur(-1),
-            Arr(), Arr(1L, 1.0, Arr(Ts(1)), Map()), Map(), Map(("k", Dur(3)), ("n", N)), Map(("$event", 1L)), Map(("$x", Map(("$y", 2.5)))),
-            Value.FromEvent(inner), Value.FromEvent(outer), Arr(Value.FromEvent(inner), Value.FromEvent(inner)),
-        ];
-        foreach (var v in samples)
-        {
-            var json = Typed(v);
-            var back = ReadTyped(json, reg);
-            Same(v, back);
-            Assert.Equal(json, Typed(back));
-        }
-        Assert.Equal(-0.0, ReadTyped(Typed(-0.0)).AsFloat);
-        Assert.True(double.IsNegative(ReadTyped(Typed(-0.0)).AsFloat));
-    }
-
-    [Fact]
-    public void TypedEventsResolveTheirTypeByName()
-    {
-        var reg = new TypeRegistry();
-        var declared = reg.Declare("D", null, [("x", VplType.Int), ("y", VplType.String.AsNullable())]);
-        var v = ReadTyped("{\"$event\":{\"type\":\"D\",\"ts\":5,\"fields\":{\"y\":\"s\",\"x\":2}}}", reg);
-        Assert.Same(declared, v.AsEvent.Type);
-        Assert.Equal(5, v.AsEvent.Timestamp);
-        Same(2L, v.AsEvent.Fields[0]);
-        Same("s", v.AsEvent.Fields[1]);
-    }
-
-    [Fact]
-    public void TypedCodecRejectsMalformedInput()
-    {
-        var reg = new TypeRegistry();
-        reg.Declare("D", null, [("x", VplType.Int)]);
-        string Err(string json)
-        {
-            using var doc = JsonDocument.Parse(json, VplJson.DocumentOptions);
-            return Assert.Throws<JsonException>(() => ValueJson.ReadTyped(doc.RootElement, reg.GetOrAdd)).Message;
-        }
-        Assert.Equal("unknown value tag '$nope'", Err("{\"$nope\": 1}"));
-        Assert.Equal("'$ts' must be an integer number of nanoseconds", Err("{\"$ts\": 1.5}"));
-        Assert.Equal("'$dur' must be an integer number of nanoseconds", Err("{\"$dur\": \"5s\"}"));
-        Assert.Equal("'$float' must be \"NaN\", \"Infinity\" or \"-Infinity\"", Err("{\"$float\": \"nan\"}"));
-        Assert.Equal("'$map' must be an object", Err("{\"$map\": []}"));
-        Assert.Equal("a checkpoint event must be {\"type\": string, \"ts\": integer, \"fields\": object}", Err("{\"$event\": {\"type\": \"D\"}}"));
-        Assert.Equal("unknown field 'z' for event type 'D' in checkpoint", Err("{\"$event\": {\"type\": \"D\", \"ts\": 1, \"fields\": {\"z\": 1}}}"));
-        Assert.Equal("nesting deeper than 64 levels", Err(new string('[', 65) + new string(']', 65)));
-    }
-
-    [Fact]
-    public void CheckpointEventsRoundTrip()
-    {
-        var reg = new TypeRegistry();
-        var t = reg.DefineOpen("T", ["a", "b", "c"]);
-        var e = new Event(t, 1_700_000_000_123_456_789, [double.NaN, N, Map(("$ts", Ts(4)))]);
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, VplJson.WriterOptions)) EventJson.WriteCheckpointEvent(w, e);
-        var json = Encoding.UTF8.GetString(buffer.WrittenSpan);
-        Assert.Equal("{\"type\":\"T\",\"ts\":1700000000123456789,\"fields\":{\"a\":{\"$float\":\"NaN\"},\"c\":{\"$map\":{\"$ts\":{\"$ts\":4}}}}}", json);
-
-        // Restored into a fresh registry: the open type is recreated from the field names.
-        var fresh = new TypeRegistry();
-        using var doc = JsonDocument.Parse(json);
-        var back = EventJson.ReadCheckpointEvent(doc.RootElement, fresh.GetOrAdd);
-        SameEvent(e, back);
-        Assert.Equal(["a", "c"], fresh.GetOrAdd("T").FieldNames);
-    }
-
-    [Fact]
-    public void CheckpointEventWithAnUnresolvableTypeIsAnError()
-    {
-        using var doc = JsonDocument.Parse("{\"type\":\"Gone\",\"ts\":1,\"fields\":{}}");
-        var ex = Assert.Throws<JsonException>(() => EventJson.ReadCheckpointEvent(doc.RootElement, name => throw new KeyNotFoundException(name)));
-        Assert.Equal("unknown event type 'Gone' in checkpoint", ex.Message);
     }
 }
