@@ -6,8 +6,8 @@ using Varpulis.Api.Tests.Infrastructure;
 namespace Varpulis.Api.Tests;
 
 /// <summary>
-/// What survives a restart of the server: pipelines (ids, sources), their engine state from snapshots and journal
-/// replay, tenants and their keys, and deletions. The same suite runs on the embedded SQLite files and on PostgreSQL.
+/// What survives a restart of the server: pipelines (ids, sources), their engine state (windows, live pattern runs)
+/// from snapshots and journal replay, tenants and their keys, and deletions. The same suite runs on the embedded SQLite files and on PostgreSQL.
 /// </summary>
 public abstract class PersistenceSuite
 {
@@ -68,6 +68,52 @@ public abstract class PersistenceSuite
             r.Body["output_events"]!.ToJsonString());
     }
 
+    protected async Task PatternRunsSurviveARestartCore()
+    {
+        var settings = await NewStoreAsync();
+        settings.Persistence.SnapshotEveryEvents = 4;
+        string id;
+        await using (var first = await TestServer.StartAsync(settings))
+        {
+            using var http = first.Client();
+            id = await Deploy(http, Patterns.Fraud, "fraud");
+            // 4 events: a snapshot holding the runs of u1 and u3 (u2's completed).
+            var r = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", Programs.Batch([
+                Patterns.Login("u1", "2025-01-01T00:00:00Z"), Patterns.Login("u2", "2025-01-01T00:01:00Z"),
+                Patterns.Login("u3", "2025-01-01T00:02:00Z"), Patterns.Purchase("u2", 20, "2025-01-01T00:03:00Z")]));
+            Assert.Equal("""[{"event_type":"Fraud","timestamp":"2025-01-01T00:03:00Z","user":"u2","amount":20}]""", r.Body["output_events"]!.ToJsonString());
+            // Journaled after the snapshot: two runs start, u3's completes.
+            await http.PostAsync($"/api/v1/pipelines/{id}/events", Patterns.Login("u4", "2025-01-01T00:04:00Z"));
+            await http.PostAsync($"/api/v1/pipelines/{id}/events", Patterns.Login("u5", "2025-01-01T00:05:00Z"));
+            var u3 = await http.PostAsync($"/api/v1/pipelines/{id}/events", Patterns.Purchase("u3", 30, "2025-01-01T00:06:00Z"));
+            Assert.Equal(
+                """{"accepted":true,"output_events":[{"event_type":"Fraud","timestamp":"2025-01-01T00:06:00Z","fields":{"user":"u3","amount":30}}]}""",
+                u3.Body.ToJsonString());
+        }
+
+        settings.Server.Port = TestServer.FreePort();
+        await using var second = await TestServer.StartAsync(settings);
+        using var http2 = second.Client();
+        Assert.Equal(
+            Patterns.Page(id, [
+                Patterns.Run("u1", "2025-01-01T00:00:00Z", "2025-01-01T00:30:00Z"),
+                Patterns.Run("u4", "2025-01-01T00:04:00Z", "2025-01-01T00:34:00Z"),
+                Patterns.Run("u5", "2025-01-01T00:05:00Z", "2025-01-01T00:35:00Z")], total: 3, limit: 50, offset: 0, hasMore: false),
+            (await http2.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Fraud")).Body.ToJsonString());
+        var metrics = await http2.GetJsonAsync($"/api/v1/pipelines/{id}/metrics");
+        Assert.Equal(7, (long)metrics.Body["events_processed"]!);
+        Assert.Equal(2, (long)metrics.Body["output_events_emitted"]!);
+        Assert.Equal(3, (long)metrics.Body["active_runs"]!);
+
+        // A Purchase for every user: the three live runs complete once each, the completed ones stay completed.
+        var after = await http2.PostAsync($"/api/v1/pipelines/{id}/events-batch", Programs.Batch(
+            Enumerable.Range(1, 5).Select(u => Patterns.Purchase("u" + u, 100 + u, $"2025-01-01T00:1{u}:00Z"))));
+        Assert.Equal(
+            """[{"event_type":"Fraud","timestamp":"2025-01-01T00:11:00Z","user":"u1","amount":101},{"event_type":"Fraud","timestamp":"2025-01-01T00:14:00Z","user":"u4","amount":104},{"event_type":"Fraud","timestamp":"2025-01-01T00:15:00Z","user":"u5","amount":105}]""",
+            after.Body["output_events"]!.ToJsonString());
+        Assert.Equal(0, (long)(await http2.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["active_runs"]!);
+    }
+
     protected async Task TenantsAndTheirKeysSurviveARestartCore()
     {
         var settings = await NewStoreAsync();
@@ -109,6 +155,9 @@ public sealed class SqlitePersistenceTests : PersistenceSuite
     public Task SnapshotsPlusJournalReplayRebuildTheState() => SnapshotsPlusJournalReplayRebuildTheStateCore();
 
     [Fact]
+    public Task PatternRunsSurviveARestart() => PatternRunsSurviveARestartCore();
+
+    [Fact]
     public Task TenantsAndTheirKeysSurviveARestart() => TenantsAndTheirKeysSurviveARestartCore();
 
     [Fact]
@@ -138,6 +187,9 @@ public sealed class PostgresPersistenceTests(PostgresServer pg) : PersistenceSui
 
     [PostgresFact]
     public Task SnapshotsPlusJournalReplayRebuildTheState() => SnapshotsPlusJournalReplayRebuildTheStateCore();
+
+    [PostgresFact]
+    public Task PatternRunsSurviveARestart() => PatternRunsSurviveARestartCore();
 
     [PostgresFact]
     public Task TenantsAndTheirKeysSurviveARestart() => TenantsAndTheirKeysSurviveARestartCore();

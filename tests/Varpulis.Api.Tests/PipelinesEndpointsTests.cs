@@ -301,7 +301,7 @@ public sealed class PipelinesEndpointsTests(ServerFixture f) : IClassFixture<Ser
         var id = await f.DeployAsync(Programs.AlertAndWindow);
         var r = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Alert&limit=10");
         Assert.Equal(HttpStatusCode.OK, r.Status);
-        Assert.Equal($$"""{"pipeline_id":"{{id}}","stream":"Alert","runs":[],"count":0}""", r.Body.ToJsonString());
+        Assert.Equal($$$"""{"pipeline_id":"{{{id}}}","stream":"Alert","runs":[],"count":0,"total":0,"pagination":{"total":0,"limit":10,"offset":0,"has_more":false}}""", r.Body.ToJsonString());
         var missing = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs");
         missing.AssertError(HttpStatusCode.BadRequest, "invalid_request", "missing required query parameter 'stream'");
         var unknown = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Nope");

@@ -360,13 +360,20 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void ListRuns(ListPipelineRuns cmd)
     {
         if (!TryGetRuntime(cmd, out var rt)) return;
-        var runs = rt.Engine.ListRuns(cmd.Stream, cmd.Limit);
+        int offset = Math.Max(0, cmd.Offset);
+        var runs = rt.Engine.ListRuns(cmd.Stream, (int)Math.Min((long)offset + cmd.Limit, int.MaxValue));
         if (runs is null)
         {
             Sender.Tell(new PipelineError("stream_not_found", $"pipeline '{_pipelineId}' has no stream '{cmd.Stream}'"));
             return;
         }
-        Sender.Tell(new PipelineRuns(_pipelineId, cmd.Stream, PipelineRuntime.RenderRuns(runs), runs.Count));
+        var page = runs.Skip(offset).ToList();
+        long total = 0;
+        foreach (var s in rt.Engine.GetStreamStats())
+        {
+            if (s.Stream == cmd.Stream) total = s.ActiveRuns;
+        }
+        Sender.Tell(new PipelineRuns(_pipelineId, cmd.Stream, PipelineRuntime.RenderRuns(page), page.Count, (int)Math.Min(total, int.MaxValue)));
     }
 
     // ------------------------------------------------------------------ helpers

@@ -45,8 +45,8 @@ public sealed record CheckpointPipeline(string PipelineId, string TenantId) : IP
 /// <summary>Restores a checkpoint document (the JSON of <c>Engine.CreateCheckpoint</c>).</summary>
 public sealed record RestorePipeline(string PipelineId, string TenantId, string CheckpointJson) : IPipelineCommand;
 
-/// <summary>Lists the live partial matches of a pattern stream.</summary>
-public sealed record ListPipelineRuns(string PipelineId, string TenantId, string Stream, int Limit) : IPipelineCommand;
+/// <summary>Lists the live partial matches of a pattern stream, oldest first: <paramref name="Limit"/> of them after the first <paramref name="Offset"/>.</summary>
+public sealed record ListPipelineRuns(string PipelineId, string TenantId, string Stream, int Limit, int Offset = 0) : IPipelineCommand;
 
 // ---------------------------------------------------------------- replies
 
@@ -103,8 +103,8 @@ public sealed record CheckpointTaken(string PipelineId, string CheckpointJson, l
 
 public sealed record PipelineRestored(string PipelineId, long EventsRestored, IReadOnlyList<string> RestoredStreams, IReadOnlyList<string> ResetStreams) : IPipelineProtocol;
 
-/// <summary>Live runs of a stream, rendered as a JSON array.</summary>
-public sealed record PipelineRuns(string PipelineId, string Stream, string RunsJson, int Count) : IPipelineProtocol;
+/// <summary>Live runs of a stream, rendered as a JSON array (<paramref name="Count"/> items of <paramref name="Total"/> live runs).</summary>
+public sealed record PipelineRuns(string PipelineId, string Stream, string RunsJson, int Count, int Total = 0) : IPipelineProtocol;
 
 // ---------------------------------------------------------------- journal and snapshots
 

@@ -312,7 +312,7 @@ public static class PipelinesEndpoints
         var stream = ctx.Request.Query["stream"].ToString();
         if (string.IsNullOrEmpty(stream)) throw ApiException.BadRequest("missing required query parameter 'stream'");
         var paging = Paging.From(ctx.Request);
-        var runs = await gw.AskPipelineAsync<PipelineRuns>(new ListPipelineRuns(id, caller.TenantId, stream, paging.Limit), ctx.RequestAborted);
+        var runs = await gw.AskPipelineAsync<PipelineRuns>(new ListPipelineRuns(id, caller.TenantId, stream, paging.Limit, paging.Offset), ctx.RequestAborted);
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -321,6 +321,7 @@ public static class PipelinesEndpoints
             w.WritePropertyName("runs");
             w.WriteRawValue(Encoding.UTF8.GetBytes(runs.RunsJson), skipInputValidation: true);
             w.WriteNumber("count", runs.Count);
+            paging.Write(w, runs.Total, runs.Count);
             w.WriteEndObject();
         });
     }
