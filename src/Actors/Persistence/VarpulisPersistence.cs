@@ -92,14 +92,14 @@ public static class VarpulisPersistence
 
     /// <summary>
     /// WAL with <c>synchronous=NORMAL</c> keeps every committed transaction across a process crash (<c>kill -9</c>);
-    /// <c>FULL</c> also across a power loss, at the price of an fsync per commit. Automatic WAL checkpoints are
-    /// off: a checkpoint inside a commit stalled that commit and every write queued behind it for milliseconds,
-    /// so <see cref="SqliteCheckpointer"/> checkpoints in the background instead.
+    /// <c>FULL</c> also across a power loss, at the price of an fsync per commit. The writer checkpoints the log
+    /// itself only every 10,000 pages, because <see cref="SqliteCheckpointer"/> copies it every second beside the
+    /// writer; <c>journal_size_limit</c> trims the file when the log starts over.
     /// </summary>
     private static void SetSynchronous(System.Data.Common.DbConnection conn, string mode)
     {
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "PRAGMA synchronous=" + mode + "; PRAGMA wal_autocheckpoint=0;";
+        cmd.CommandText = "PRAGMA synchronous=" + mode + "; PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;";
         cmd.ExecuteNonQuery();
     }
 
