@@ -119,20 +119,6 @@ public sealed class Engine
         }
     }
 
-    /// <summary>Processes events in order; outputs go to <paramref name="sink"/>.</summary>
-    public void Process(ReadOnlySpan<Event> events, IOutputSink sink)
-    {
-        _sink = sink;
-        try
-        {
-            for (int i = 0; i < events.Length; i++) ProcessOne(events[i]);
-        }
-        finally
-        {
-            _sink = NullSink.Instance;
-        }
-    }
-
     private void ProcessOne(Event e)
     {
         EventsProcessed++;

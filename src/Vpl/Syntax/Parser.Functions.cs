@@ -56,6 +56,34 @@ internal sealed partial class SyntaxParser
     }
 
     /// <summary>
+    /// The lines of an indented block, one item per line, all starting at <paramref name="blockColumn"/>: each line
+    /// is parsed by <paramref name="parseLine"/> within the line's bounds; a misplaced or extra item is reported and
+    /// skipped, so one bad line never swallows the next.
+    /// </summary>
+    private void ParseIndentedLines<T>(int blockColumn, int headerIndent, Func<T?> parseLine, List<T> into, string onePerLine)
+        where T : class
+    {
+        while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
+        {
+            var line = Current;
+            int lineStart = _pos;
+            if (line.Column != blockColumn) ReportIndentation(line, blockColumn);
+            LimitToCurrentLine();
+            var item = parseLine();
+            if (item is not null) into.Add(item);
+            if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
+            {
+                if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
+                else ReportUnexpected(onePerLine);
+                SkipToBoundary();
+            }
+            if (_pos == lineStart) SkipToBoundary();
+            _limitColumn = headerIndent;
+            _limitExempt = -1;
+        }
+    }
+
+    /// <summary>
     /// The block after a header's ':': the following lines indented more than <paramref name="headerIndent"/>
     /// (all at one column), or a single simple statement on the same line.
     /// </summary>
@@ -90,26 +118,8 @@ internal sealed partial class SyntaxParser
                 return new BlockSyntax(Array.Empty<FnStatementSyntax>(), new TextSpan(colon.Span.End, 0));
             }
             if (!EnterDepth(first)) return new BlockSyntax(Array.Empty<FnStatementSyntax>(), new TextSpan(colon.Span.End, 0));
-            int blockColumn = first.Column;
             var statements = new List<FnStatementSyntax>();
-            while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
-            {
-                var line = Current;
-                int lineStart = _pos;
-                if (line.Column != blockColumn) ReportIndentation(line, blockColumn);
-                LimitToCurrentLine();
-                var statement = ParseFnStatement();
-                if (statement is not null) statements.Add(statement);
-                if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
-                {
-                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
-                    else ReportUnexpected("one statement per line");
-                    SkipToBoundary();
-                }
-                if (_pos == lineStart) SkipToBoundary();
-                _limitColumn = headerIndent;
-                _limitExempt = -1;
-            }
+            ParseIndentedLines(first.Column, headerIndent, ParseFnStatement, statements, "one statement per line");
             _depth--;
             return new BlockSyntax(statements, SpanFrom(first.Span.Start));
         }

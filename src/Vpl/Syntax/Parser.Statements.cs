@@ -150,25 +150,7 @@ internal sealed partial class SyntaxParser
                 Error(DiagnosticIds.ExpectedBlock, span, "expected indented field declarations after ':'", EventHint);
                 return;
             }
-            int blockColumn = Current.Column;
-            while (!_bail && Current.Kind != SyntaxKind.EndOfFile)
-            {
-                var first = Current;
-                int lineStart = _pos;
-                if (first.Column != blockColumn) ReportIndentation(first, blockColumn);
-                LimitToCurrentLine();
-                var field = ParseFieldDecl();
-                if (field is not null) fields.Add(field);
-                if (!_bail && Current.Kind != SyntaxKind.EndOfFile)
-                {
-                    if (Current.IsFirstOnLine) ReportIndentation(Current, blockColumn);
-                    else ReportUnexpected("one field per line: 'name: type'");
-                    SkipToBoundary();
-                }
-                if (_pos == lineStart) SkipToBoundary();
-                _limitColumn = eventColumn;
-                _limitExempt = -1;
-            }
+            ParseIndentedLines(Current.Column, eventColumn, ParseFieldDecl, fields, "one field per line: 'name: type'");
         }
         finally
         {
