@@ -13,7 +13,11 @@ namespace Varpulis.Host.Cli;
 /// </summary>
 public static class ClientCommands
 {
-    private static readonly JsonSerializerOptions Pretty = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Pretty = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a terminal shows `a > b`, not `a \u003E b`
+    };
 
     public static IEnumerable<Command> Create()
     {

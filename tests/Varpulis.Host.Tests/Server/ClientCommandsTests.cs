@@ -29,6 +29,10 @@ public sealed class ClientCommandsTests
         Assert.Equal(0, status.Code);
         Assert.Contains("\"status\": \"ready\"", status.Output);
 
+        var pipelineStatus = await Run(["status", "--server", url, "--api-key", "k1", "--pipeline-id", id]);
+        Assert.Equal(0, pipelineStatus.Code);
+        Assert.Contains("\"source\": \"stream Alert = TempReading as t .where(t.value > 100) .emit(alert: true)\"", pipelineStatus.Output);
+
         var wrongKey = await Run(["pipelines", "--server", url, "--api-key", "nope"]);
         Assert.Equal(1, wrongKey.Code);
         Assert.Contains("error: invalid API key (invalid_api_key, HTTP 401)", wrongKey.Output);
