@@ -184,6 +184,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
+            _log.LogDebug("Pipeline {PipelineId} recovered: {Events} events processed, {ActiveRuns} live runs, last sequence number {SequenceNr}",
+                _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
     }
 
@@ -253,6 +255,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
+        if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
         var hub = _hubs.Find(_pipelineId);
         List<string>? live = null;
         if (hub is { HasSubscribers: true } && outcome.Outputs.Count > 0)
@@ -276,6 +279,22 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _sinceSnapshot += accepted;
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
+    }
+
+    /// <summary>
+    /// <c>RUST_LOG=...,varpulis_runtime::engine=debug</c>: one line per request; <c>=trace</c> adds each output
+    /// event. Only called when debug is on, so the hot path pays one level check.
+    /// </summary>
+    private void LogIngest(IngestOutcome outcome, PipelineRuntime rt)
+    {
+        var engine = rt.Engine;
+        _log.LogDebug(
+            "Pipeline {PipelineId} ingested {Accepted} events ({Rejected} rejected) in {ElapsedUs:F0} us: {Outputs} outputs, {ActiveRuns} live runs, watermark {Watermark}",
+            _pipelineId, outcome.Accepted, outcome.Rejected, outcome.ElapsedMicros, outcome.Outputs.Count, engine.ActiveRuns,
+            engine.Watermark == long.MinValue ? "none" : TimeFormat.FormatTimestamp(engine.Watermark));
+        if (!_log.IsEnabled(LogLevel.Trace)) return;
+        foreach (var e in outcome.Outputs)
+            _log.LogTrace("Pipeline {PipelineId} output {Output}", _pipelineId, EventJson.ToJsonLine(e, OutputShape.Data));
     }
 
     private void Reload(ReloadPipeline cmd)

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
 
 namespace Varpulis.Host.Tests.Server;
 
@@ -65,5 +67,34 @@ public sealed class ServerCommandTests
         await using var p = ServerProcess.Start(0, ["server", "--config", file]);
         Assert.Equal(2, await p.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains($"config file '{file}': unknown key 'server.prot'", p.Output);
+    }
+
+    [Theory]
+    [InlineData("info", false, false)]
+    [InlineData("info,varpulis_runtime::engine=debug", true, false)]
+    [InlineData("info,varpulis_runtime::engine=trace", true, true)]
+    public async Task RustLogEngineFilterTracesIngestion(string rustLog, bool debugLines, bool traceLines)
+    {
+        var dir = ServerProcess.TempDir();
+        int port = ServerProcess.FreePort();
+        await using var server = ServerProcess.Start(port, ["server", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", Path.Combine(dir, "state")],
+            new Dictionary<string, string> { ["RUST_LOG"] = rustLog });
+        await server.WaitReadyAsync();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var deploy = await http.PostAsync("/api/v1/pipelines", new StringContent(
+            """{"name": "t", "source": "stream Alert = TempReading as t .where(t.value > 100) .emit(sensor: t.sensor)"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, deploy.StatusCode);
+        var id = (string)JsonNode.Parse(await deploy.Content.ReadAsStringAsync())!["id"]!;
+        var batch = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", new StringContent(
+            """{"events": [{"event_type": "TempReading", "fields": {"sensor": "S1", "value": 150}, "timestamp": "2025-01-01T00:00:00Z"}, {"event_type": "TempReading", "fields": {"sensor": "S2", "value": 50}, "timestamp": "2025-01-01T00:00:01Z"}]}""",
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
+        await Task.Delay(500); // the log is written asynchronously
+
+        Assert.Contains($"Pipeline deployed: {id} (t), 1 streams", server.Output);
+        Assert.Equal(debugLines, server.Output.Contains($"Pipeline {id} ingested 2 events (0 rejected) in ", StringComparison.Ordinal));
+        Assert.Equal(debugLines, server.Output.Contains(": 1 outputs, 0 live runs, watermark 2025-01-01T00:00:01Z", StringComparison.Ordinal));
+        Assert.Equal(traceLines, server.Output.Contains(
+            $$$"""Pipeline {{{id}}} output {"event_type":"Alert","timestamp":"2025-01-01T00:00:00Z","data":{"sensor":"S1"}}""", StringComparison.Ordinal));
     }
 }
