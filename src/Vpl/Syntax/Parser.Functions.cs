@@ -198,18 +198,8 @@ internal sealed partial class SyntaxParser
     {
         var keyword = Next();
         string word = keyword.StringValue!;
-        string hint = $"{word} name = value";
-        var name = ExpectName($"expected a variable name after '{word}'", hint);
-        if (name is null) return null;
-        TypeSyntax? type = null;
-        if (Current.Kind == SyntaxKind.Colon)
-        {
-            Next();
-            type = ParseType();
-            if (type is null) return null;
-        }
-        if (!Expect(SyntaxKind.Equals, $"expected '=' after the variable name", hint)) return null;
-        var value = ParseExpression();
+        if (ParseBinding(word, "a variable name", "the variable name", $"{word} name = value") is not { } binding) return null;
+        var (name, type, value) = binding;
         return new LocalDeclSyntax(keyword.Kind == SyntaxKind.VarKeyword, name, type, value, SpanFrom(keyword.Span.Start));
     }
 

@@ -285,8 +285,18 @@ internal sealed partial class SyntaxParser
             _ => ConstKind.Var,
         };
         string word = keyword.StringValue!;
-        string hint = $"{word} NAME = value";
-        var name = ExpectName($"expected a name after '{word}'", hint);
+        if (ParseBinding(word, "a name", $"the {word} name", $"{word} NAME = value") is not { } binding) return null;
+        var (name, type, value) = binding;
+        return new ConstDeclSyntax(kind, name, type, value, SpanFrom(keyword.Span.Start)) { File = _src };
+    }
+
+    /// <summary>
+    /// The <c>NAME [: TYPE] = EXPR</c> after <c>const</c>/<c>let</c>/<c>var</c>, at top level and inside functions.
+    /// Null after a reported error.
+    /// </summary>
+    private (NameSyntax Name, TypeSyntax? Type, ExprSyntax Value)? ParseBinding(string word, string nameWhat, string equalsAfter, string hint)
+    {
+        var name = ExpectName($"expected {nameWhat} after '{word}'", hint);
         if (name is null) return null;
         TypeSyntax? type = null;
         if (Current.Kind == SyntaxKind.Colon)
@@ -295,9 +305,8 @@ internal sealed partial class SyntaxParser
             type = ParseType();
             if (type is null) return null;
         }
-        if (!Expect(SyntaxKind.Equals, $"expected '=' after the {word} name", hint)) return null;
-        var value = ParseExpression();
-        return new ConstDeclSyntax(kind, name, type, value, SpanFrom(keyword.Span.Start)) { File = _src };
+        if (!Expect(SyntaxKind.Equals, $"expected '=' after {equalsAfter}", hint)) return null;
+        return (name, type, ParseExpression());
     }
 
     private ContextDeclSyntax? ParseContext()
