@@ -470,17 +470,7 @@ public sealed class EventBuilder
         while (digits < text.Length && char.IsAsciiDigit(text[digits])) digits++;
         if (digits == 0) return false;
         if (!long.TryParse(text[..digits], NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
-        long unit = text[digits..] switch
-        {
-            "ns" => 1,
-            "us" => TimeFormat.NanosPerMicro,
-            "ms" => TimeFormat.NanosPerMilli,
-            "s" => TimeFormat.NanosPerSecond,
-            "m" => TimeFormat.NanosPerMinute,
-            "h" => TimeFormat.NanosPerHour,
-            "d" => TimeFormat.NanosPerDay,
-            _ => 0,
-        };
+        long unit = TimeFormat.UnitNanos(text[digits..]);
         if (unit == 0 || !ValueOps.TryMul(n, unit, out nanos)) return false;
         if (negative) nanos = -nanos;
         return true;

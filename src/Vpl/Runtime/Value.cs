@@ -339,6 +339,19 @@ public static class TimeFormat
     public const long NanosPerHour = 60 * NanosPerMinute;
     public const long NanosPerDay = 24 * NanosPerHour;
 
+    /// <summary>Nanoseconds in one duration unit (<c>ns us ms s m h d</c>), 0 for anything else.</summary>
+    public static long UnitNanos(ReadOnlySpan<char> unit) => unit switch
+    {
+        "ns" => 1,
+        "us" => NanosPerMicro,
+        "ms" => NanosPerMilli,
+        "s" => NanosPerSecond,
+        "m" => NanosPerMinute,
+        "h" => NanosPerHour,
+        "d" => NanosPerDay,
+        _ => 0,
+    };
+
     /// <summary>RFC 3339 UTC with as many fractional digits as needed (none, 3, 6 or 9): <c>2026-01-23T10:00:00.5Z</c>.</summary>
     public static string FormatTimestamp(long nanos)
     {

@@ -361,18 +361,6 @@ public sealed class Lexer
         Emit(SyntaxKind.Identifier, start, text: name);
     }
 
-    private static long UnitNanos(ReadOnlySpan<char> unit) => unit switch
-    {
-        "ns" => 1,
-        "us" => TimeFormat.NanosPerMicro,
-        "ms" => TimeFormat.NanosPerMilli,
-        "s" => TimeFormat.NanosPerSecond,
-        "m" => TimeFormat.NanosPerMinute,
-        "h" => TimeFormat.NanosPerHour,
-        "d" => TimeFormat.NanosPerDay,
-        _ => 0,
-    };
-
     private void LexNumber()
     {
         int start = _pos;
@@ -452,7 +440,7 @@ public sealed class Lexer
         int suffixStart = _pos;
         while (_pos < _end && IsIdentPart(_text[_pos])) _pos++;
         var suffix = _text.AsSpan(suffixStart, _pos - suffixStart);
-        long unit = UnitNanos(suffix);
+        long unit = TimeFormat.UnitNanos(suffix);
         if (unit > 0 && !isFloat)
         {
             if (tooBig || value > (ulong)(long.MaxValue / unit))
