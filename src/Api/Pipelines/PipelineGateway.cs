@@ -17,16 +17,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
 
     public async Task<T> AskPipelineAsync<T>(IPipelineCommand command, CancellationToken ct)
     {
-        var r = await region.GetAsync(ct);
-        object reply;
-        try
-        {
-            reply = await r.Ask<object>(command, AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            throw new ApiException(503, "timeout", $"pipeline '{command.PipelineId}' did not answer in time");
-        }
+        var reply = await AskAsync(await region.GetAsync(ct), command, $"pipeline '{command.PipelineId}'", ct);
         return reply switch
         {
             T t => t,
@@ -38,16 +29,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
 
     public async Task<T> AskDirectoryAsync<T>(IDirectoryProtocol message, CancellationToken ct)
     {
-        var d = await directory.GetAsync(ct);
-        object reply;
-        try
-        {
-            reply = await d.Ask<object>(message, AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            throw new ApiException(503, "timeout", "the directory did not answer in time");
-        }
+        var reply = await AskAsync(await directory.GetAsync(ct), message, "the directory", ct);
         return reply switch
         {
             T t => t,
@@ -60,6 +42,18 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
             }, e.Code, e.Message),
             _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
         };
+    }
+
+    private static async Task<object> AskAsync(IActorRef target, object message, string who, CancellationToken ct)
+    {
+        try
+        {
+            return await target.Ask<object>(message, AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new ApiException(503, "timeout", who + " did not answer in time");
+        }
     }
 
     public static ApiException ToApi(PipelineError e) => e.Code switch
