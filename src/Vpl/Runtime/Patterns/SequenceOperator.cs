@@ -398,8 +398,11 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         _ended.Clear();
     }
 
-    /// <summary>Adds a run to its partition, the deadline heap and the eviction order.</summary>
-    private void Register(Run run)
+    /// <summary>
+    /// Adds a run to its partition, the deadline heap and the eviction order. While restoring, no timer is
+    /// scheduled per run: <see cref="AfterRestore"/> schedules one for the earliest deadline.
+    /// </summary>
+    private void Register(Run run, bool restoring = false)
     {
         var part = GetOrCreatePartition(run.Key);
         part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
@@ -409,7 +412,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         if (expiry != long.MaxValue)
         {
             _deadlines.Add(run, expiry);
-            Schedule(DueOf(expiry));
+            if (!restoring) Schedule(DueOf(expiry));
         }
         if (_fifo is not null)
         {
@@ -640,19 +643,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
                 if (collectedNode[i] is { } c) run.Collected[i] = CheckpointCodec.DecodeEvents(c, types);
             }
             // Runs are saved in creation order, so the eviction order and the heap order are rebuilt exactly.
-            RegisterRestored(run);
+            Register(run, restoring: true);
         }
-    }
-
-    private void RegisterRestored(Run run)
-    {
-        var part = GetOrCreatePartition(run.Key);
-        part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
-        part.Live++;
-        _live++;
-        long expiry = ExpiryOf(run);
-        if (expiry != long.MaxValue) _deadlines.Add(run, expiry);
-        _fifo?.Enqueue(run);
     }
 
     public override void AfterRestore()
