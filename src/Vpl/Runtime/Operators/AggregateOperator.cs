@@ -46,12 +46,7 @@ internal sealed class AggregateOperator : Operator
     {
         _single.Clear();
         _single.Add(row);
-        Value key = Value.Null;
-        if (_partition is not null)
-        {
-            _frame.Row = row;
-            key = _partition.Key(_frame);
-        }
+        Value key = _partition.KeyOf(_frame, row);
         PushBatch(new WindowBatch(key, _single, 0, 0, false));
     }
 

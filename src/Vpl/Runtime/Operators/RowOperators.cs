@@ -24,6 +24,17 @@ internal sealed class KeySelector(string[] names, Eval[] keys)
     public Value Part(Value key, int i) => Names.Length == 1 ? key : key.IsArray ? key.AsArray[i] : Value.Null;
 }
 
+internal static class KeySelectorExtensions
+{
+    /// <summary>The partition key of <paramref name="row"/>, or null when the operator is not partitioned.</summary>
+    public static Value KeyOf(this KeySelector? partition, Frame frame, Event row)
+    {
+        if (partition is null) return Value.Null;
+        frame.Row = row;
+        return partition.Key(frame);
+    }
+}
+
 /// <summary><c>.where(expr)</c> / <c>.filter(expr)</c> / <c>.having(expr)</c>.</summary>
 internal sealed class WhereOperator(Frame frame, Eval predicate) : RowOperator
 {
@@ -123,12 +134,7 @@ internal sealed class LimitOperator(Frame frame, long limit, KeySelector? partit
 
     protected override Event? Apply(Event row)
     {
-        Value key = Value.Null;
-        if (partition is not null)
-        {
-            frame.Row = row;
-            key = partition.Key(frame);
-        }
+        Value key = partition.KeyOf(frame, row);
         long n = _counts.GetValueOrDefault(key);
         if (n >= limit) return null;
         _counts[key] = n + 1;

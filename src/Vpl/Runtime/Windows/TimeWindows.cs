@@ -62,12 +62,7 @@ internal sealed class TimeWindowOperator : Operator
 
     public override void Push(Event row)
     {
-        Value key = Value.Null;
-        if (_partition is not null)
-        {
-            _frame.Row = row;
-            key = _partition.Key(_frame);
-        }
+        Value key = _partition.KeyOf(_frame, row);
         long ts = row.Timestamp;
         long lastStart = FloorDiv(ts, _slide) * _slide;
         long firstStart = FloorDiv(ts - _size, _slide) * _slide + _slide;
@@ -231,12 +226,7 @@ internal sealed class SessionWindowOperator : Operator
 
     public override void Push(Event row)
     {
-        Value key = Value.Null;
-        if (_partition is not null)
-        {
-            _frame.Row = row;
-            key = _partition.Key(_frame);
-        }
+        Value key = _partition.KeyOf(_frame, row);
         long ts = row.Timestamp;
         if (_sessions.TryGetValue(key, out var s) && ts - s.Last > _gap)
         {
