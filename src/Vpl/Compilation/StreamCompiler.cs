@@ -276,7 +276,7 @@ internal sealed class StreamCompiler
         // .on: a conjunction of equalities between input fields; every input needs exactly one key.
         var keyExprs = new ExprSyntax?[names.Length];
         var residual = new List<ExprSyntax>();
-        foreach (var conj in Conjuncts(ops[0].Args[0].Value))
+        foreach (var conj in ops[0].Args[0].Value.Conjuncts())
         {
             if (conj is BinaryExprSyntax { Op: BinaryOp.Equal } eq && InputOf(eq.Left, names) is int li && InputOf(eq.Right, names) is int ri && li != ri)
             {
@@ -341,19 +341,6 @@ internal sealed class StreamCompiler
             _ops.Add(rt => new WhereOperator(NewFrame(rt), pred));
         }
         return ops.Skip(next).ToArray();
-    }
-
-    private static IEnumerable<ExprSyntax> Conjuncts(ExprSyntax e)
-    {
-        if (e is BinaryExprSyntax { Op: BinaryOp.And } b)
-        {
-            foreach (var x in Conjuncts(b.Left)) yield return x;
-            foreach (var x in Conjuncts(b.Right)) yield return x;
-        }
-        else
-        {
-            yield return e;
-        }
     }
 
     /// <summary>The join input an expression is about: <c>A.f</c> → A.</summary>

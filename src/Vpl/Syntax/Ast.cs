@@ -181,7 +181,22 @@ public sealed record OrPatternSyntax(PatternExprSyntax Left, PatternExprSyntax R
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-public abstract record ExprSyntax(TextSpan Span);
+public abstract record ExprSyntax(TextSpan Span)
+{
+    /// <summary>The top-level conjuncts of <c>a and b and c</c> (the expression itself when it is not an <c>and</c>).</summary>
+    public IEnumerable<ExprSyntax> Conjuncts()
+    {
+        if (this is BinaryExprSyntax { Op: BinaryOp.And } b)
+        {
+            foreach (var x in b.Left.Conjuncts()) yield return x;
+            foreach (var x in b.Right.Conjuncts()) yield return x;
+        }
+        else
+        {
+            yield return this;
+        }
+    }
+}
 
 public sealed record IntLiteralSyntax(long Value, TextSpan Span) : ExprSyntax(Span);
 

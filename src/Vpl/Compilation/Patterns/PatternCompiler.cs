@@ -35,7 +35,6 @@ internal sealed partial class PatternCompilation
     private readonly string _stream;
 
     private long _within = long.MaxValue;
-    private TextSpan? _withinSpan;
     private bool _strict;
     private bool _stam;
     private bool _evict;
@@ -69,11 +68,7 @@ internal sealed partial class PatternCompilation
         _errorsAtStart = _env.Diagnostics.Items.Count(d => d.IsError);
         if (_req.Named is { } named)
         {
-            if (named.Within is { } w && ConstantDuration(w, "the pattern's 'within'") is long d)
-            {
-                _within = d;
-                _withinSpan = w.Span;
-            }
+            if (named.Within is { } w && ConstantDuration(w, "the pattern's 'within'") is long d) _within = d;
             if (named.PartitionBy.Count > 0) _partitionNames = named.PartitionBy.Select(n => n.Text).ToArray();
         }
         GatherOperators();
@@ -106,10 +101,7 @@ internal sealed partial class PatternCompilation
                         break;
                     }
                     if (ConstantDuration(op.Args[0].Value, "the '.within' deadline") is long d)
-                    {
                         _within = d; // repeated .within: the last one wins
-                        _withinSpan = op.Span;
-                    }
                     break;
                 case "not":
                     if (op is NotOperatorSyntax not) _nots.Add(not);
@@ -518,7 +510,7 @@ internal sealed partial class PatternCompilation
             // Conditions on the step's own alias compare with the previous collected event; they hold while nothing is collected.
             int slot = _slotOf[alias];
             var parts = new List<Eval>();
-            foreach (var conj in PatternSyntax.Conjuncts(item.Predicate))
+            foreach (var conj in item.Predicate.Conjuncts())
             {
                 var c = ExpressionCompiler.CompileCondition(conj, cx, "a step condition").Eval;
                 if (ExpressionCompiler.Mentions(conj, alias)) parts.Add(f => (f.Captures is { } caps && caps[slot].IsNull) || c(f).IsTrue ? Value.True : Value.False);

@@ -89,20 +89,6 @@ internal static class PatternSyntax
         return members == names;
     }
 
-    /// <summary>The top-level conjuncts of <c>a and b and c</c>.</summary>
-    public static IEnumerable<ExprSyntax> Conjuncts(ExprSyntax e)
-    {
-        if (e is BinaryExprSyntax { Op: BinaryOp.And } b)
-        {
-            foreach (var x in Conjuncts(b.Left)) yield return x;
-            foreach (var x in Conjuncts(b.Right)) yield return x;
-        }
-        else
-        {
-            yield return e;
-        }
-    }
-
     /// <summary>A span-free text of an expression, used to recognise equal sub-patterns across streams.</summary>
     public static string Canonical(ExprSyntax? e) => e switch
     {
