@@ -39,7 +39,7 @@ public static class VplCompiler
     private static CompiledProgram? Bind(IReadOnlyList<StatementSyntax> statements, CompileEnv env)
     {
         DeclareNames(statements, env);
-        DeclareEventTypes(statements, env);
+        DeclareEventTypes(env);
 
         foreach (var fn in env.Functions.Values)
         {
@@ -133,7 +133,7 @@ public static class VplCompiler
         env.GlobalValues = new Value[env.GlobalList.Count];
     }
 
-    private static void DeclareEventTypes(IReadOnlyList<StatementSyntax> statements, CompileEnv env)
+    private static void DeclareEventTypes(CompileEnv env)
     {
         var declared = new Dictionary<string, EventType>(StringComparer.Ordinal);
         var inProgress = new HashSet<string>(StringComparer.Ordinal);

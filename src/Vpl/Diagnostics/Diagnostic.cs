@@ -50,11 +50,10 @@ public sealed record Diagnostic(
         if (line.Length > 0)
         {
             // Show long lines around the caret only, so a 1 MB one-line program stays readable.
-            int from = 0;
             int caretCol = pos.Column - 1;
             if (line.Length > 200)
             {
-                from = Math.Max(0, caretCol - 80);
+                int from = Math.Max(0, caretCol - 80);
                 line = line.Substring(from, Math.Min(200, line.Length - from));
                 caretCol -= from;
             }

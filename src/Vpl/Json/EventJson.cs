@@ -27,8 +27,6 @@ public static class EventJson
     private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("timestamp");
     private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
     private static readonly JsonEncodedText FieldsName = JsonEncodedText.Encode("fields");
-    private static readonly JsonEncodedText TypeName = JsonEncodedText.Encode("type");
-    private static readonly JsonEncodedText TsName = JsonEncodedText.Encode("ts");
 
     /// <summary>Pre-encoded type and field names per event type (field lists only grow, so a longer list replaces a shorter).</summary>
     private sealed class EncodedNames(JsonEncodedText type, JsonEncodedText[] fields)
