@@ -44,14 +44,8 @@ public sealed class DurabilityTests
                 outputs.AddRange(r.Body["output_events"]!.AsArray().Select(o => o!.ToJsonString()));
             }
             // One more batch goes out, and the process dies under it.
-            var inFlight = PostJson(http, $"/api/v1/pipelines/{id}/events-batch", BatchBody(killAfter));
-            first.Kill9();
-            await Assert.ThrowsAnyAsync<Exception>(async () =>
-            {
-                var r = await inFlight;
-                // A response that made it out before the kill counts as acknowledged.
-                if (r.Status == HttpStatusCode.OK) throw new InvalidOperationException("acknowledged");
-            });
+            // A response that made it out before the kill counts as acknowledged.
+            await Kill9WithRequestInFlight(first, PostJson(http, $"/api/v1/pipelines/{id}/events-batch", BatchBody(killAfter)));
         }
 
         await using var second = ServerProcess.StartServer(stateDir);
@@ -111,14 +105,8 @@ public sealed class DurabilityTests
                 outputs.AddRange(r.Body["output_events"]!.AsArray().Select(o => o!.ToJsonString()));
             }
             Assert.Equal(PairsModel(killAfter).Outputs, outputs);
-            var inFlight = PostJson(http, $"/api/v1/pipelines/{id}/events-batch", PairsBatch(killAfter));
-            first.Kill9();
-            await Assert.ThrowsAnyAsync<Exception>(async () =>
-            {
-                var r = await inFlight;
-                // Opens only: an acknowledged in-flight batch has no output to lose.
-                if (r.Status == HttpStatusCode.OK) throw new InvalidOperationException("acknowledged");
-            });
+            // Opens only: an acknowledged in-flight batch has no output to lose.
+            await Kill9WithRequestInFlight(first, PostJson(http, $"/api/v1/pipelines/{id}/events-batch", PairsBatch(killAfter)));
         }
 
         await using var second = ServerProcess.StartServer(stateDir);
@@ -340,6 +328,17 @@ public sealed class DurabilityTests
     }
 
     private static HttpClient Client(Uri address) => new() { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Kills the server under a request: the request must fail, or have been answered 200 before the kill.</summary>
+    private static async Task Kill9WithRequestInFlight(ServerProcess server, Task<(HttpStatusCode Status, JsonNode Body)> inFlight)
+    {
+        server.Kill9();
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            var r = await inFlight;
+            if (r.Status == HttpStatusCode.OK) throw new InvalidOperationException("acknowledged");
+        });
+    }
 
     private static async Task<(HttpStatusCode Status, JsonNode Body)> PostJson(HttpClient http, string path, string json)
     {
