@@ -71,6 +71,21 @@ public sealed class ServerConfigurationTests
         {
             Assert.Contains(expected, text);
         }
+        // Exact counts, on names no other test uses (the metrics are process-wide): 5 probes in two requests,
+        // 3 over the threshold; the output counter is incremented once per type and request, by the count.
+        var probe = await http.PostAsync("/api/v1/pipelines",
+            """{"name": "probe", "source": "stream MetricsProbe = ProbeReading as p .where(p.value > 100) .emit(v: p.value)"}""");
+        var probeId = (string)probe.Body["id"]!;
+        await http.PostAsync($"/api/v1/pipelines/{probeId}/events-batch",
+            """{"events": [{"event_type": "ProbeReading", "fields": {"value": 150}}, {"event_type": "ProbeReading", "fields": {"value": 1}}, {"event_type": "ProbeReading", "fields": {"value": 101}}]}""");
+        await http.PostAsync($"/api/v1/pipelines/{probeId}/events-batch",
+            """{"events": [{"event_type": "ProbeReading", "fields": {"value": 300}}, {"event_type": "ProbeReading", "fields": {"value": 2}}]}""");
+        var lines = (await metrics.GetStringAsync("/metrics")).Split('\n');
+        Assert.Contains("varpulis_events_total{event_type=\"ProbeReading\"} 5", lines);
+        Assert.Contains("varpulis_events_processed{stream=\"MetricsProbe\"} 5", lines);
+        Assert.Contains("varpulis_output_events_total{stream=\"MetricsProbe\",event_type=\"MetricsProbe\"} 3", lines);
+        Assert.Contains("varpulis_processing_latency_seconds_count{stream=\"MetricsProbe\"} 5", lines);
+
         // The API port does not serve metrics, the metrics port serves nothing else.
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await metrics.GetAsync("/api/v1/pipelines")).StatusCode);
