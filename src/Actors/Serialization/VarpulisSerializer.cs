@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Vpl.Json;
@@ -15,7 +16,7 @@ namespace Varpulis.Actors.Serialization;
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
 /// a compact binary layout for the two messages that carry event payloads (<see cref="IngestEvents"/>,
 /// <see cref="EventsAccepted"/>), and the project's JSON options for everything else. Types are bound through the
-/// marker interfaces <see cref="IPipelineProtocol"/> and <see cref="IDirectoryProtocol"/>.
+/// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/> and <see cref="IClusterManagerProtocol"/>.
 /// </summary>
 public sealed class VarpulisSerializer : SerializerWithStringManifest
 {
@@ -72,6 +73,37 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineAdded)] = "JPA",
         [typeof(PipelineDropped)] = "JPD",
         [typeof(DirectorySnapshot)] = "JDS",
+        [typeof(GetWorkers)] = "CGW",
+        [typeof(WorkerList)] = "CWL",
+        [typeof(GetWorker)] = "CGO",
+        [typeof(WorkerFound)] = "CWF",
+        [typeof(DrainWorker)] = "CDW",
+        [typeof(WorkerDrained)] = "CWD",
+        [typeof(RemoveWorker)] = "CRW",
+        [typeof(WorkerRemoved)] = "CWR",
+        [typeof(GetTopology)] = "CGT",
+        [typeof(TopologyReport)] = "CTR",
+        [typeof(GetClusterSummary)] = "CGS",
+        [typeof(SummaryReport)] = "CSR",
+        [typeof(GetMigrations)] = "CGM",
+        [typeof(MigrationList)] = "CML",
+        [typeof(RebalanceCluster)] = "CRB",
+        [typeof(RebalanceStarted)] = "CRS",
+        [typeof(GetClusterHealth)] = "CGH",
+        [typeof(ClusterHealth)] = "CCH",
+        [typeof(GetPlacements)] = "CGP",
+        [typeof(PlacementList)] = "CPL",
+        [typeof(CheckPlacementCapacity)] = "CCC",
+        [typeof(PlacementCapacity)] = "CPC",
+        [typeof(ClusterError)] = "CER",
+        [typeof(WorkerHeartbeat)] = "CHB",
+        [typeof(PipelineHosted)] = "CPH",
+        [typeof(PipelineReleased)] = "CPX",
+        [typeof(ReportNow)] = "CRN",
+        [typeof(DrainBegun)] = "JCD",
+        [typeof(DrainEnded)] = "JCE",
+        [typeof(MigrationRecorded)] = "JCM",
+        [typeof(ClusterManagerSnapshot)] = "JCS",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);

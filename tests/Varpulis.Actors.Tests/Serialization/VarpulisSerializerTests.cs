@@ -2,9 +2,11 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Serialization;
+using Varpulis.Contracts.Cluster;
 using Varpulis.Vpl.Json;
 
 namespace Varpulis.Actors.Tests.Serialization;
@@ -23,9 +25,18 @@ public sealed class VarpulisSerializerTests : IDisposable
           serialization-bindings {
             "Varpulis.Actors.Pipelines.IPipelineProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Directory.IDirectoryProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Cluster.IClusterManagerProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
+
+    private static readonly WorkerInfo Worker = new(
+        "worker-0", "http://127.0.0.1:9000", "akka.tcp://varpulis@127.0.0.1:4001", WorkerStatus.Ready, ["worker"], 1, 1000, 2, ["orders"], 42, At);
+
+    private static readonly MigrationInfo Migration = new(
+        "m1", "p1", "orders", "worker-0", "worker-1", MigrationReason.Drain, MigrationStatus.Completed, At, At.AddSeconds(2), 2000, null);
+
+    private static readonly HostedPipeline Hosted = new("p1", "t1", "orders", 10, 2, At);
 
     public static IEnumerable<object[]> Messages()
     {
@@ -80,6 +91,41 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineAdded(Entry),
             new PipelineDropped("p1"),
             new DirectorySnapshot([Tenant], [Entry]),
+            GetWorkers.Instance,
+            new WorkerList([Worker, Worker with { Id = "worker-1", LastHeartbeat = null, Status = WorkerStatus.Unhealthy }]),
+            new GetWorker("worker-0"),
+            new WorkerFound(Worker),
+            new DrainWorker("worker-0"),
+            new WorkerDrained(new DrainResult("worker-0", 3, "drained")),
+            new RemoveWorker("worker-0"),
+            new WorkerRemoved(new WorkerDeleted(true, "worker-0", 2)),
+            GetTopology.Instance,
+            new TopologyReport(new ClusterTopology(
+                [new ClusterNodeInfo("akka.tcp://varpulis@127.0.0.1:4000", ["coordinator"], "up", true, null, null, true)],
+                [new PipelinePlacementInfo("p1", "orders", "default", "worker-0", "running")])),
+            GetClusterSummary.Instance,
+            new SummaryReport(new ClusterSummary(new WorkerCounts(3, 2, 1, 0), 1, 5, 0, 1, 4, "akka.tcp://varpulis@127.0.0.1:4000")),
+            GetMigrations.Instance,
+            new MigrationList([Migration, Migration with { Id = "m2", Status = MigrationStatus.InProgress, CompletedAt = null, DurationMs = null }]),
+            RebalanceCluster.Instance,
+            new RebalanceStarted(new RebalanceResult("started", 1, [Migration])),
+            GetClusterHealth.Instance,
+            new ClusterHealth(new WorkerCounts(1, 1, 0, 0), 0, 0, "akka.tcp://varpulis@127.0.0.1:4000"),
+            new GetPlacements(["p1"]),
+            new GetPlacements(null),
+            new PlacementList([new PipelinePlacementInfo("p1", "orders", "default", null, "starting")]),
+            CheckPlacementCapacity.Instance,
+            new PlacementCapacity(2),
+            new ClusterError("worker_not_found", "worker 'x' not found"),
+            new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", 2, 1000, [Hosted], At),
+            new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", null, 2, 1000, [], At),
+            new PipelineHosted("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", Hosted),
+            new PipelineReleased("akka.tcp://varpulis@127.0.0.1:4001", "p1", "handoff"),
+            ReportNow.Instance,
+            new DrainBegun("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At),
+            new DrainEnded("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At),
+            new MigrationRecorded(Migration),
+            new ClusterManagerSnapshot([new DrainBegun("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At)], [Migration]),
         ];
         return all.Select(m => new[] { m });
     }
@@ -109,7 +155,8 @@ public sealed class VarpulisSerializerTests : IDisposable
     public void EveryProtocolTypeHasAManifest()
     {
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false } && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t)));
+            .Where(t => t is { IsClass: true, IsAbstract: false } && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t)
+                || typeof(IClusterManagerProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 
