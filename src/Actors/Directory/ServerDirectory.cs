@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.DistributedData;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Pipelines;
@@ -6,15 +7,20 @@ using Varpulis.Actors.Pipelines;
 namespace Varpulis.Actors.Directory;
 
 /// <summary>
-/// The node's persistent index of tenants and pipelines: quotas on the pipeline count, listing with pagination,
-/// and, after a restart, a reconciliation that makes sure every indexed pipeline is deployed (and drops the ones
-/// whose entity says they were deleted).
+/// The cluster's persistent index of tenants and pipelines, a cluster singleton on the <c>coordinator</c> role (one
+/// writer, whichever node hosts it; a single server hosts it itself): quotas on the pipeline count, listing with
+/// pagination, and, after a restart or a move, a reconciliation that makes sure every indexed pipeline is deployed
+/// (and drops the ones whose entity says they were deleted). Tenants are also replicated to every node through
+/// Distributed Data (<see cref="TenantReplica"/>), written to all nodes before a tenant change is answered, so a key
+/// works (or stops working) on every node at once.
 /// </summary>
 public sealed class ServerDirectory : ReceivePersistentActor
 {
     private const int SnapshotEvery = 500;
 
     private readonly IActorRef _pipelines;
+    private readonly IActorRef _replicator;
+    private readonly Akka.Cluster.Cluster _cluster;
     private readonly ILogger _log;
     private readonly Dictionary<string, TenantInfo> _tenants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PipelineEntry> _entries = new(StringComparer.Ordinal);
@@ -25,6 +31,8 @@ public sealed class ServerDirectory : ReceivePersistentActor
     {
         _pipelines = pipelines;
         _log = loggers.CreateLogger<ServerDirectory>();
+        _replicator = DistributedData.Get(Context.System).Replicator;
+        _cluster = Akka.Cluster.Cluster.Get(Context.System);
 
         Recover<SnapshotOffer>(o => ApplySnapshot((DirectorySnapshot)o.Snapshot));
         Recover<IDirectoryEvent>(Apply);
@@ -38,7 +46,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
                 Sender.Tell(new DirectoryError("conflict", $"tenant '{c.Tenant.Id}' exists"));
                 return;
             }
-            PersistAndReply(new TenantAdded(c.Tenant), c.Tenant);
+            PersistReplicateAndReply(new TenantAdded(c.Tenant), c.Tenant);
         });
         Command<GetTenants>(_ => Sender.Tell(new TenantList(_tenants.Values.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id, StringComparer.Ordinal).ToList())));
         Command<DeleteTenant>(c =>
@@ -49,7 +57,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
                 return;
             }
             var ids = _order.Where(id => _entries[id].TenantId == c.TenantId).ToList();
-            PersistAndReply(new TenantRemoved(c.TenantId), new TenantDeleted(c.TenantId, ids));
+            PersistReplicateAndReply(new TenantRemoved(c.TenantId), new TenantDeleted(c.TenantId, ids));
         });
         Command<RegisterPipeline>(c =>
         {
@@ -88,6 +96,18 @@ public sealed class ServerDirectory : ReceivePersistentActor
         });
         Command<PipelineInfo>(_ => { });
         Command<PipelineError>(e => _log.LogWarning("A pipeline could not be redeployed at startup: {Code} {Message}", e.Code, e.Message));
+        Command<UpdateSuccess>(u => ReplyAfterReplication(u.Request));
+        Command<UpdateTimeout>(u =>
+        {
+            // Journaled, and on the reachable nodes; gossip brings it to the rest.
+            _log.LogWarning("Tenant change reached only part of the cluster in time");
+            ReplyAfterReplication(u.Request);
+        });
+        Command<ModifyFailure>(f =>
+        {
+            _log.LogError(f.Cause, "Tenant change could not be replicated");
+            ReplyAfterReplication(f.Request);
+        });
         Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(f => _log.LogWarning(f.Cause, "Directory snapshot failed"));
         Command<DeleteMessagesSuccess>(_ => { });
@@ -96,8 +116,69 @@ public sealed class ServerDirectory : ReceivePersistentActor
 
     public override string PersistenceId => "varpulis-directory";
 
+    public const string SingletonName = "directory";
+
     public static Props Props(IActorRef pipelines, ILoggerFactory loggers)
         => Akka.Actor.Props.Create(() => new ServerDirectory(pipelines, loggers));
+
+    /// <summary>A tenant change: journaled, then written to every node's replica, then answered.</summary>
+    private void PersistReplicateAndReply(IDirectoryEvent e, object reply)
+    {
+        var sender = Sender;
+        Persist(e, ev =>
+        {
+            Apply(ev);
+            MaybeSnapshot();
+            var node = _cluster.SelfUniqueAddress;
+            _replicator.Tell(Dsl.Update(
+                TenantReplica.Key,
+                LWWDictionary<string, TenantInfo>.Empty,
+                new WriteAll(TenantReplica.WriteTimeout),
+                new PendingReply(sender, reply),
+                d => ev switch
+                {
+                    TenantAdded t => d.SetItem(node, t.Tenant.Id, t.Tenant),
+                    TenantRemoved t => d.Remove(node, t.TenantId),
+                    _ => d,
+                }));
+        });
+    }
+
+    private static void ReplyAfterReplication(object? request)
+    {
+        if (request is PendingReply p) p.To.Tell(p.Reply);
+    }
+
+    /// <summary>After recovery: the replica holds exactly the journaled tenants.</summary>
+    private void PublishTenants()
+    {
+        var node = _cluster.SelfUniqueAddress;
+        var tenants = _tenants.Values.ToList();
+        _replicator.Tell(Dsl.Update(
+            TenantReplica.Key,
+            LWWDictionary<string, TenantInfo>.Empty,
+            new WriteMajority(TenantReplica.WriteTimeout),
+            d =>
+            {
+                foreach (var id in d.Keys.Where(k => !_tenants.ContainsKey(k)).ToList()) d = d.Remove(node, id);
+                foreach (var t in tenants)
+                {
+                    if (!d.TryGetValue(t.Id, out var existing) || existing != t) d = d.SetItem(node, t.Id, t);
+                }
+                return d;
+            }));
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (++_sinceSnapshot >= SnapshotEvery)
+        {
+            _sinceSnapshot = 0;
+            SaveSnapshot(new DirectorySnapshot(_tenants.Values.ToList(), _order.Select(id => _entries[id]).ToList()));
+        }
+    }
+
+    private sealed record PendingReply(IActorRef To, object Reply);
 
     private void PersistAndReply(IDirectoryEvent e, object reply)
     {
@@ -105,11 +186,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
         {
             Apply(ev);
             Sender.Tell(reply);
-            if (++_sinceSnapshot >= SnapshotEvery)
-            {
-                _sinceSnapshot = 0;
-                SaveSnapshot(new DirectorySnapshot(_tenants.Values.ToList(), _order.Select(id => _entries[id]).ToList()));
-            }
+            MaybeSnapshot();
         });
     }
 
@@ -157,6 +234,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
     /// <summary>After a restart: every indexed pipeline is (re)deployed; entities that were deleted say so.</summary>
     private void Reconcile()
     {
+        PublishTenants();
         foreach (var id in _order)
         {
             var e = _entries[id];

@@ -2,30 +2,33 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Metrics;
-using Varpulis.Actors.Outputs;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.Actors.Pipelines;
 
-/// <summary>Settings of every pipeline entity of a node.</summary>
-public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval)
+/// <summary>Settings of every pipeline entity of a node: snapshot cadence, and how often it reports its counters to the node's agent.</summary>
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval)
 {
-    public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60));
+    public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
 
 /// <summary>
 /// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
 /// persist, reply. The journal holds the definition events and every accepted input request; snapshots are
 /// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
-/// latest snapshot plus the replay of what followed it, through the same code as live input.
+/// latest snapshot plus the replay of what followed it, through the same code as live input. On hand-off (a drain or
+/// rebalance moves it) it lets its writes finish, snapshots and stops, and recovers on the other worker from the
+/// snapshot. It tells the node's <see cref="WorkerAgent"/> when it runs and stops, and pushes its output to the
+/// nodes that subscribed (SSE).
 /// </summary>
 public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 {
     private readonly string _pipelineId;
     private readonly PipelineEntitySettings _settings;
-    private readonly OutputHubs _hubs;
+    private readonly IActorRef _agent;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly PipelineTelemetry _telemetry = new();
@@ -36,12 +39,16 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private int _pendingEvents;
     private bool _countedAsRunning;
     private int _countedStreams;
+    private readonly HashSet<IActorRef> _subscribers = new();
+    private bool _reportedUp;
+    private bool _handingOff;
+    private long _handOffSnapshotSeq = -1;
 
-    public PipelineEntity(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
+    public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
         _pipelineId = pipelineId;
         _settings = settings;
-        _hubs = hubs;
+        _agent = agent;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
         _startedAt = time.GetUtcNow();
@@ -54,6 +61,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<PipelineRemoved>(_ => ApplyRemoved());
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
+        // While handing off, nothing new is processed: the snapshot being written must be the last state here.
+        Command<IPipelineCommand>(c => _handingOff, c => Sender.Tell(PipelineError.Unavailable(c.PipelineId, "moving to another worker")));
+        Command<HandOffPipeline>(_ => HandOff());
+        Command<SubscribePipelineOutput>(Subscribe);
+        Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Command<ReportTick>(_ => ReportCounters());
         Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: false));
         Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: true));
         Command<IngestEvents>(Ingest);
@@ -72,12 +85,15 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         {
             DeleteMessages(s.Metadata.SequenceNr);
             if (s.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-            if (_deleted) Passivate();
+            if (_handingOff && s.Metadata.SequenceNr >= _handOffSnapshotSeq) StopAfterHandOff(snapshotted: true);
+            else if (_deleted) Passivate();
         });
         Command<SaveSnapshotFailure>(f =>
         {
             _log.LogWarning(f.Cause, "Snapshot of pipeline {PipelineId} failed", _pipelineId);
-            if (_deleted) Passivate();
+            // The journal holds everything: the next owner replays a longer tail.
+            if (_handingOff && f.Metadata.SequenceNr >= _handOffSnapshotSeq) StopAfterHandOff(snapshotted: false);
+            else if (_deleted) Passivate();
         });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.LogWarning(f.Cause, "Journal cleanup of pipeline {PipelineId} failed", _pipelineId));
@@ -89,8 +105,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
-        => Akka.Actor.Props.Create(() => new PipelineEntity(pipelineId, settings, hubs, time, loggers));
+    public static Props Props(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new PipelineEntity(pipelineId, settings, agent, time, loggers));
 
     // ------------------------------------------------------------------ recovery
 
@@ -184,6 +200,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
+            ReportUp();
             _log.LogDebug("Pipeline {PipelineId} recovered: {Events} events processed, {ActiveRuns} live runs, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
@@ -220,6 +237,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
+            ReportUp();
             _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
         });
@@ -256,9 +274,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
-        var hub = _hubs.Find(_pipelineId);
         List<string>? live = null;
-        if (hub is { HasSubscribers: true } && outcome.Outputs.Count > 0)
+        if (_subscribers.Count > 0 && outcome.Outputs.Count > 0)
         {
             live = new List<string>(outcome.Outputs.Count);
             foreach (var e in outcome.Outputs) live.Add(EventJson.ToJsonLine(e, OutputShape.Data));
@@ -272,9 +289,10 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
             sender.Tell(result);
-            if (live is not null && hub is not null)
+            if (live is not null)
             {
-                foreach (var json in live) hub.Publish(json);
+                var batch = new PipelineOutputBatch(_pipelineId, live);
+                foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
             _sinceSnapshot += accepted;
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
@@ -338,6 +356,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             ApplyRemoved();
             UncountRunning();
             Timers.CancelAll();
+            EndSubscriptions("deleted");
+            ReportDown("deleted");
             sender.Tell(new PipelineDeleted(_pipelineId));
             SaveSnapshot(new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: true, CheckpointJson: null));
         });
@@ -393,6 +413,77 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             if (s.Stream == cmd.Stream) total = s.ActiveRuns;
         }
         Sender.Tell(new PipelineRuns(_pipelineId, cmd.Stream, PipelineRuntime.RenderRuns(page), page.Count, (int)Math.Min(total, int.MaxValue)));
+    }
+
+    private void Subscribe(SubscribePipelineOutput cmd)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        if (_subscribers.Add(cmd.Subscriber)) Context.Watch(cmd.Subscriber);
+        cmd.Subscriber.Tell(new PipelineOutputSubscribed(_pipelineId));
+    }
+
+    /// <summary>The region hands this pipeline off: finish the writes in flight, snapshot, stop.</summary>
+    private void HandOff()
+    {
+        if (_handingOff) return;
+        _handingOff = true;
+        Timers.CancelAll();
+        // DeferAsync runs after every pending PersistAsync handler: the snapshot covers every acknowledged event.
+        DeferAsync(HandOffPipeline.Instance, _ =>
+        {
+            if (_runtime is null)
+            {
+                StopAfterHandOff(snapshotted: false);
+                return;
+            }
+            _handOffSnapshotSeq = LastSequenceNr;
+            TakeSnapshot();
+        });
+    }
+
+    private void StopAfterHandOff(bool snapshotted)
+    {
+        if (_runtime is not null)
+        {
+            _log.LogInformation("Pipeline handed off: {PipelineId} ({PipelineName}), {Events} events processed, {Snapshot}",
+                _pipelineId, _runtime.Definition.Name, _runtime.Engine.EventsProcessed,
+                snapshotted ? $"snapshot at sequence number {_handOffSnapshotSeq}" : "no snapshot (the journal will be replayed)");
+        }
+        EndSubscriptions("moving");
+        ReportDown("handoff");
+        Context.Stop(Self);
+    }
+
+    private void EndSubscriptions(string reason)
+    {
+        var ended = new PipelineOutputEnded(_pipelineId, reason);
+        foreach (var s in _subscribers)
+        {
+            Context.Unwatch(s);
+            s.Tell(ended);
+        }
+        _subscribers.Clear();
+    }
+
+    private void ReportUp()
+    {
+        if (_runtime is null) return;
+        var d = _runtime.Definition;
+        _agent.Tell(new WorkerAgent.PipelineUp(new HostedPipeline(_pipelineId, d.TenantId, d.Name, _runtime.Engine.EventsProcessed, _runtime.Engine.OutputEventsEmitted, _startedAt)));
+        _reportedUp = true;
+        if (_settings.ReportInterval > TimeSpan.Zero) Timers.StartPeriodicTimer("report", ReportTick.Instance, _settings.ReportInterval);
+    }
+
+    private void ReportCounters()
+    {
+        if (_runtime is not null) _agent.Tell(new WorkerAgent.PipelineCounters(_pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.OutputEventsEmitted));
+    }
+
+    private void ReportDown(string reason)
+    {
+        if (!_reportedUp) return;
+        _agent.Tell(new WorkerAgent.PipelineDown(_pipelineId, reason));
+        _reportedUp = false;
     }
 
     // ------------------------------------------------------------------ helpers
@@ -474,6 +565,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private sealed class SnapshotTick
     {
         public static readonly SnapshotTick Instance = new();
+    }
+
+    /// <summary>Periodic report of the counters to the node's agent.</summary>
+    private sealed class ReportTick
+    {
+        public static readonly ReportTick Instance = new();
     }
 }
 

@@ -45,6 +45,14 @@ public sealed record CheckpointPipeline(string PipelineId, string TenantId) : IP
 /// <summary>Restores a checkpoint document (the JSON of <c>Engine.CreateCheckpoint</c>).</summary>
 public sealed record RestorePipeline(string PipelineId, string TenantId, string CheckpointJson) : IPipelineCommand;
 
+/// <summary>
+/// Subscribes <paramref name="Subscriber"/> (a node's output relay) to the pipeline's live output: the entity answers
+/// <see cref="PipelineOutputSubscribed"/>, then sends every accepted request's output events as a
+/// <see cref="PipelineOutputBatch"/>, and <see cref="PipelineOutputEnded"/> when it stops (moving or deleted). The
+/// subscription ends when the subscriber stops (the entity watches it).
+/// </summary>
+public sealed record SubscribePipelineOutput(string PipelineId, string TenantId, Akka.Actor.IActorRef Subscriber) : IPipelineCommand;
+
 /// <summary>Lists the live partial matches of a pattern stream, oldest first: <paramref name="Limit"/> of them after the first <paramref name="Offset"/>.</summary>
 public sealed record ListPipelineRuns(string PipelineId, string TenantId, string Stream, int Limit, int Offset = 0) : IPipelineCommand;
 
@@ -54,7 +62,28 @@ public sealed record ListPipelineRuns(string PipelineId, string TenantId, string
 public sealed record PipelineError(string Code, string Message, IReadOnlyList<DiagnosticInfo>? Diagnostics = null) : IPipelineProtocol
 {
     public static PipelineError NotFound(string id) => new("pipeline_not_found", $"pipeline '{id}' not found");
+
+    /// <summary>The pipeline cannot answer now (moving to another worker, restarting): nothing was processed; retry.</summary>
+    public static PipelineError Unavailable(string id, string why) => new("unavailable", $"pipeline '{id}' is {why}; retry shortly");
 }
+
+/// <summary>
+/// The shard region's hand-off stop message (drain, rebalance, graceful leave): the entity lets its journal writes
+/// finish, saves a snapshot of its engine, then stops, so that it recovers elsewhere from the snapshot alone.
+/// </summary>
+public sealed record HandOffPipeline : IPipelineProtocol
+{
+    public static readonly HandOffPipeline Instance = new();
+}
+
+/// <summary>The subscription of <see cref="SubscribePipelineOutput"/> is in place.</summary>
+public sealed record PipelineOutputSubscribed(string PipelineId) : IPipelineProtocol;
+
+/// <summary>Output events of one accepted request, each a JSON line of the SSE data shape.</summary>
+public sealed record PipelineOutputBatch(string PipelineId, IReadOnlyList<string> Events) : IPipelineProtocol;
+
+/// <summary>The pipeline stopped sending output: <c>moving</c> (subscribe again: it is recovering elsewhere) or <c>deleted</c>.</summary>
+public sealed record PipelineOutputEnded(string PipelineId, string Reason) : IPipelineProtocol;
 
 /// <summary>One compiler diagnostic as the API shows it.</summary>
 public sealed record DiagnosticInfo(string Severity, int Line, int Column, string Message, string? Hint);

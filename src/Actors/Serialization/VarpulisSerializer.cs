@@ -37,6 +37,11 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(CheckpointPipeline)] = "PC",
         [typeof(RestorePipeline)] = "PS",
         [typeof(ListPipelineRuns)] = "PL",
+        [typeof(SubscribePipelineOutput)] = "PO",
+        [typeof(HandOffPipeline)] = "PH",
+        [typeof(PipelineOutputSubscribed)] = "RO",
+        [typeof(PipelineOutputBatch)] = "RB",
+        [typeof(PipelineOutputEnded)] = "RN",
         [typeof(PipelineError)] = "RE",
         [typeof(PipelineInfo)] = "RI",
         [typeof(PipelineReloaded)] = "RR",
@@ -104,6 +109,9 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(DrainEnded)] = "JCE",
         [typeof(MigrationRecorded)] = "JCM",
         [typeof(ClusterManagerSnapshot)] = "JCS",
+        [typeof(PlacementDirectives)] = "CPD",
+        [typeof(RequestJoinGrant)] = "BRQ",
+        [typeof(JoinGrant)] = "BGR",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
@@ -125,6 +133,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         EventsAccepted e => WriteEventsAccepted(e),
         IngestEvents i => WriteIngest(i),
+        SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
+            new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
         _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), VplJson.SerializerOptions),
     };
 
@@ -134,11 +144,20 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(SubscribePipelineOutput))
+        {
+            var wire = JsonSerializer.Deserialize<SubscriptionWire>(bytes, VplJson.SerializerOptions)
+                ?? throw new SerializationException("empty SubscribePipelineOutput payload");
+            return new SubscribePipelineOutput(wire.PipelineId, wire.TenantId, system.Provider.ResolveActorRef(wire.Subscriber));
+        }
         if (type == typeof(GetTenants)) return GetTenants.Instance;
         if (type == typeof(DirectoryPing)) return DirectoryPing.Instance;
         return JsonSerializer.Deserialize(bytes, type, VplJson.SerializerOptions)
             ?? throw new SerializationException($"empty payload for manifest '{manifest}'");
     }
+
+    /// <summary>An actor reference travels as its serialized path (with the address of its node).</summary>
+    private sealed record SubscriptionWire(string PipelineId, string TenantId, string Subscriber);
 
     // [version][is_batch][ingest time, 8 bytes LE][body]
     private static byte[] WriteEventsAccepted(EventsAccepted e)

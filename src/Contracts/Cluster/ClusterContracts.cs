@@ -121,16 +121,24 @@ public sealed record DiagnosticBody(
 public sealed record ValidateResult(bool Valid, IReadOnlyList<DiagnosticBody> Diagnostics);
 
 /// <summary>
-/// <c>GET /api/v1/cluster/seed</c> (open): what a worker needs to join. No secret is in it: a PostgreSQL connection
-/// string travels over Akka.NET remoting once the worker is a cluster member.
+/// <c>GET /api/v1/cluster/seed</c> (open): what a worker needs to join: the seed nodes' Akka.NET addresses, the
+/// failure detector's timings (every node uses the coordinator's) and where the journal is. No secret is in it: a
+/// PostgreSQL connection string travels over Akka.NET remoting (the join handshake).
 /// </summary>
-public sealed record SeedInfo(string ClusterName, IReadOnlyList<string> SeedNodes, JournalInfo Journal);
+public sealed record SeedInfo(
+    string ClusterName,
+    IReadOnlyList<string> SeedNodes,
+    double HeartbeatIntervalSecs,
+    double HeartbeatTimeoutSecs,
+    JournalInfo Journal);
 
 /// <summary>
-/// The cluster's journal: <c>postgresql</c>, or <c>embedded</c> (SQLite files under the coordinator's
-/// <see cref="StateDir"/>, shared by workers on the same host, which is recognized by <see cref="BootId"/>).
+/// The cluster's journal: <c>postgresql</c>, or <c>embedded</c>: SQLite files under the coordinator's
+/// <see cref="StateDir"/>, which workers on the same host share. A worker knows it is on that host when its
+/// <c>/proc/sys/kernel/random/boot_id</c> is <see cref="BootId"/> and it reads <see cref="ClusterId"/> in
+/// <c>STATE_DIR/cluster.id</c>.
 /// </summary>
-public sealed record JournalInfo(string Mode, string? StateDir, string? BootId, string? MarkerFile);
+public sealed record JournalInfo(string Mode, string? StateDir, string? BootId, string? ClusterId);
 
 /// <summary>Timestamps as the contract writes them: RFC 3339 UTC with milliseconds (<c>2025-01-01T00:00:00.000Z</c>).</summary>
 public sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>

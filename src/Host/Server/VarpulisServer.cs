@@ -16,21 +16,26 @@ using Varpulis.Actors.Node;
 using Varpulis.Actors.Outputs;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
+using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
 
 namespace Varpulis.Host.Server;
 
 /// <summary>
-/// The composition root of <c>varpulis server</c>: Kestrel (API port, and the Prometheus port when enabled), Serilog,
-/// OpenTelemetry when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and the Akka.NET node.
+/// The composition root of <c>varpulis server</c> (a single server, or a worker with <c>--coordinator</c>) and of
+/// <c>varpulis coordinator</c>: Kestrel (API port, and the Prometheus port when enabled), Serilog, OpenTelemetry when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and the Akka.NET node. A worker learns its cluster from its coordinator
+/// first (<see cref="WorkerBootstrap"/>) and is built with that plan.
 /// </summary>
 public static class VarpulisServer
 {
-    public static WebApplication Build(VarpulisSettings settings, TextWriter? logOutput = null, Func<string, string?>? env = null)
+    public static WebApplication Build(VarpulisSettings settings, TextWriter? logOutput = null, Func<string, string?>? env = null, bool coordinator = false, NodePlan? workerPlan = null)
     {
         env ??= Environment.GetEnvironmentVariable;
-        SettingsLoader.Validate(settings);
+        SettingsLoader.Validate(settings, coordinator);
+        // A coordinator serves /metrics on its API port (runbook §6.2); a server on --metrics-port.
+        bool metricsPort = settings.Metrics.Enabled && !coordinator;
         var startedAt = DateTimeOffset.UtcNow;
         // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
         // that a journal write never waits for the pool's slow thread injection.
@@ -50,19 +55,31 @@ public static class VarpulisServer
             // Bodies are limited per endpoint by the API (1 MiB, 16 MiB), with the contract's 413 body.
             k.Limits.MaxRequestBodySize = null;
             k.Listen(bind, settings.Server.Port);
-            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port);
+            if (metricsPort) k.Listen(bind, settings.Metrics.Port);
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new OutputHubs(sp.GetRequiredService<ActorSystem>()));
-        builder.Services.AddAkka("varpulis", (akka, _) =>
+        builder.Services.AddSingleton(sp => new OutputHubs(
+            sp.GetRequiredService<ActorSystem>(),
+            () => sp.GetRequiredService<ActorRegistry>().Get<Varpulis.Actors.Pipelines.PipelineEntity>()));
+        var kind = coordinator ? NodeKind.Coordinator : settings.Cluster.IsWorker ? NodeKind.Worker : NodeKind.Single;
+        var holder = new NodePlanHolder(kind switch
+        {
+            NodeKind.Coordinator => NodePlanner.Coordinator(settings),
+            NodeKind.Worker => workerPlan ?? throw new InvalidOperationException("a worker is built with the plan its coordinator gave (WorkerBootstrap.PlanAsync)"),
+            _ => NodePlan.Single(settings),
+        });
+        builder.Services.AddSingleton(holder);
+        builder.Services.AddSingleton(new NodeRole(kind));
+        if (kind == NodeKind.Coordinator) builder.Services.AddSingleton(NodePlanner.JournalOf(settings));
+        builder.Services.AddAkka(NodePlan.SystemName, (akka, sp) =>
         {
             akka.ConfigureLoggers(l =>
             {
                 l.ClearLoggers();
                 l.AddLoggerFactory();
             });
-            akka.WithVarpulisNode(settings);
+            akka.WithVarpulisNode(settings, sp.GetRequiredService<NodePlanHolder>().Plan);
         });
         builder.Services.AddVarpulisApi(settings);
 
@@ -79,10 +96,14 @@ public static class VarpulisServer
         }
 
         var app = builder.Build();
-        if (settings.Metrics.Enabled)
+        if (metricsPort)
         {
-            int metricsPort = settings.Metrics.Port;
-            app.MapWhen(ctx => ctx.Connection.LocalPort == metricsPort, branch => branch.Run(PrometheusEndpoint.ServeAsync));
+            int port = settings.Metrics.Port;
+            app.MapWhen(ctx => ctx.Connection.LocalPort == port, branch => branch.Run(PrometheusEndpoint.ServeAsync));
+        }
+        else if (settings.Metrics.Enabled)
+        {
+            app.MapWhen(ctx => ctx.Request.Path == "/metrics", branch => branch.Run(PrometheusEndpoint.ServeAsync));
         }
         app.UseVarpulisApi(startedAt);
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -90,8 +111,10 @@ public static class VarpulisServer
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Varpulis.Host.Server");
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var auth = string.IsNullOrEmpty(settings.Server.ApiKey) ? "authentication off (loopback only)" : "API key required";
-            log.LogInformation("Varpulis {Version} listening on {Addresses}; {Auth}; state in {Store}", VarpulisVersion.Current,
-                string.Join(", ", addresses), auth, settings.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(settings.Server.StateDir));
+            var plan = holder.Plan;
+            log.LogInformation("Varpulis {Version} {Kind} listening on {Addresses}; {Auth}; state in {Store}", VarpulisVersion.Current,
+                kind.ToString().ToLowerInvariant(), string.Join(", ", addresses), auth,
+                plan.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(plan.JournalDir));
         });
         return app;
     }
@@ -103,7 +126,7 @@ public static class VarpulisServer
         foreach (var a in addresses)
         {
             var uri = new Uri(a.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
-            if (!settings.Metrics.Enabled || uri.Port != settings.Metrics.Port) return uri;
+            if (!settings.Metrics.Enabled || uri.Port != settings.Metrics.Port || settings.Metrics.Port == settings.Server.Port) return uri;
         }
         throw new InvalidOperationException("server has no address");
     }
