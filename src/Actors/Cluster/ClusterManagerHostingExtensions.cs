@@ -27,12 +27,12 @@ public static class ClusterManagerHostingExtensions
         => builder.WithActors((system, _) => system.ActorOf(ClusterBootstrapResponder.Props(persistence), ClusterBootstrapResponder.Name));
 
     /// <summary>The node's <see cref="WorkerAgent"/> (nodes that run pipelines), registered as <c>IRequiredActor&lt;WorkerAgent&gt;</c>.</summary>
-    public static AkkaConfigurationBuilder AddWorkerAgent(this AkkaConfigurationBuilder builder, string? workerId, int maxPipelines, TimeSpan interval)
+    public static AkkaConfigurationBuilder AddWorkerAgent(this AkkaConfigurationBuilder builder, string? workerId, int maxPipelines, TimeSpan interval, TimeSpan orphanAfter)
     {
         return builder.WithActors((system, registry, resolver) =>
         {
             var agent = system.ActorOf(
-                WorkerAgent.Props(registry.Get<ClusterManager>(), workerId, maxPipelines, interval, resolver.GetService<TimeProvider>(), resolver.GetService<ILoggerFactory>()),
+                WorkerAgent.Props(registry.Get<ClusterManager>(), workerId, maxPipelines, interval, orphanAfter, resolver.GetService<TimeProvider>(), resolver.GetService<ILoggerFactory>()),
                 WorkerAgent.Name);
             registry.Register<WorkerAgent>(agent);
         });

@@ -8,7 +8,9 @@ namespace Varpulis.Actors.Cluster;
 /// One per node that runs pipelines (<c>/user/worker-agent</c>): knows which pipelines run here (the entities tell it
 /// when they start and stop, and their counters), tells the cluster manager at once when that changes, and sends it a
 /// <see cref="WorkerHeartbeat"/> every heartbeat interval (the runbook's worker heartbeat; reachability itself is
-/// Akka.NET's failure detector's). Logs <c>Heartbeat failed</c> (ERROR) while a coordinator is unreachable.
+/// Akka.NET's failure detector's). Logs <c>Heartbeat failed</c> (ERROR) while a coordinator is unreachable. A worker
+/// left without any coordinator for longer than the heartbeat timeout (the coordinator stopped, or restarted as a new
+/// cluster) leaves, so that its host joins again through the coordinator's URL (<see cref="RejoinRequested"/>).
 /// </summary>
 public sealed class WorkerAgent : ReceiveActor, IWithTimers
 {
@@ -22,15 +24,26 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly string _self;
     private readonly Dictionary<string, HostedPipeline> _pipelines = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _entities = new();
+    private readonly TimeSpan _orphanAfter;
+    private readonly Akka.Cluster.Cluster _cluster;
+    private DateTimeOffset? _alone;
 
-    public WorkerAgent(IActorRef manager, string? workerId, int maxPipelines, TimeSpan interval, TimeProvider time, ILoggerFactory loggers)
+    /// <summary>Set when this node left its cluster on its own because no coordinator was left in it: its host should join again.</summary>
+    public static bool RejoinRequested { get; private set; }
+
+    /// <summary>The host joined again.</summary>
+    public static void ResetRejoin() => RejoinRequested = false;
+
+    public WorkerAgent(IActorRef manager, string? workerId, int maxPipelines, TimeSpan interval, TimeSpan orphanAfter, TimeProvider time, ILoggerFactory loggers)
     {
+        _orphanAfter = orphanAfter;
         _manager = manager;
         _workerId = workerId;
         _maxPipelines = maxPipelines;
         _time = time;
         _log = loggers.CreateLogger<WorkerAgent>();
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
+        _cluster = cluster;
         _self = cluster.SelfAddress.ToString();
         cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent));
 
@@ -56,7 +69,11 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
             if (_entities.Remove(t.ActorRef, out var id)) Release(id, "stopped");
         });
         Receive<ReportNow>(_ => Report());
-        Receive<Tick>(_ => Report());
+        Receive<Tick>(_ =>
+        {
+            Report();
+            WatchCoordinators();
+        });
         Receive<ClusterEvent.UnreachableMember>(u =>
         {
             if (u.Member.HasRole(MemberRoles.Coordinator))
@@ -72,8 +89,27 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef manager, string? workerId, int maxPipelines, TimeSpan interval, TimeProvider time, ILoggerFactory loggers)
-        => Akka.Actor.Props.Create(() => new WorkerAgent(manager, workerId, maxPipelines, interval, time, loggers));
+    public static Props Props(IActorRef manager, string? workerId, int maxPipelines, TimeSpan interval, TimeSpan orphanAfter, TimeProvider time, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new WorkerAgent(manager, workerId, maxPipelines, interval, orphanAfter, time, loggers));
+
+    private void WatchCoordinators()
+    {
+        var state = _cluster.State;
+        if (_cluster.SelfMember.Status != MemberStatus.Up) return;
+        bool any = state.Members.Any(m => m.HasRole(MemberRoles.Coordinator) && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
+        if (any)
+        {
+            _alone = null;
+            return;
+        }
+        var now = _time.GetUtcNow();
+        _alone ??= now;
+        if (now - _alone.Value < _orphanAfter) return;
+        _log.LogError("Heartbeat failed: no coordinator in the cluster for {Seconds:0} s; leaving it to join again through the coordinator", (now - _alone.Value).TotalSeconds);
+        RejoinRequested = true;
+        _cluster.Leave(_cluster.SelfAddress);
+        _alone = null;
+    }
 
     protected override void PreStart() => Report();
 

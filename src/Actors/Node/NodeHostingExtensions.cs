@@ -74,7 +74,7 @@ public static class NodeHostingExtensions
                 TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs)),
                 plan.HeartbeatInterval);
             builder
-                .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval)
+                .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)
                 .AddPipelineRegion(entitySettings, VarpulisPersistence.ShardingPluginId);
         }
         else

@@ -112,8 +112,8 @@ public static class VarpulisServer
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var auth = string.IsNullOrEmpty(settings.Server.ApiKey) ? "authentication off (loopback only)" : "API key required";
             var plan = holder.Plan;
-            log.LogInformation("Varpulis {Version} {Kind} listening on {Addresses}; {Auth}; state in {Store}", VarpulisVersion.Current,
-                kind.ToString().ToLowerInvariant(), string.Join(", ", addresses), auth,
+            log.LogInformation("Varpulis {Version} listening on {Addresses} ({Kind}); {Auth}; state in {Store}", VarpulisVersion.Current,
+                string.Join(", ", addresses), kind == NodeKind.Worker ? "worker " + plan.WorkerId : kind.ToString().ToLowerInvariant(), auth,
                 plan.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(plan.JournalDir));
         });
         return app;

@@ -26,6 +26,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             "Varpulis.Actors.Pipelines.IPipelineProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Directory.IDirectoryProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Cluster.IClusterManagerProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Cluster.IClusterBootstrapProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
@@ -126,6 +127,20 @@ public sealed class VarpulisSerializerTests : IDisposable
             new DrainEnded("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At),
             new MigrationRecorded(Migration),
             new ClusterManagerSnapshot([new DrainBegun("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At)], [Migration]),
+            HandOffPipeline.Instance,
+            new PipelineOutputSubscribed("p1"),
+            new PipelineOutputBatch("p1", ["{\"event_type\":\"A\"}", "{\"event_type\":\"B\"}"]),
+            new PipelineOutputEnded("p1", "moving"),
+            new PlacementDirectives(
+                ["akka.tcp://varpulis@127.0.0.1:4001"],
+                new Dictionary<string, string> { ["p1"] = "akka.tcp://varpulis@127.0.0.1:4002" },
+                new Dictionary<string, int> { ["akka.tcp://varpulis@127.0.0.1:4001"] = 1000 },
+                new Dictionary<string, string> { ["p2"] = "worker-1" },
+                new Dictionary<string, string> { ["akka.tcp://varpulis@127.0.0.1:4001"] = "worker-0" },
+                PlacementDirectives.RoundRobin),
+            new RequestJoinGrant("worker-0"),
+            new JoinGrant("postgresql", "Host=db;Password=secret"),
+            new JoinGrant("sqlite", null),
         ];
         return all.Select(m => new[] { m });
     }
@@ -145,9 +160,22 @@ public sealed class VarpulisSerializerTests : IDisposable
     }
 
     [Fact]
+    public void ASubscriptionCarriesItsSubscriberAsAResolvableReference()
+    {
+        var subscriber = _system.ActorOf(Akka.Actor.Props.Empty, "subscriber");
+        var message = new SubscribePipelineOutput("p1", "t1", subscriber);
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<VarpulisSerializer>(serializer);
+        var back = (SubscribePipelineOutput)_system.Serialization.Deserialize(
+            serializer.ToBinary(message), serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, message));
+        Assert.Equal(("p1", "t1"), (back.PipelineId, back.TenantId));
+        Assert.Equal(subscriber, back.Subscriber);
+    }
+
+    [Fact]
     public void EveryMessageTypeIsCovered()
     {
-        var covered = Messages().Select(m => m[0].GetType()).ToHashSet();
+        var covered = Messages().Select(m => m[0].GetType()).Append(typeof(SubscribePipelineOutput)).ToHashSet();
         Assert.Equal([], VarpulisSerializer.SupportedTypes.Where(t => !covered.Contains(t)).Select(t => t.Name));
     }
 
@@ -156,7 +184,7 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false } && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t)
-                || typeof(IClusterManagerProtocol).IsAssignableFrom(t)));
+                || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 
