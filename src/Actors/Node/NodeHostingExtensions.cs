@@ -50,6 +50,8 @@ public static class NodeHostingExtensions
             .WithClustering(new ClusterOptions())
             .AddStartup((system, _) =>
             {
+                // Every node answers Distributed Data writes (tenants, placement directives) from the start.
+                Akka.DistributedData.DistributedData.Get(system);
                 var cluster = Akka.Cluster.Cluster.Get(system);
                 if (plan.SeedNodes.Count == 0)
                 {

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Varpulis.Host.Tests.Server;
+namespace Varpulis.TestSupport;
 
 /// <summary>A real <c>varpulis</c> process (the built executable), its output captured; killed at disposal.</summary>
 public sealed class ServerProcess : IAsyncDisposable
