@@ -43,6 +43,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private bool _reportedUp;
     private bool _handingOff;
     private long _handOffSnapshotSeq = -1;
+    private readonly IdempotencyTable _idempotency = new();
+    private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
 
     public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
@@ -126,6 +128,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         _runtime = new PipelineRuntime(new PipelineDefined(s.PipelineId, s.TenantId, s.Name, s.Source, s.CreatedAt), program, EngineOptionsFor());
         if (s.CheckpointJson is not null) _runtime.Restore(s.CheckpointJson);
+        _idempotency.Import(s.Replies);
     }
 
     private void ApplyDefined(PipelineDefined d)
@@ -165,6 +168,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         {
             var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
             _sinceSnapshot += outcome.Accepted;
+            // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
+            if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -246,6 +251,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Ingest(IngestEvents cmd)
     {
         if (!TryGetRuntime(cmd, out var rt)) return;
+        if (cmd.DeadlineUnixMs > 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() > cmd.DeadlineUnixMs)
+        {
+            // Its sender stopped waiting (it was buffered through a move): processing it now could count it twice.
+            Sender.Tell(PipelineError.Unavailable(_pipelineId, "recovering; the request waited too long and was not processed"));
+            return;
+        }
+        if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
         long now = NowNanos();
         IngestOutcome outcome;
         try
@@ -265,8 +277,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var outputsJson = PipelineRuntime.RenderArray(outcome.Outputs, cmd.IsBatch ? OutputShape.Flat : OutputShape.Fields);
-        var result = new IngestResult(outcome.Accepted, outcome.Rejected, outcome.Errors.ToList(), outputsJson, outcome.Outputs.Count, (long)outcome.ElapsedMicros);
+        var result = ResultOf(outcome, cmd.IsBatch);
         if (outcome.Accepted == 0)
         {
             Sender.Tell(result);
@@ -284,11 +295,21 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _pendingEvents += accepted;
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
-        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body), _ =>
+        var idempotencyKey = cmd.IdempotencyKey;
+        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, cmd.Body, now);
+        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body, idempotencyKey), _ =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
             sender.Tell(result);
+            if (idempotencyKey is not null)
+            {
+                _idempotency.Complete(idempotencyKey, cmd.Body, now, result);
+                if (_keyWaiters.Remove(idempotencyKey, out var waiters))
+                {
+                    foreach (var w in waiters) w.Tell(result);
+                }
+            }
             if (live is not null)
             {
                 var batch = new PipelineOutputBatch(_pipelineId, live);
@@ -298,6 +319,38 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
     }
+
+    /// <summary>
+    /// A request with an idempotency key: false when it is a repeat, answered here (the first reply, or after the first
+    /// one is written), or a reuse of the key for another body.
+    /// </summary>
+    private bool Repeat(string key, byte[] body)
+    {
+        switch (_idempotency.Find(key, body))
+        {
+            case IdempotencyTable.Lookup.Done:
+                Sender.Tell(_idempotency.ReplyOf(key)!);
+                return false;
+            case IdempotencyTable.Lookup.Pending:
+                if (!_keyWaiters.TryGetValue(key, out var waiters)) _keyWaiters[key] = waiters = new List<IActorRef>();
+                waiters.Add(Sender);
+                return false;
+            case IdempotencyTable.Lookup.Mismatch:
+                Sender.Tell(PipelineError.KeyReused(key));
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private static IngestResult ResultOf(IngestOutcome outcome, bool isBatch)
+        => new(
+            outcome.Accepted,
+            outcome.Rejected,
+            outcome.Errors.ToList(),
+            PipelineRuntime.RenderArray(outcome.Outputs, isBatch ? OutputShape.Flat : OutputShape.Fields),
+            outcome.Outputs.Count,
+            (long)outcome.ElapsedMicros);
 
     /// <summary>
     /// <c>RUST_LOG=...,varpulis_runtime::engine=debug</c>: one line per request; <c>=trace</c> adds each output
@@ -512,7 +565,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)
     {
         var d = rt.Definition;
-        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson);
+        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export());
     }
 
     private void TakeSnapshot()

@@ -31,9 +31,12 @@ public sealed record DeletePipeline(string PipelineId, string TenantId) : IPipel
 
 /// <summary>
 /// Input events as the client sent them (UTF-8 JSON): one event object, or <c>{"events": [...]}</c> when
-/// <paramref name="IsBatch"/>. The entity parses them against its program's schemas.
+/// <paramref name="IsBatch"/>. The entity parses them against its program's schemas. With an
+/// <paramref name="IdempotencyKey"/>, a repeat of the key gets the first reply and nothing is processed again. A
+/// request that reaches the entity after <paramref name="DeadlineUnixMs"/> (it waited out a move) is refused
+/// (<c>unavailable</c>) unprocessed: its sender gave up on it and may have sent it again.
 /// </summary>
-public sealed record IngestEvents(string PipelineId, string TenantId, byte[] Body, bool IsBatch) : IPipelineCommand;
+public sealed record IngestEvents(string PipelineId, string TenantId, byte[] Body, bool IsBatch, string? IdempotencyKey = null, long DeadlineUnixMs = 0) : IPipelineCommand;
 
 public sealed record GetPipelineInfo(string PipelineId, string TenantId) : IPipelineCommand;
 
@@ -62,6 +65,10 @@ public sealed record ListPipelineRuns(string PipelineId, string TenantId, string
 public sealed record PipelineError(string Code, string Message, IReadOnlyList<DiagnosticInfo>? Diagnostics = null) : IPipelineProtocol
 {
     public static PipelineError NotFound(string id) => new("pipeline_not_found", $"pipeline '{id}' not found");
+
+    /// <summary>An <c>Idempotency-Key</c> used again with a different request body.</summary>
+    public static PipelineError KeyReused(string key) => new("idempotency_key_reused",
+        $"Idempotency-Key '{key}' was already used for a different request body on this pipeline; use a new key for a new request");
 
     /// <summary>The pipeline cannot answer now (moving to another worker, restarting): nothing was processed; retry.</summary>
     public static PipelineError Unavailable(string id, string why) => new("unavailable", $"pipeline '{id}' is {why}; retry shortly");
@@ -150,9 +157,10 @@ public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : 
 
 /// <summary>
 /// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
-/// timestamps: replaying it through the same program rebuilds exactly the same events.
+/// timestamps: replaying it through the same program rebuilds exactly the same events, and the same reply for its
+/// <paramref name="IdempotencyKey"/>.
 /// </summary>
-public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body) : IPipelineEvent;
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
@@ -160,7 +168,7 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 /// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
-/// <summary>A snapshot: the definition and the engine checkpoint (null once deleted).</summary>
+/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted) and the remembered idempotent replies.</summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
     string TenantId,
@@ -168,4 +176,5 @@ public sealed record PipelineSnapshot(
     string Source,
     DateTimeOffset CreatedAt,
     bool Deleted,
-    string? CheckpointJson) : IPipelineEvent;
+    string? CheckpointJson,
+    IReadOnlyList<IdempotentReply>? Replies = null) : IPipelineEvent;

@@ -23,8 +23,6 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     /// <summary>The serializer id (Akka reserves 0–100).</summary>
     public const int SerializerId = 4701;
 
-    private const byte BinaryVersion = 1;
-
     private static readonly FrozenDictionary<Type, string> Manifests = new Dictionary<Type, string>
     {
         [typeof(DeployPipeline)] = "PD",
@@ -159,37 +157,52 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     /// <summary>An actor reference travels as its serialized path (with the address of its node).</summary>
     private sealed record SubscriptionWire(string PipelineId, string TenantId, string Subscriber);
 
-    // [version][is_batch][ingest time, 8 bytes LE][body]
+    // v1 (journals written before idempotency keys): [1][is_batch][ingest time, 8 bytes LE][body]
+    // v2: [2][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body]
     private static byte[] WriteEventsAccepted(EventsAccepted e)
     {
-        var bytes = new byte[10 + e.Body.Length];
-        bytes[0] = BinaryVersion;
+        int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
+        var bytes = new byte[14 + keyLen + e.Body.Length];
+        bytes[0] = 2;
         bytes[1] = e.IsBatch ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2), e.IngestTimeNanos);
-        e.Body.CopyTo(bytes.AsSpan(10));
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), e.IdempotencyKey is null ? -1 : keyLen);
+        if (e.IdempotencyKey is not null) Encoding.UTF8.GetBytes(e.IdempotencyKey, bytes.AsSpan(14));
+        e.Body.CopyTo(bytes.AsSpan(14 + keyLen));
         return bytes;
     }
 
     private static EventsAccepted ReadEventsAccepted(byte[] bytes)
     {
-        if (bytes.Length < 10 || bytes[0] != BinaryVersion) throw new SerializationException("invalid EventsAccepted payload");
-        return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
+        if (bytes.Length >= 10 && bytes[0] == 1)
+            return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
+        if (bytes.Length < 14 || bytes[0] != 2) throw new SerializationException("invalid EventsAccepted payload");
+        int keyLen = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(10));
+        if (keyLen > bytes.Length - 14) throw new SerializationException("truncated EventsAccepted payload");
+        string? key = keyLen < 0 ? null : Encoding.UTF8.GetString(bytes, 14, keyLen);
+        int bodyAt = 14 + Math.Max(0, keyLen);
+        return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
     }
 
-    // [version][is_batch][id length, 4 bytes][id][tenant length, 4 bytes][tenant][body]
+    // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]
     private static byte[] WriteIngest(IngestEvents i)
     {
         int idLen = Encoding.UTF8.GetByteCount(i.PipelineId);
         int tenantLen = Encoding.UTF8.GetByteCount(i.TenantId);
-        var bytes = new byte[2 + 4 + idLen + 4 + tenantLen + i.Body.Length];
+        int keyLen = i.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(i.IdempotencyKey);
+        var bytes = new byte[2 + 8 + 4 + idLen + 4 + tenantLen + 4 + keyLen + i.Body.Length];
         var span = bytes.AsSpan();
-        span[0] = BinaryVersion;
+        span[0] = 2;
         span[1] = i.IsBatch ? (byte)1 : (byte)0;
-        int pos = 2;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], i.DeadlineUnixMs);
+        int pos = 10;
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], idLen);
         pos += 4 + Encoding.UTF8.GetBytes(i.PipelineId, span[(pos + 4)..]);
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], tenantLen);
         pos += 4 + Encoding.UTF8.GetBytes(i.TenantId, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], i.IdempotencyKey is null ? -1 : keyLen);
+        pos += 4;
+        if (i.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(i.IdempotencyKey, span[pos..]);
         i.Body.CopyTo(span[pos..]);
         return bytes;
     }
@@ -199,16 +212,25 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         try
         {
             var span = bytes.AsSpan();
-            if (span[0] != BinaryVersion) throw new SerializationException("invalid IngestEvents payload");
+            if (span[0] != 2) throw new SerializationException("invalid IngestEvents payload");
             bool batch = span[1] == 1;
-            int pos = 2;
+            long deadline = BinaryPrimitives.ReadInt64LittleEndian(span[2..]);
+            int pos = 10;
             int idLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
             string id = Encoding.UTF8.GetString(span.Slice(pos + 4, idLen));
             pos += 4 + idLen;
             int tenantLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
             string tenant = Encoding.UTF8.GetString(span.Slice(pos + 4, tenantLen));
             pos += 4 + tenantLen;
-            return new IngestEvents(id, tenant, span[pos..].ToArray(), batch);
+            int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            pos += 4;
+            string? key = null;
+            if (keyLen >= 0)
+            {
+                key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
+                pos += keyLen;
+            }
+            return new IngestEvents(id, tenant, span[pos..].ToArray(), batch, key, deadline);
         }
         catch (ArgumentOutOfRangeException ex)
         {

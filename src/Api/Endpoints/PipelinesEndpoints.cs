@@ -192,11 +192,14 @@ public static class PipelinesEndpoints
             throw new ApiException(429, "quota_exceeded",
                 $"tenant '{caller.TenantId}' exceeded its quota of {caller.Quota.MaxEventsPerSecond} events per second");
         }
+        var key = IdempotencyKey(ctx);
         var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.ingest");
         activity?.SetTag("varpulis.pipeline.id", id);
         activity?.SetTag("varpulis.batch", batch);
-        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch), CancellationToken.None);
+        // Past this the gateway has given up: the entity must not process a request nobody waits for any more.
+        long deadline = DateTimeOffset.UtcNow.Add(PipelineGateway.AskTimeout - PipelineGateway.DeadlineMargin).ToUnixTimeMilliseconds();
+        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch, key, deadline), CancellationToken.None);
         activity?.SetTag("varpulis.events.accepted", result.Accepted);
         buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
         if (!batch)
@@ -324,6 +327,16 @@ public static class PipelinesEndpoints
             paging.Write(w, runs.Total, runs.Count);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>The <c>Idempotency-Key</c> header: 1 to 255 visible ASCII characters, or none.</summary>
+    private static string? IdempotencyKey(HttpContext ctx)
+    {
+        if (!ctx.Request.Headers.TryGetValue("Idempotency-Key", out var values)) return null;
+        var key = values.ToString();
+        if (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
+            throw ApiException.BadRequest("the Idempotency-Key header must be 1 to 255 visible ASCII characters");
+        return key;
     }
 
     private static void CheckStreamQuota(Caller caller, int streams)

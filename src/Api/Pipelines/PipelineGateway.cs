@@ -15,6 +15,9 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long before the ask times out a request becomes too late for its entity to process (its reply must make it back).</summary>
+    public static readonly TimeSpan DeadlineMargin = TimeSpan.FromSeconds(5);
+
     public async Task<T> AskPipelineAsync<T>(IPipelineCommand command, CancellationToken ct)
     {
         var reply = await AskAsync(await region.GetAsync(ct), command, $"pipeline '{command.PipelineId}'", ct);
@@ -63,6 +66,8 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         "parse_error" => ParseError(e.Message, e.Diagnostics ?? []),
         "invalid_request" => new ApiException(400, e.Code, e.Message),
         "conflict" => new ApiException(409, e.Code, e.Message),
+        "idempotency_key_reused" => new ApiException(422, e.Code, e.Message),
+        "unavailable" => Cluster.ClusterGateway.Unavailable(e.Message),
         "engine_error" => new ApiException(500, e.Code, e.Message),
         _ => new ApiException(500, e.Code, e.Message),
     };

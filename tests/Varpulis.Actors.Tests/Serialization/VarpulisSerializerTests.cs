@@ -48,6 +48,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new ReloadPipeline("p1", "t1", "src2"),
             new DeletePipeline("p1", "t1"),
             new IngestEvents("p1", "t1", "{\"event_type\":\"A\"}"u8.ToArray(), true),
+            new IngestEvents("p1", "t1", "{\"event_type\":\"A\"}"u8.ToArray(), false, "key-é1", 1_735_689_600_000),
             new GetPipelineInfo("p1", "t1"),
             new GetPipelineMetrics("p1", "t1"),
             new CheckpointPipeline("p1", "t1"),
@@ -67,10 +68,13 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineSourceReloaded("src2", At),
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
+            new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
             new PipelineSnapshot("p1", "t1", "name", "src", At, true, null),
+            new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}",
+                [new IdempotentReply("k1", "aGFzaA==", 5, new IngestResult(1, 0, [], "[]"u8.ToArray(), 0, 3))]),
             Tenant,
             Entry,
             new CreateTenant(Tenant),
@@ -200,14 +204,30 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         var body = "{\"event_type\":\"A\"}"u8.ToArray();
         var bytes = _system.Serialization.FindSerializerFor(new EventsAccepted(1, false, body)).ToBinary(new EventsAccepted(1, false, body));
-        Assert.Equal(10 + body.Length, bytes.Length);
+        Assert.Equal(14 + body.Length, bytes.Length);
+    }
+
+    [Fact]
+    public void EventsAcceptedWrittenBeforeIdempotencyKeysStillReads()
+    {
+        // Layout 1: [1][is_batch][ingest time, 8 bytes LE][body]
+        var body = "{\"event_type\":\"A\"}"u8.ToArray();
+        var v1 = new byte[10 + body.Length];
+        v1[0] = 1;
+        v1[1] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(v1.AsSpan(2), 123);
+        body.CopyTo(v1.AsSpan(10));
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventsAccepted));
+        var e = (EventsAccepted)serializer.FromBinary(v1, "JE");
+        Assert.Equal((123L, true, (string?)null), (e.IngestTimeNanos, e.IsBatch, e.IdempotencyKey));
+        Assert.Equal(body, e.Body);
     }
 
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
-        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}",
-        IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}",
+        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
+        IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),
     };
 
