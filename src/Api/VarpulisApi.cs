@@ -39,6 +39,7 @@ public static class VarpulisApi
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
         api.MapTenants();
+        api.MapValidate();
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
         return app;
     }
