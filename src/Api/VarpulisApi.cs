@@ -36,6 +36,7 @@ public static class VarpulisApi
             : Task.CompletedTask);
         app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealth(startedAt);
+        app.MapServerUi(app.Services.GetRequiredService<VarpulisSettings>());
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
         api.MapTenants();
