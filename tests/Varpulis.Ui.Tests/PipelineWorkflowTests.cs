@@ -20,9 +20,7 @@ public sealed class PipelineWorkflowTests(UiFixture f)
         var version = (string)(await f.GetJsonAsync("/health"))["version"]!;
 
         // The key: asked once, kept in this tab's session storage.
-        B.Open(f.Ui);
-        B.Js("sessionStorage.clear()");
-        B.Open(f.Ui);
+        f.OpenWithoutKey();
         B.WaitVisible("#key-input");
         B.Screenshot("01-key-dialog");
         B.Find("#key-input").SendKeys(UiFixture.Key);
@@ -142,7 +140,7 @@ public sealed class PipelineWorkflowTests(UiFixture f)
         B.Driver.SwitchTo().Window(sendTab);
         B.Driver.Close();
         B.Driver.SwitchTo().Window(detailTab);
-        Assert.Empty(B.ConsoleErrors());
+        B.AssertNoConsoleErrors();
     }
 
     private async Task PostEventAsync(string id, double value, string timestamp)

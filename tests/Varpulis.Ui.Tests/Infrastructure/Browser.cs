@@ -140,6 +140,20 @@ public sealed class Browser : IDisposable
     /// <summary>The console's errors (level SEVERE: script errors, failed requests, CSP violations).</summary>
     public List<string> ConsoleErrors() => Console().Where(e => e.Level == LogLevel.Severe).Select(e => e.Message).ToList();
 
+    /// <summary>Fails with the full messages when the console has errors.</summary>
+    public void AssertNoConsoleErrors()
+    {
+        var errors = ConsoleErrors();
+        Assert.True(errors.Count == 0, "browser console errors:\n" + string.Join("\n", errors));
+    }
+
+    /// <summary>Leaves the current page (stopping its requests) and forgets the console entries so far: a clean start.</summary>
+    public void Reset()
+    {
+        Driver.Navigate().GoToUrl("about:blank");
+        ClearConsole();
+    }
+
     /// <summary>Forgets the console entries seen so far (after a step whose errors were checked).</summary>
     public void ClearConsole()
     {

@@ -41,13 +41,23 @@ public sealed class UiFixture : IAsyncLifetime
     /// <summary>Opens the UI in a tab that has no key yet and enters the key.</summary>
     public void SignIn()
     {
-        Browser.Open(Ui);
-        Browser.Js("sessionStorage.clear()");
-        Browser.Open(Ui);
+        OpenWithoutKey();
         var input = Browser.WaitVisible("#key-input");
         input.SendKeys(Key);
         Browser.Find("#key-submit").Click();
         Browser.WaitFor("the key dialog to close", () => !(bool)Browser.Js("return document.getElementById('key-dialog').open")!);
+    }
+
+    /// <summary>
+    /// Opens the UI in a tab whose session storage has no key: clears it, leaves the page (so nothing it started runs
+    /// on without a key), forgets the console so far, and opens the UI again.
+    /// </summary>
+    public void OpenWithoutKey()
+    {
+        Browser.Open(Ui);
+        Browser.Js("sessionStorage.clear()");
+        Browser.Reset();
+        Browser.Open(Ui);
     }
 
     /// <summary>Navigates to a hash route of the signed-in UI (#/pipelines, ...).</summary>

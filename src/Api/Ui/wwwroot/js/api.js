@@ -93,11 +93,16 @@ async function failure(resp) {
   return err;
 }
 
-/** Calls the API and returns the parsed JSON reply; throws ApiError on any non-2xx answer. */
-export async function api(method, path, body, options = {}) {
+/** Calls the API and returns the reply's text as sent (for documents to keep byte for byte, like checkpoints). */
+export async function apiText(method, path, body, options = {}) {
   const resp = await send(method, path, { ...options, body });
   if (!resp.ok) throw await failure(resp);
-  const text = await resp.text();
+  return resp.text();
+}
+
+/** Calls the API and returns the parsed JSON reply; throws ApiError on any non-2xx answer. */
+export async function api(method, path, body, options = {}) {
+  const text = await apiText(method, path, body, options);
   return text ? JSON.parse(text) : null;
 }
 

@@ -1,7 +1,7 @@
 // One pipeline: its metrics and charts, the live output over SSE, the live pattern runs, checkpoint download and
 // restore, and the connectors and dead-letter queue when this node serves them.
 
-import { api, hasFeature, isAbort, readEventStream } from '../api.js';
+import { api, apiText, hasFeature, isAbort, readEventStream } from '../api.js';
 import { LineChart } from '../chart.js';
 import { announce, badge, clock, fields, fmtInt, fmtMicros, fmtRate, fmtUptime, h, plural, replace } from '../dom.js';
 import { confirmAction, reportError } from '../shell.js';
@@ -323,8 +323,10 @@ function checkpointPanel(base, p, page) {
   download.addEventListener('click', async () => {
     download.disabled = true;
     try {
-      const doc = await api('POST', `${base}/checkpoint`, undefined, { signal: page.signal });
-      const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+      // Saved as the server sent it: parsing and re-serializing would round 64-bit integers (nanosecond times).
+      const text = await apiText('POST', `${base}/checkpoint`, undefined, { signal: page.signal });
+      const doc = JSON.parse(text);
+      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
       const name = `checkpoint-${p.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${doc.created_at.replace(/[:.]/g, '-')}.json`;
       const a = h('a', { href: url, download: name, hidden: true });
       document.body.append(a);
