@@ -71,6 +71,7 @@ function parseHash() {
 
 function route() {
   current?.dispose();
+  hideBanner('error'); // an error belongs to the page it happened on
   current = new PageContext();
   const main = document.getElementById('main');
   const { path, query } = parseHash();
