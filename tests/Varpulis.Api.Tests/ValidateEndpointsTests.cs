@@ -19,59 +19,48 @@ public sealed class ValidateEndpointsTests(ServerFixture f) : IClassFixture<Serv
     /// <summary>The body as compact JSON, quotes unescaped so expected texts read as the messages do.</summary>
     private static string Text(JsonNode body) => body.ToJsonString(Relaxed);
 
-    [Fact]
-    public async Task ValidProgramIsValidWithNoDiagnostics()
+    /// <summary>Programs and the exact answer each gets: (behaviour, source, body).</summary>
+    public static TheoryData<string, string, string> Programs => new()
     {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("stream Alert = Login as a -> Purchase as b .within(5m) .emit(u: a.user)"));
-        Assert.Equal(HttpStatusCode.OK, r.Status);
-        Assert.Equal("""{"valid":true,"diagnostics":[]}""", Text(r.Body));
-    }
+        {
+            "a valid program is valid with no diagnostics",
+            "stream Alert = Login as a -> Purchase as b .within(5m) .emit(u: a.user)",
+            """{"valid":true,"diagnostics":[]}"""
+        },
+        {
+            "a syntax error is reported at its line and column",
+            "stream Alert = TempReading as t\n    .where(t.value > )\n    .emit(alert: true)\n",
+            """{"valid":false,"diagnostics":[{"severity":"error","line":2,"column":22,"message":"expected an expression"}]}"""
+        },
+        {
+            "an unknown operator carries the hint",
+            "stream Alert = TempReading as t\n    .wher(t.value > 1)\n    .emit(alert: true)\n",
+            """{"valid":false,"diagnostics":[{"severity":"error","line":2,"column":6,"message":"unknown operator '.wher'","hint":"did you mean 'where'?"}]}"""
+        },
+        {
+            "an unknown field of a declared type is an error with did-you-mean",
+            "event T:\n    value: int\nstream A = T as t .where(t.valeu > 1) .emit(v: t.value)\n",
+            """{"valid":false,"diagnostics":[{"severity":"error","line":3,"column":28,"message":"event type 'T' (alias 't') has no field 'valeu'","hint":"did you mean 'value'?"}]}"""
+        },
+        {
+            "every error is reported, in source order",
+            "stream A = T .where(\nstream B = U .emit(x: )\n",
+            """{"valid":false,"diagnostics":[{"severity":"error","line":1,"column":21,"message":"expected an expression"},{"severity":"error","line":2,"column":23,"message":"expected an expression"}]}"""
+        },
+        {
+            "warnings leave the program valid",
+            "stream A = T .aggregate(n: count()) .emit(n: n)",
+            """{"valid":true,"diagnostics":[{"severity":"warning","line":1,"column":15,"message":"'.aggregate' without a '.window' aggregates each event on its own","hint":"add a window, e.g. .window(1m)"}]}"""
+        },
+    };
 
-    [Fact]
-    public async Task SyntaxErrorIsInvalidWithLineAndColumn()
+    [Theory]
+    [MemberData(nameof(Programs))]
+    public async Task EveryProgramGets200WithItsExactDiagnostics(string behaviour, string source, string expected)
     {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("stream Alert = TempReading as t\n    .where(t.value > )\n    .emit(alert: true)\n"));
-        Assert.Equal(HttpStatusCode.OK, r.Status);
-        Assert.Equal(
-            """{"valid":false,"diagnostics":[{"severity":"error","line":2,"column":22,"message":"expected an expression"}]}""",
-            Text(r.Body));
-    }
-
-    [Fact]
-    public async Task UnknownOperatorCarriesTheHint()
-    {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("stream Alert = TempReading as t\n    .wher(t.value > 1)\n    .emit(alert: true)\n"));
-        Assert.Equal(HttpStatusCode.OK, r.Status);
-        Assert.Equal(
-            """{"valid":false,"diagnostics":[{"severity":"error","line":2,"column":6,"message":"unknown operator '.wher'","hint":"did you mean 'where'?"}]}""",
-            Text(r.Body));
-    }
-
-    [Fact]
-    public async Task UnknownFieldOfDeclaredTypeIsAnErrorWithDidYouMean()
-    {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("event T:\n    value: int\nstream A = T as t .where(t.valeu > 1) .emit(v: t.value)\n"));
-        Assert.Equal(
-            """{"valid":false,"diagnostics":[{"severity":"error","line":3,"column":28,"message":"event type 'T' (alias 't') has no field 'valeu'","hint":"did you mean 'value'?"}]}""",
-            Text(r.Body));
-    }
-
-    [Fact]
-    public async Task EveryErrorIsReportedInSourceOrder()
-    {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("stream A = T .where(\nstream B = U .emit(x: )\n"));
-        Assert.Equal(
-            """{"valid":false,"diagnostics":[{"severity":"error","line":1,"column":21,"message":"expected an expression"},{"severity":"error","line":2,"column":23,"message":"expected an expression"}]}""",
-            Text(r.Body));
-    }
-
-    [Fact]
-    public async Task WarningsLeaveTheProgramValid()
-    {
-        var r = await f.Admin.PostAsync("/api/v1/validate", Body("stream A = T .aggregate(n: count()) .emit(n: n)"));
-        Assert.Equal(
-            """{"valid":true,"diagnostics":[{"severity":"warning","line":1,"column":15,"message":"'.aggregate' without a '.window' aggregates each event on its own","hint":"add a window, e.g. .window(1m)"}]}""",
-            Text(r.Body));
+        var r = await f.Admin.PostAsync("/api/v1/validate", Body(source));
+        Assert.True(r.Status == HttpStatusCode.OK, behaviour);
+        Assert.Equal(expected, Text(r.Body));
     }
 
     [Fact]
