@@ -7,7 +7,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Node;
-using Varpulis.Actors.Pipelines;
 using Varpulis.Api.Cluster;
 using Varpulis.Api.Errors;
 using Varpulis.Api.Http;
@@ -44,7 +43,7 @@ public static class ClusterEndpoints
         admin.MapGet("/summary", Summary);
         admin.MapGet("/migrations", Migrations);
         admin.MapPost("/rebalance", Rebalance);
-        admin.MapPost("/validate", Validate);
+        admin.MapPost("/validate", ValidateEndpoints.Validate);
     }
 
     private static Task Seed(HttpContext ctx, ActorSystem system, NodePlanHolder plan, JournalInfo journal)
@@ -118,22 +117,6 @@ public static class ClusterEndpoints
     {
         var r = await gw.AskAsync<RebalanceStarted>(RebalanceCluster.Instance, ctx.RequestAborted);
         await Write(ctx, 200, r.Result, ClusterJsonContext.Default.RebalanceResult);
-    }
-
-    private static async Task Validate(HttpContext ctx)
-    {
-        var body = await ApiJson.ReadBodyAsync(ctx, ApiJson.DefaultBodyLimit);
-        string source;
-        using (var doc = ApiJson.Parse(body))
-        {
-            var root = ApiJson.RequireObject(doc, "source");
-            source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
-        }
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
-        var result = new ValidateResult(
-            program is not null && diagnostics.All(d => d.Severity != "error"),
-            diagnostics.Select(d => new DiagnosticBody(d.Severity, d.Line, d.Column, d.Message, d.Hint)).ToList());
-        await Write(ctx, 200, result, ClusterJsonContext.Default.ValidateResult);
     }
 
     private static Task Write<T>(HttpContext ctx, int status, T value, JsonTypeInfo<T> type)

@@ -109,17 +109,6 @@ public sealed record MigrationInfo(
 /// <summary>The reply of <c>POST /api/v1/cluster/rebalance</c>: the moves started (empty when balanced).</summary>
 public sealed record RebalanceResult(string Status, int PipelinesMoved, IReadOnlyList<MigrationInfo> Migrations);
 
-/// <summary>A compiler diagnostic in a validation reply.</summary>
-public sealed record DiagnosticBody(
-    string Severity,
-    int Line,
-    int Column,
-    string Message,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Hint);
-
-/// <summary>The reply of <c>POST /api/v1/cluster/validate</c> (always 200).</summary>
-public sealed record ValidateResult(bool Valid, IReadOnlyList<DiagnosticBody> Diagnostics);
-
 /// <summary>
 /// <c>GET /api/v1/cluster/seed</c> (open): what a worker needs to join: the seed nodes' Akka.NET addresses, the
 /// failure detector's timings (every node uses the coordinator's) and where the journal is. No secret is in it: a
@@ -186,7 +175,6 @@ public sealed class Rfc3339NullableConverter : JsonConverter<DateTimeOffset?>
 [JsonSerializable(typeof(MigrationInfo))]
 [JsonSerializable(typeof(IReadOnlyList<MigrationInfo>))]
 [JsonSerializable(typeof(RebalanceResult))]
-[JsonSerializable(typeof(ValidateResult))]
 [JsonSerializable(typeof(SeedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<PipelinePlacementInfo>))]
 public sealed partial class ClusterJsonContext : JsonSerializerContext

@@ -32,14 +32,6 @@ public sealed class ClusterContractJsonTests
     }
 
     [Fact]
-    public void ValidateResultLeavesOutAMissingHint()
-    {
-        var r = new ValidateResult(false, [new DiagnosticBody("error", 1, 5, "unexpected token", null)]);
-        Assert.Equal("""{"valid":false,"diagnostics":[{"severity":"error","line":1,"column":5,"message":"unexpected token"}]}""",
-            JsonSerializer.Serialize(r, ClusterJsonContext.Default.ValidateResult));
-    }
-
-    [Fact]
     public void TimestampsReadBack()
     {
         var m = new MigrationInfo("m", "p", "n", "a", "b", MigrationReason.Drain, MigrationStatus.Completed, At, At.AddSeconds(1), 1000, null);
