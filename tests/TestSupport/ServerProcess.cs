@@ -37,15 +37,18 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <c>varpulis ARGS</c> with the given extra environment (VARPULIS_* of this process removed).</summary>
-    public static ServerProcess Start(int port, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    /// <summary>
+    /// Starts <c>varpulis ARGS</c> with the given extra environment (VARPULIS_* of this process removed), in
+    /// <paramref name="workingDirectory"/> (default: the test's output directory).
+    /// </summary>
+    public static ServerProcess Start(int port, IEnumerable<string> args, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "varpulis.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -95,6 +98,18 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
     }
+
+    /// <summary>SIGTERM, as <c>docker stop</c> or systemd would: the process shuts down gracefully; waits for it to exit.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited) return;
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public int Pid => _process.Id;
 
     /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>
     public void Kill9()
