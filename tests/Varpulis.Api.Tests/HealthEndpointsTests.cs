@@ -28,6 +28,15 @@ public sealed class HealthEndpointsTests(ServerFixture f) : IClassFixture<Server
     }
 
     [Fact]
+    public async Task ASingleServerHasNoCoordinatorRoutes()
+    {
+        var r = await f.Admin.GetJsonAsync("/api/v1/cluster/workers");
+        r.AssertError(HttpStatusCode.NotFound, "not_found", "no route GET /api/v1/cluster/workers");
+        using var anonymous = new HttpClient { BaseAddress = f.Server.Address };
+        (await anonymous.GetJsonAsync("/api/v1/cluster/seed")).AssertError(HttpStatusCode.NotFound, "not_found", "no route GET /api/v1/cluster/seed");
+    }
+
+    [Fact]
     public async Task UnknownRouteIsJson404()
     {
         var r = await f.Admin.GetJsonAsync("/api/v1/nothing-here");

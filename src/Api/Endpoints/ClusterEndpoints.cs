@@ -31,8 +31,7 @@ public static class ClusterEndpoints
         g.MapGet("/seed", Seed);
         var admin = g.MapGroup("").AddEndpointFilter(async (ctx, next) =>
         {
-            ApiAccessMiddleware.RequireAdmin(ctx.HttpContext, ctx.HttpContext.RequestServices.GetService(typeof(TenantRegistry)) as TenantRegistry
-                ?? throw new InvalidOperationException("no tenant registry"));
+            RequireAdmin(ctx.HttpContext);
             return await next(ctx);
         });
         admin.MapGet("/workers", Workers);
@@ -44,6 +43,19 @@ public static class ClusterEndpoints
         admin.MapGet("/migrations", Migrations);
         admin.MapPost("/rebalance", Rebalance);
         admin.MapPost("/validate", ValidateEndpoints.Validate);
+    }
+
+    /// <summary>Cluster operations: the coordinator's own key (in <c>x-api-key</c> or <c>x-admin-key</c>), never a tenant's.</summary>
+    private static void RequireAdmin(HttpContext ctx)
+    {
+        var tenants = (TenantRegistry)ctx.RequestServices.GetService(typeof(TenantRegistry))!;
+        var admin = ctx.Request.Headers["x-admin-key"].FirstOrDefault();
+        if (admin is not null)
+        {
+            if (!tenants.IsAdminKey(admin)) throw new ApiException(401, "invalid_api_key", "invalid admin key");
+            return;
+        }
+        if (!ApiAccessMiddleware.CallerOf(ctx).IsAdmin) throw new ApiException(403, "forbidden", "cluster operations need the coordinator's admin key");
     }
 
     private static Task Seed(HttpContext ctx, ActorSystem system, NodePlanHolder plan, JournalInfo journal)
