@@ -114,6 +114,10 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
 
     private void OnRecovered()
     {
+        // The members as of now, before the subscription's events arrive: a question stashed during recovery is
+        // answered from the real membership, not from an empty one.
+        var current = _cluster.State;
+        foreach (var m in current.Members) _state.MemberChanged(m, reachable: !current.Unreachable.Contains(m));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         _log.LogInformation("Cluster manager running on {Address}: {Drains} drains and {Migrations} migrations in progress",

@@ -20,7 +20,7 @@ public static class DirectoryHostingExtensions
         if (!hostSingleton) return builder.WithSingletonProxy<ServerDirectory>(ServerDirectory.SingletonName, options);
         return builder.WithSingleton<ServerDirectory>(
             ServerDirectory.SingletonName,
-            (_, registry, resolver) => ServerDirectory.Props(registry.Get<PipelineEntity>(), resolver.GetService<ILoggerFactory>()),
+            (_, registry, resolver) => ServerDirectory.Props(registry.Get<PipelineEntity>(), registry.Get<ClusterManager>(), resolver.GetService<ILoggerFactory>()),
             options);
     }
 }

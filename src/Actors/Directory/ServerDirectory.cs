@@ -19,17 +19,20 @@ public sealed class ServerDirectory : ReceivePersistentActor
     private const int SnapshotEvery = 500;
 
     private readonly IActorRef _pipelines;
+    private readonly IActorRef _manager;
     private readonly IActorRef _replicator;
     private readonly Akka.Cluster.Cluster _cluster;
     private readonly ILogger _log;
     private readonly Dictionary<string, TenantInfo> _tenants = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PipelineEntry> _entries = new(StringComparer.Ordinal);
     private readonly List<string> _order = new();
+    private readonly Dictionary<string, PipelineInfo> _lastKnown = new(StringComparer.Ordinal);
     private int _sinceSnapshot;
 
-    public ServerDirectory(IActorRef pipelines, ILoggerFactory loggers)
+    public ServerDirectory(IActorRef pipelines, IActorRef manager, ILoggerFactory loggers)
     {
         _pipelines = pipelines;
+        _manager = manager;
         _log = loggers.CreateLogger<ServerDirectory>();
         _replicator = DistributedData.Get(Context.System).Replicator;
         _cluster = Akka.Cluster.Cluster.Get(Context.System);
@@ -57,7 +60,76 @@ public sealed class ServerDirectory : ReceivePersistentActor
                 return;
             }
             var ids = _order.Where(id => _entries[id].TenantId == c.TenantId).ToList();
-            PersistReplicateAndReply(new TenantRemoved(c.TenantId), new TenantDeleted(c.TenantId, ids));
+            // Its key stops working on every node, then its pipelines are deleted, then the caller hears of it.
+            PersistReplicateAndReply(new TenantRemoved(c.TenantId), new TenantDeleted(c.TenantId, ids), cascade: true);
+        });
+        Command<DeployPipelineRequest>(c =>
+        {
+            var e = c.Entry;
+            if (_entries.ContainsKey(e.PipelineId))
+            {
+                Sender.Tell(new DirectoryError("conflict", $"pipeline id '{e.PipelineId}' is taken"));
+                return;
+            }
+            if (_entries.Values.Count(x => x.TenantId == e.TenantId) >= c.MaxPipelines)
+            {
+                Sender.Tell(new DirectoryError("quota_exceeded", $"tenant '{e.TenantId}' has reached its limit of {c.MaxPipelines} pipelines"));
+                return;
+            }
+            var sender = Sender;
+            Persist(new PipelineAdded(e), ev =>
+            {
+                Apply(ev);
+                MaybeSnapshot();
+                Context.ActorOf(PipelineOperations.Deploy(e, c.MaxStreams, _pipelines, _manager, sender));
+            });
+        });
+        Command<PipelineOperations.Started>(s => _lastKnown[s.Info.Id] = s.Info);
+        Command<PipelineOperations.DeployFailed>(f =>
+        {
+            if (_entries.ContainsKey(f.PipelineId)) Persist(new PipelineDropped(f.PipelineId), Apply);
+        });
+        Command<RemovePipelineRequest>(c => Context.ActorOf(PipelineOperations.Remove(c, _pipelines, Sender)));
+        Command<PipelineOperations.Removed>(r =>
+        {
+            if (!_entries.ContainsKey(r.PipelineId))
+            {
+                r.ReplyTo.Tell(new PipelineDeleted(r.PipelineId));
+                return;
+            }
+            Persist(new PipelineDropped(r.PipelineId), ev =>
+            {
+                Apply(ev);
+                MaybeSnapshot();
+                r.ReplyTo.Tell(new PipelineDeleted(r.PipelineId));
+            });
+        });
+        Command<ReloadPipelineRequest>(c => Context.ActorOf(PipelineOperations.Reload(c, _pipelines, Sender)));
+        Command<PipelineOperations.Reloaded>(r =>
+        {
+            if (!_entries.ContainsKey(r.PipelineId))
+            {
+                r.ReplyTo.Tell(r.Reply);
+                return;
+            }
+            Persist(new PipelineSourceUpdated(r.PipelineId, r.Source), ev =>
+            {
+                Apply(ev);
+                MaybeSnapshot();
+                r.ReplyTo.Tell(r.Reply);
+            });
+        });
+        Command<QueryPipelines>(c =>
+        {
+            var mine = _order.Select(id => _entries[id]).Where(e => e.TenantId == c.TenantId).ToList();
+            var page = mine.Skip(c.Offset).Take(c.Limit).ToList();
+            var known = page.Where(e => _lastKnown.ContainsKey(e.PipelineId)).ToDictionary(e => e.PipelineId, e => _lastKnown[e.PipelineId], StringComparer.Ordinal);
+            Context.ActorOf(PipelineOperations.List(mine.Count, page, known, _manager, Sender));
+        });
+        Command<GetTenantUsage>(c =>
+        {
+            var ids = _order.Where(id => _entries[id].TenantId == c.TenantId).ToList();
+            Context.ActorOf(PipelineOperations.Usage(c.TenantId, ids, _pipelines, Sender));
         });
         Command<RegisterPipeline>(c =>
         {
@@ -94,7 +166,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
         {
             if (_entries.ContainsKey(d.PipelineId)) Persist(new PipelineDropped(d.PipelineId), Apply);
         });
-        Command<PipelineInfo>(_ => { });
+        Command<PipelineInfo>(i => _lastKnown[i.Id] = i);
         Command<PipelineError>(e => _log.LogWarning("A pipeline could not be redeployed at startup: {Code} {Message}", e.Code, e.Message));
         Command<UpdateSuccess>(u => ReplyAfterReplication(u.Request));
         Command<UpdateTimeout>(u =>
@@ -118,11 +190,11 @@ public sealed class ServerDirectory : ReceivePersistentActor
 
     public const string SingletonName = "directory";
 
-    public static Props Props(IActorRef pipelines, ILoggerFactory loggers)
-        => Akka.Actor.Props.Create(() => new ServerDirectory(pipelines, loggers));
+    public static Props Props(IActorRef pipelines, IActorRef manager, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new ServerDirectory(pipelines, manager, loggers));
 
-    /// <summary>A tenant change: journaled, then written to every node's replica, then answered.</summary>
-    private void PersistReplicateAndReply(IDirectoryEvent e, object reply)
+    /// <summary>A tenant change: journaled, then written to every node's replica, then answered (a deletion after its pipelines are deleted).</summary>
+    private void PersistReplicateAndReply(IDirectoryEvent e, object reply, bool cascade = false)
     {
         var sender = Sender;
         Persist(e, ev =>
@@ -134,7 +206,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
                 TenantReplica.Key,
                 LWWDictionary<string, TenantInfo>.Empty,
                 new WriteAll(TenantReplica.WriteTimeout),
-                new PendingReply(sender, reply),
+                new PendingReply(sender, reply, cascade),
                 d => ev switch
                 {
                     TenantAdded t => d.SetItem(node, t.Tenant.Id, t.Tenant),
@@ -144,9 +216,11 @@ public sealed class ServerDirectory : ReceivePersistentActor
         });
     }
 
-    private static void ReplyAfterReplication(object? request)
+    private void ReplyAfterReplication(object? request)
     {
-        if (request is PendingReply p) p.To.Tell(p.Reply);
+        if (request is not PendingReply p) return;
+        if (p.Cascade && p.Reply is TenantDeleted deleted) Context.ActorOf(PipelineOperations.Cascade(deleted, _pipelines, p.To));
+        else p.To.Tell(p.Reply);
     }
 
     /// <summary>After recovery: the replica holds exactly the journaled tenants.</summary>
@@ -178,7 +252,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
         }
     }
 
-    private sealed record PendingReply(IActorRef To, object Reply);
+    private sealed record PendingReply(IActorRef To, object Reply, bool Cascade);
 
     private void PersistAndReply(IDirectoryEvent e, object reply)
     {
@@ -207,6 +281,9 @@ public sealed class ServerDirectory : ReceivePersistentActor
             case PipelineDropped p:
                 Drop(p.PipelineId);
                 break;
+            case PipelineSourceUpdated u:
+                if (_entries.TryGetValue(u.PipelineId, out var entry)) _entries[u.PipelineId] = entry with { Source = u.Source };
+                break;
             case DirectorySnapshot s:
                 ApplySnapshot(s);
                 break;
@@ -216,6 +293,7 @@ public sealed class ServerDirectory : ReceivePersistentActor
     private void Drop(string pipelineId)
     {
         if (_entries.Remove(pipelineId)) _order.Remove(pipelineId);
+        _lastKnown.Remove(pipelineId);
     }
 
     private void ApplySnapshot(DirectorySnapshot s)

@@ -74,7 +74,8 @@ public static class NodeHostingExtensions
             var entitySettings = new PipelineEntitySettings(
                 p.SnapshotEveryEvents,
                 TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs)),
-                plan.HeartbeatInterval);
+                plan.HeartbeatInterval,
+                plan.WorkerId);
             builder
                 .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)
                 .AddPipelineRegion(entitySettings, VarpulisPersistence.ShardingPluginId);

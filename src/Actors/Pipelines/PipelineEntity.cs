@@ -9,8 +9,11 @@ using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.Actors.Pipelines;
 
-/// <summary>Settings of every pipeline entity of a node: snapshot cadence, and how often it reports its counters to the node's agent.</summary>
-public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval)
+/// <summary>
+/// Settings of every pipeline entity of a node: snapshot cadence, how often it reports its counters to the node's
+/// agent, and the node's worker id (null on a single server).
+/// </summary>
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null)
 {
     public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
@@ -69,8 +72,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Command<SubscribePipelineOutput>(Subscribe);
         Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Command<ReportTick>(_ => ReportCounters());
-        Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: false));
-        Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: true));
+        Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, d.MaxStreams, ensure: false));
+        Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, 0, ensure: true));
         Command<IngestEvents>(Ingest);
         Command<ReloadPipeline>(Reload);
         Command<DeletePipeline>(Delete);
@@ -213,7 +216,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     // ------------------------------------------------------------------ commands
 
-    private void Deploy(string id, string tenant, string name, string source, DateTimeOffset createdAt, bool ensure)
+    private void Deploy(string id, string tenant, string name, string source, DateTimeOffset createdAt, int maxStreams, bool ensure)
     {
         if (_deleted)
         {
@@ -231,6 +234,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
+            Passivate();
+            return;
+        }
+        if (maxStreams > 0 && program.Streams.Count > maxStreams)
+        {
+            Sender.Tell(PipelineError.TooManyStreams(tenant, program.Streams.Count, maxStreams));
             Passivate();
             return;
         }
@@ -375,6 +384,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
+            return;
+        }
+        if (cmd.MaxStreams > 0 && program.Streams.Count > cmd.MaxStreams)
+        {
+            Sender.Tell(PipelineError.TooManyStreams(cmd.TenantId, program.Streams.Count, cmd.MaxStreams));
             return;
         }
         RestoreReport report;
@@ -559,7 +573,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private PipelineInfo Info(PipelineRuntime rt)
     {
         var d = rt.Definition;
-        return new PipelineInfo(d.PipelineId, d.TenantId, d.Name, "running", rt.Source, rt.StreamNames, d.CreatedAt, _startedAt);
+        return new PipelineInfo(d.PipelineId, d.TenantId, d.Name, "running", rt.Source, rt.StreamNames, d.CreatedAt, _startedAt, _settings.WorkerId);
     }
 
     private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)

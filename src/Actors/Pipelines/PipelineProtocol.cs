@@ -17,14 +17,18 @@ public interface IPipelineCommand : IPipelineProtocol
     string TenantId { get; }
 }
 
-/// <summary>Creates the pipeline. Idempotent for the same id and definition.</summary>
-public sealed record DeployPipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
+/// <summary>
+/// Creates the pipeline: the entity compiles the source (the only compilation of a deploy) and refuses a program with
+/// more than <paramref name="MaxStreams"/> streams (<c>quota_exceeded</c>; 0: no limit). Idempotent for the same id
+/// and definition.
+/// </summary>
+public sealed record DeployPipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt, int MaxStreams = 0) : IPipelineCommand;
 
 /// <summary>Deploys the pipeline unless it exists or was deleted (directory reconciliation at startup).</summary>
 public sealed record EnsurePipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
 
-/// <summary>Replaces the program, keeping the state of streams whose name and shape did not change.</summary>
-public sealed record ReloadPipeline(string PipelineId, string TenantId, string Source) : IPipelineCommand;
+/// <summary>Replaces the program, keeping the state of streams whose name and shape did not change (at most <paramref name="MaxStreams"/> streams; 0: no limit).</summary>
+public sealed record ReloadPipeline(string PipelineId, string TenantId, string Source, int MaxStreams = 0) : IPipelineCommand;
 
 /// <summary>Deletes the pipeline: a tombstone is journaled and the entity stops.</summary>
 public sealed record DeletePipeline(string PipelineId, string TenantId) : IPipelineCommand;
@@ -66,6 +70,10 @@ public sealed record PipelineError(string Code, string Message, IReadOnlyList<Di
 {
     public static PipelineError NotFound(string id) => new("pipeline_not_found", $"pipeline '{id}' not found");
 
+    /// <summary>A program with more streams than the tenant's quota allows.</summary>
+    public static PipelineError TooManyStreams(string tenantId, int streams, int max)
+        => new("quota_exceeded", $"the program has {streams} streams; tenant '{tenantId}' may have at most {max} per pipeline");
+
     /// <summary>An <c>Idempotency-Key</c> used again with a different request body.</summary>
     public static PipelineError KeyReused(string key) => new("idempotency_key_reused",
         $"Idempotency-Key '{key}' was already used for a different request body on this pipeline; use a new key for a new request");
@@ -95,7 +103,7 @@ public sealed record PipelineOutputEnded(string PipelineId, string Reason) : IPi
 /// <summary>One compiler diagnostic as the API shows it.</summary>
 public sealed record DiagnosticInfo(string Severity, int Line, int Column, string Message, string? Hint);
 
-/// <summary>A pipeline as the API lists it.</summary>
+/// <summary>A pipeline as the API shows it; <paramref name="WorkerId"/> is the worker running it (null on a single server).</summary>
 public sealed record PipelineInfo(
     string Id,
     string TenantId,
@@ -104,7 +112,8 @@ public sealed record PipelineInfo(
     string Source,
     IReadOnlyList<string> Streams,
     DateTimeOffset CreatedAt,
-    DateTimeOffset StartedAt) : IPipelineProtocol;
+    DateTimeOffset StartedAt,
+    string? WorkerId = null) : IPipelineProtocol;
 
 public sealed record PipelineReloaded(IReadOnlyList<string> KeptState, IReadOnlyList<string> ResetState) : IPipelineProtocol;
 

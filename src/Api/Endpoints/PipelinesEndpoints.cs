@@ -55,25 +55,12 @@ public static class PipelinesEndpoints
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.deploy");
         activity?.SetTag("varpulis.pipeline.name", name);
         activity?.SetTag("varpulis.tenant", caller.TenantId);
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
-        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
-        CheckStreamQuota(caller, program.Streams.Count);
-
         var id = Guid.NewGuid().ToString();
         activity?.SetTag("varpulis.pipeline.id", id);
-        var now = time.GetUtcNow();
-        await gw.AskDirectoryAsync<PipelineRegistered>(
-            new RegisterPipeline(new PipelineEntry(id, caller.TenantId, name, source, now), caller.Quota.MaxPipelines), ctx.RequestAborted);
-        PipelineInfo info;
-        try
-        {
-            info = await gw.AskPipelineAsync<PipelineInfo>(new DeployPipeline(id, caller.TenantId, name, source, now), CancellationToken.None);
-        }
-        catch
-        {
-            await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
-            throw;
-        }
+        // The directory indexes it within the quota and the worker's entity compiles it (once) and starts it.
+        var entry = new PipelineEntry(id, caller.TenantId, name, source, time.GetUtcNow());
+        var info = await gw.AskDirectoryAsync<PipelineInfo>(
+            new DeployPipelineRequest(entry, caller.Quota.MaxPipelines, caller.Quota.MaxStreamsPerPipeline), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 201, w =>
         {
             w.WriteStartObject();
@@ -84,42 +71,31 @@ public static class PipelinesEndpoints
         });
     }
 
+    /// <summary>One ask: the directory's page, with where (<c>worker_id</c>, in a cluster) and since when each pipeline runs.</summary>
     private static async Task List(HttpContext ctx, PipelineGateway gw, TimeProvider time)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
         var paging = Paging.From(ctx.Request);
-        var page = await gw.AskDirectoryAsync<PipelinePage>(new ListPipelines(caller.TenantId, paging.Offset, paging.Limit), ctx.RequestAborted);
-        var infos = await Task.WhenAll(page.Entries.Select(async e =>
-        {
-            try
-            {
-                return await gw.AskPipelineAsync<PipelineInfo>(new GetPipelineInfo(e.PipelineId, caller.TenantId), ctx.RequestAborted);
-            }
-            catch (ApiException)
-            {
-                return null;
-            }
-        }));
+        var listing = await gw.AskDirectoryAsync<PipelineListing>(new QueryPipelines(caller.TenantId, paging.Offset, paging.Limit), ctx.RequestAborted);
         var now = time.GetUtcNow();
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
             w.WritePropertyName("pipelines");
             w.WriteStartArray();
-            for (int i = 0; i < page.Entries.Count; i++)
+            foreach (var item in listing.Items)
             {
-                var e = page.Entries[i];
-                var info = infos[i];
                 w.WriteStartObject();
-                w.WriteString("id", e.PipelineId);
-                w.WriteString("name", e.Name);
-                w.WriteString("status", info?.Status ?? "failed");
-                w.WriteString("source", info?.Source ?? e.Source);
-                w.WriteNumber("uptime_secs", info is null ? 0 : Uptime(info, now));
+                w.WriteString("id", item.Entry.PipelineId);
+                w.WriteString("name", item.Entry.Name);
+                w.WriteString("status", item.Status);
+                w.WriteString("source", item.Entry.Source);
+                w.WriteNumber("uptime_secs", item.StartedAt is { } started ? Math.Max(0, (long)(now - started).TotalSeconds) : 0);
+                if (item.WorkerId is not null) w.WriteString("worker_id", item.WorkerId);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            paging.Write(w, page.Total, page.Entries.Count);
+            paging.Write(w, listing.Total, listing.Items.Count);
             w.WriteEndObject();
         });
     }
@@ -138,6 +114,7 @@ public static class PipelinesEndpoints
             w.WriteString("source", info.Source);
             w.WriteNumber("uptime_secs", Uptime(info, now));
             w.WriteString("created_at", Rfc3339(info.CreatedAt));
+            if (info.WorkerId is not null) w.WriteString("worker_id", info.WorkerId);
             w.WritePropertyName("streams");
             w.WriteStartArray();
             foreach (var s in info.Streams) w.WriteStringValue(s);
@@ -149,8 +126,7 @@ public static class PipelinesEndpoints
     private static async Task Delete(HttpContext ctx, string id, PipelineGateway gw)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
-        await gw.AskPipelineAsync<PipelineDeleted>(new DeletePipeline(id, caller.TenantId), ctx.RequestAborted);
-        await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
+        await gw.AskDirectoryAsync<PipelineDeleted>(new RemovePipelineRequest(id, caller.TenantId), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -169,10 +145,8 @@ public static class PipelinesEndpoints
             var root = ApiJson.RequireObject(doc, "source");
             source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
         }
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
-        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
-        CheckStreamQuota(caller, program.Streams.Count);
-        var r = await gw.AskPipelineAsync<PipelineReloaded>(new ReloadPipeline(id, caller.TenantId, source), CancellationToken.None);
+        var r = await gw.AskDirectoryAsync<PipelineReloaded>(
+            new ReloadPipelineRequest(id, caller.TenantId, source, caller.Quota.MaxStreamsPerPipeline), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -337,15 +311,6 @@ public static class PipelinesEndpoints
         if (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
             throw ApiException.BadRequest("the Idempotency-Key header must be 1 to 255 visible ASCII characters");
         return key;
-    }
-
-    private static void CheckStreamQuota(Caller caller, int streams)
-    {
-        if (streams > caller.Quota.MaxStreamsPerPipeline)
-        {
-            throw new ApiException(429, "quota_exceeded",
-                $"the program has {streams} streams; tenant '{caller.TenantId}' may have at most {caller.Quota.MaxStreamsPerPipeline} per pipeline");
-        }
     }
 
     internal static long Uptime(PipelineInfo info, DateTimeOffset now) => Math.Max(0, (long)(now - info.StartedAt).TotalSeconds);

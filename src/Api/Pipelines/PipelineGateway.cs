@@ -8,7 +8,8 @@ using Varpulis.Api.Errors;
 namespace Varpulis.Api.Pipelines;
 
 /// <summary>
-/// The API's way to the actors: asks the pipeline region and the directory, and turns their error replies into
+/// The API's way to the actors: asks the pipeline region (commands for one pipeline) and the directory (operations
+/// that span the index and the pipelines: deploy, reload, delete, listing, usage), and turns their error replies into
 /// <see cref="ApiException"/>s with the contract's codes and statuses.
 /// </summary>
 public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequiredActor<ServerDirectory> directory)
@@ -36,6 +37,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         return reply switch
         {
             T t => t,
+            DirectoryError { Code: "no_workers_available" } e => throw Cluster.ClusterGateway.Unavailable(e.Message, e.Code),
             DirectoryError e => throw new ApiException(e.Code switch
             {
                 "quota_exceeded" => 429,
@@ -43,6 +45,8 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
                 "conflict" => 409,
                 _ => 500,
             }, e.Code, e.Message),
+            // The directory's pipeline operations pass the entity's refusals on.
+            PipelineError e => throw ToApi(e),
             _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
         };
     }
@@ -66,6 +70,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         "parse_error" => ParseError(e.Message, e.Diagnostics ?? []),
         "invalid_request" => new ApiException(400, e.Code, e.Message),
         "conflict" => new ApiException(409, e.Code, e.Message),
+        "quota_exceeded" => new ApiException(429, e.Code, e.Message),
         "idempotency_key_reused" => new ApiException(422, e.Code, e.Message),
         "unavailable" => Cluster.ClusterGateway.Unavailable(e.Message),
         "engine_error" => new ApiException(500, e.Code, e.Message),

@@ -110,6 +110,17 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
             Assert.Equal("no_workers", (string?)h!["status"]);
             Assert.Equal("""{"total":0,"healthy":0,"unhealthy":0,"draining":0}""", h["workers"]!.ToJsonString());
             Assert.Equal("[]", (await GetAsync(http, "/api/v1/cluster/workers")).Body.ToJsonString());
+            // Nowhere to run a pipeline: refused at once, nothing left behind.
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/api/v1/pipelines")
+            {
+                Content = new StringContent("""{"name": "p", "source": "stream A = B .emit(x: 1)"}""", Encoding.UTF8, "application/json"),
+            };
+            using var resp = await http.SendAsync(req);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, resp.StatusCode);
+            Assert.Equal("2", resp.Headers.RetryAfter!.ToString());
+            var error = JsonNode.Parse(await resp.Content.ReadAsStringAsync())!;
+            Assert.Equal(("no_workers_available", "no worker can take the pipeline: start a worker (or end a drain) and deploy again"), ((string?)error["code"], (string?)error["error"]));
+            Assert.Equal(0, (int)(await GetAsync(http, "/api/v1/pipelines")).Body["total"]!);
         }
         finally
         {
@@ -129,7 +140,10 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
             """{"event_type": "TempReading", "fields": {"value": 150}, "timestamp": "2025-01-01T00:00:01Z"}""");
         Assert.Equal("""{"accepted":true,"output_events":[{"event_type":"Alert","timestamp":"2025-01-01T00:00:01Z","fields":{"alert":true}}]}""", viaCoordinator.Body.ToJsonString());
         var listed = await GetAsync(f.Coordinator, "/api/v1/pipelines");
-        Assert.Contains(listed.Body["pipelines"]!.AsArray(), p => (string?)p!["id"] == id && (string?)p["name"] == "alerts");
+        var item = Assert.Single(listed.Body["pipelines"]!.AsArray(), p => (string?)p!["id"] == id)!;
+        Assert.Equal(("alerts", "running", "worker-0"), ((string?)item["name"], (string?)item["status"], (string?)item["worker_id"]));
+        var one = await GetAsync(f.Worker, $"/api/v1/pipelines/{id}");
+        Assert.Equal("worker-0", (string?)one.Body["worker_id"]);
 
         await ClusterRun_Wait(async () => (await GetAsync(f.Coordinator, "/api/v1/cluster/workers/worker-0")).Body["assigned_pipelines"]!.AsArray().Any(n => (string?)n == "alerts"));
         var topology = (await GetAsync(f.Coordinator, "/api/v1/cluster/topology")).Body;
