@@ -151,7 +151,7 @@ public class BinderDiagnosticsTests
 
     [Fact]
     public void UnknownConnectorSuggestsTheDeclaredOne()
-        => AssertDiagnostics("connector Kafka = kafka(brokers: \"b\")\nstream S = E.to(Kafak).emit(x: 1)",
+        => AssertDiagnostics("connector Kafka = kafka(brokers: \"b:9092\")\nstream S = E.to(Kafak).emit(x: 1)",
             D(2, 17, Error, "VPL0108", "unknown connector 'Kafak'", "did you mean 'Kafka'?"));
 
     [Fact]
