@@ -47,7 +47,7 @@ public sealed record SourceSettings(int BatchSize, TimeSpan BatchTimeout, int Ma
 }
 
 /// <summary>A running source graph: stop it with <see cref="DrainAsync"/>.</summary>
-public sealed class RunningSource(SharedKillSwitch killSwitch, Task completion)
+public sealed class RunningSource(SharedKillSwitch drainSwitch, SharedKillSwitch abortSwitch, Task completion)
 {
     /// <summary>Completes when the graph has stopped (after a drain: every batch in flight answered and acknowledged).</summary>
     public Task Completion { get; } = completion;
@@ -55,12 +55,12 @@ public sealed class RunningSource(SharedKillSwitch killSwitch, Task completion)
     /// <summary>Stops reading; batches already read are still delivered and acknowledged, then the graph completes.</summary>
     public Task DrainAsync()
     {
-        killSwitch.Shutdown();
+        drainSwitch.Shutdown();
         return Completion;
     }
 
     /// <summary>Stops at once; messages not acknowledged are delivered again by the broker later.</summary>
-    public void Abort() => killSwitch.Abort(new OperationCanceledException("source stopped"));
+    public void Abort() => abortSwitch.Abort(new OperationCanceledException("source stopped"));
 }
 
 /// <summary>
@@ -75,14 +75,17 @@ public static class SourceGraph
     public static RunningSource Run(
         IConnectorSource source, SourceSettings settings, ISourceBatchTarget target, ConnectorHealth health, ILogger log, IMaterializer materializer)
     {
-        var killSwitch = KillSwitches.Shared("source-" + source.Connector);
+        // The drain switch ends the messages of the current connection (what was read is still delivered and
+        // acknowledged); the abort switch, outside the restarts, ends everything at once.
+        var drainSwitch = KillSwitches.Shared("drain-" + source.Connector);
+        var abortSwitch = KillSwitches.Shared("abort-" + source.Connector);
         int attempt = 0;
         var restarting = RestartSource.OnFailuresWithBackoff(
             () =>
             {
                 if (Interlocked.Increment(ref attempt) > 1) health.SetConnection(ConnectionState.Reconnecting);
                 return source.Connect()
-                    .Via(killSwitch.Flow<SourceRecord>())
+                    .Via(drainSwitch.Flow<SourceRecord>())
                     .GroupedWithin(settings.BatchSize, settings.BatchTimeout)
                     .Select(records => SourceBatchBuilder.Build(source.Connector, records.ToList(), source.DefaultEventType))
                     .SelectAsync(settings.MaxInFlight, async batch =>
@@ -114,15 +117,16 @@ public static class SourceGraph
                     });
             },
             RestartSettings.Create(settings.MinBackoff, settings.MaxBackoff, 0.2));
-        var completion = restarting.RunWith(Sink.Ignore<NotUsed>(), materializer);
+        var completion = restarting.Via(abortSwitch.Flow<NotUsed>()).RunWith(Sink.Ignore<NotUsed>(), materializer);
         var tracked = completion.ContinueWith(
             t =>
             {
-                health.SetConnection(t.IsFaulted ? ConnectionState.Failed : ConnectionState.Stopped, t.Exception?.GetBaseException().Message);
-                if (t.IsFaulted) log.LogError(t.Exception, "Source {Connector} of pipeline {PipelineId} stopped", source.Connector, health.PipelineId);
+                bool failed = t.IsFaulted && t.Exception!.GetBaseException() is not OperationCanceledException;
+                health.SetConnection(failed ? ConnectionState.Failed : ConnectionState.Stopped, failed ? t.Exception!.GetBaseException().Message : null);
+                if (failed) log.LogError(t.Exception, "Source {Connector} of pipeline {PipelineId} stopped", source.Connector, health.PipelineId);
             },
             TaskScheduler.Default);
-        return new RunningSource(killSwitch, tracked);
+        return new RunningSource(drainSwitch, abortSwitch, tracked);
     }
 
     private static void Account(SourceBatch batch, SourceBatchOutcome outcome, ConnectorHealth health, ILogger log)
