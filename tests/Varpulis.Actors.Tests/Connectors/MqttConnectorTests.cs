@@ -69,7 +69,7 @@ public sealed class MqttConnectorTests : IAsyncLifetime
         await subscriber.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("alerts/#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
 
         var sinkHealth = new ConnectorHealth("p1", "Alerts", ConnectorKind.Mqtt, BindingDirection.Sink);
-        await using var sink = new MqttSinkConnector(Settings("rt"), 1, false, sinkHealth, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
+        await using var sink = new MqttSinkConnector(Settings("rt"), _ => (1, false), sinkHealth, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
         var target = new RecordingTarget();
         // The "pipeline": each journaled event becomes one output event for the sink.
         target.OnBatch = async batch =>

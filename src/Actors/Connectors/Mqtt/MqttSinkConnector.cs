@@ -7,11 +7,11 @@ using Varpulis.Vpl.Compilation.Connectors;
 namespace Varpulis.Actors.Connectors.Mqtt;
 
 /// <summary>
-/// The MQTT sink of one connector: one connection (client id <c>&lt;client_id&gt;-out</c>, clean session), one
+/// The MQTT sink of one connector (QoS and retain flag per topic, from its bindings): one connection (client id <c>&lt;client_id&gt;-out</c>, clean session), one
 /// message per event, published concurrently; QoS 1 events count as delivered on the broker's PUBACK. Connects
 /// on the first delivery and again on the next delivery after losing the connection.
 /// </summary>
-public sealed class MqttSinkConnector(MqttSettings settings, int qos, bool retain, ConnectorHealth health, ILogger log) : ISinkConnector
+public sealed class MqttSinkConnector(MqttSettings settings, Func<string, (int Qos, bool Retain)> publishOptions, ConnectorHealth health, ILogger log) : ISinkConnector
 {
     private readonly SemaphoreSlim _connectGate = new(1, 1);
     private IMqttClient? _client;
@@ -39,6 +39,7 @@ public sealed class MqttSinkConnector(MqttSettings settings, int qos, bool retai
 
     private async Task<string?> PublishAsync(IMqttClient client, SinkRecord r, CancellationToken ct)
     {
+        var (qos, retain) = publishOptions(r.Topic!);
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(r.Topic)
             .WithPayload(r.Json)

@@ -92,9 +92,9 @@ public static partial class ConnectorSchema
 
     private static readonly ConnectorParameterSpec[] Batching =
     [
-        new("batch_size", ConnectorParameterType.Int, ParameterPlace.Declaration, "events per batch: into the pipeline (sources) or per delivery (sinks)")
+        new("batch_size", ConnectorParameterType.Int, ParameterPlace.Declaration, "events per batch into the pipeline (sources); most events per delivery (sinks)")
             { Default = Value.FromInt(1000), SinkDefault = Value.FromInt(100), Check = (v, _) => Range(v, 1, 100_000) },
-        new("batch_timeout", ConnectorParameterType.Duration, ParameterPlace.Declaration, "longest wait for a batch to fill")
+        new("batch_timeout", ConnectorParameterType.Duration, ParameterPlace.Declaration, "longest wait for a source batch to fill")
             { Default = Value.FromDuration(50 * TimeFormat.NanosPerMilli), Check = (v, _) => PositiveDuration(v) },
     ];
 
@@ -151,8 +151,6 @@ public static partial class ConnectorSchema
             new("bearer_token", ConnectorParameterType.String, ParameterPlace.Declaration, "sent as Authorization: Bearer <token>") { Secret = true },
             new("batch_size", ConnectorParameterType.Int, ParameterPlace.Declaration, "events per request: 1 sends one JSON object, more send a JSON array")
                 { Default = Value.FromInt(1), Check = (v, _) => Range(v, 1, 10_000) },
-            new("batch_timeout", ConnectorParameterType.Duration, ParameterPlace.Declaration, "longest wait for a batch to fill")
-                { Default = Value.FromDuration(50 * TimeFormat.NanosPerMilli), Check = (v, _) => PositiveDuration(v) },
             .. Guard,
         ]),
         new(ConnectorKind.File, "file", IsSource: true, IsSink: true,
