@@ -143,7 +143,7 @@ public static class SourceBatchBuilder
         }
         catch (JsonException ex)
         {
-            error = "not JSON: " + ex.Message;
+            error = $"not JSON (at byte {ex.BytePositionInLine ?? 0})";
             return false;
         }
         using (doc)
