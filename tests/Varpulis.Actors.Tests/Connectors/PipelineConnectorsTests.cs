@@ -88,6 +88,9 @@ public sealed class PipelineConnectorsTests : IAsyncLifetime
         // Lines appended later are followed.
         await File.AppendAllLinesAsync(input, Enumerable.Range(25, 5).Select(i => $$"""{"id":"o{{i}}"}"""));
         await Eventually.True(() => { lock (journal) return journal.Count == 30; }, "30 lines journaled");
+        ConnectorStatus Source() => host.Ask<ConnectorStatusList>(new GetConnectorStatus("p-file"), TimeSpan.FromSeconds(10)).Result.Connectors.Single(s => s.Direction == "source");
+        // Counted once the batch is acknowledged, just after the pipeline's reply.
+        await Eventually.True(() => Source().Delivered == 30, "30 events counted");
         var status = (await host.Ask<ConnectorStatusList>(new GetConnectorStatus("p-file"), TimeSpan.FromSeconds(10))).Connectors;
         Assert.Equal(new ConnectorStatus("In", "file", "source", "connected", null, 30, 0, 0, 0, null), status.Single(s => s.Direction == "source"));
 
