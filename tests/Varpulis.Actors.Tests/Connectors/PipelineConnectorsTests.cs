@@ -16,14 +16,14 @@ namespace Varpulis.Actors.Tests.Connectors;
 /// </summary>
 public sealed class PipelineConnectorsTests : IAsyncLifetime
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "varpulis-host-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly TempDirectory _temp = new("varpulis-host");
     private readonly CapturingLoggerFactory _logs = new();
     private readonly HttpClient _http = new();
     private ActorSystem _system = null!;
 
     public Task InitializeAsync()
     {
-        _system = ConnectorTestSystem.Create("host", Path.Combine(_dir, "state"));
+        _system = ConnectorTestSystem.Create("host", Path.Combine(Dir, "state"));
         return Task.CompletedTask;
     }
 
@@ -31,14 +31,10 @@ public sealed class PipelineConnectorsTests : IAsyncLifetime
     {
         await _system.Terminate();
         _http.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _temp.Dispose();
     }
+
+    private string Dir => _temp.Path;
 
     /// <summary>Plays the pipeline entity: keeps the events of each source batch and replies like it would after the journal write.</summary>
     private sealed class FakePipeline : ReceiveActor
@@ -74,14 +70,14 @@ public sealed class PipelineConnectorsTests : IAsyncLifetime
     [Fact]
     public async Task AFileSourceFeedsThePipelineAndResumesFromItsAcknowledgedPosition()
     {
-        var input = Path.Combine(_dir, "in.jsonl");
-        var output = Path.Combine(_dir, "out.jsonl");
-        System.IO.Directory.CreateDirectory(_dir);
+        var input = Path.Combine(Dir, "in.jsonl");
+        var output = Path.Combine(Dir, "out.jsonl");
+        System.IO.Directory.CreateDirectory(Dir);
         await File.WriteAllLinesAsync(input, Enumerable.Range(0, 25).Select(i => $$"""{"id":"o{{i}}"}"""));
         var program = VplCompiler.Compile(Program(input, output)).Program!;
         var journal = new List<string>();
         var pipeline = _system.ActorOf(Props.Create(() => new FakePipeline(journal)));
-        var settings = new PipelineConnectorsSettings("p-file", "orders", Path.Combine(_dir, "state"));
+        var settings = new PipelineConnectorsSettings("p-file", "orders", Path.Combine(Dir, "state"));
         var host = _system.ActorOf(PipelineConnectors.Props(settings, program.ConnectorBindings, pipeline, new ConnectorFactory(settings, _http), TimeProvider.System, _logs));
         await Eventually.True(() => { lock (journal) return journal.Count == 25; }, "25 lines journaled");
 

@@ -16,7 +16,7 @@ namespace Varpulis.Actors.Tests.Connectors;
 /// </summary>
 public sealed class SinkGuardTests : IAsyncLifetime
 {
-    private readonly string _stateDir = Path.Combine(Path.GetTempPath(), "varpulis-guard-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly TempDirectory _dir = new("varpulis-guard");
     private readonly HttpEndpoint _endpoint = new();
     private readonly CapturingLoggerFactory _logs = new();
     private readonly ManualClock _clock = new();
@@ -34,7 +34,7 @@ public sealed class SinkGuardTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _system = ConnectorTestSystem.Create("guard", _stateDir);
+        _system = ConnectorTestSystem.Create("guard", StateDir);
         return Task.CompletedTask;
     }
 
@@ -43,19 +43,15 @@ public sealed class SinkGuardTests : IAsyncLifetime
         await _system.Terminate();
         _endpoint.Dispose();
         _http.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(_stateDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _dir.Dispose();
     }
+
+    private string StateDir => _dir.Path;
 
     private IActorRef Start(string pipelineId, string connectorParams)
     {
         var program = VplCompiler.Compile($"connector Hook = http(url: \"{_endpoint.Url}\", {connectorParams})\nstream Alerts = Reading.emit(n: n).to(Hook)").Program!;
-        var settings = new PipelineConnectorsSettings(pipelineId, "alerts-pipeline", _stateDir);
+        var settings = new PipelineConnectorsSettings(pipelineId, "alerts-pipeline", StateDir);
         return _system.ActorOf(PipelineConnectors.Props(settings, program.ConnectorBindings, ActorRefs.Nobody, new ConnectorFactory(settings, _http), _clock, _logs), "connectors-" + pipelineId);
     }
 
@@ -63,7 +59,7 @@ public sealed class SinkGuardTests : IAsyncLifetime
 
     private static DeliverToSinks Deliver(long seq, params int[] ns) => new(seq, ns.Select(n => new SinkRecord("Hook", null, null, Encoding.UTF8.GetBytes(Ev(n)))).ToList());
 
-    private string DlqPath => Path.Combine(_stateDir, "dlq.jsonl");
+    private string DlqPath => Path.Combine(StateDir, "dlq.jsonl");
 
     private List<JsonElement> DlqLines()
         => File.Exists(DlqPath) ? File.ReadAllLines(DlqPath).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList() : new();
@@ -184,7 +180,7 @@ public sealed class SinkGuardTests : IAsyncLifetime
     [Fact]
     public async Task DeadLettersSurviveARestartOfTheNodeAndTheFileFollowsTheJournal()
     {
-        var file = DlqFile.For(_stateDir);
+        var file = DlqFile.For(StateDir);
         var dlq = _system.ActorOf(DeadLetterQueue.Props("p-durable", "durable", file, _clock, _logs.CreateLogger("t")));
         var letters = Enumerable.Range(1, 3).Select(n => new DeadLetterQueue.NewLetter(_clock.GetUtcNow(), "Hook", null, null, "down", Ev(n))).ToList();
         var stored = await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store(letters, 1), TimeSpan.FromSeconds(10));
@@ -194,7 +190,7 @@ public sealed class SinkGuardTests : IAsyncLifetime
         // The file lost a line meanwhile (a crash between the journal write and the append): recovery restores it.
         File.WriteAllLines(DlqPath, File.ReadAllLines(DlqPath).Take(1));
 
-        _system = ConnectorTestSystem.Create("guard2", _stateDir);
+        _system = ConnectorTestSystem.Create("guard2", StateDir);
         var again = _system.ActorOf(DeadLetterQueue.Props("p-durable", "durable", file, _clock, _logs.CreateLogger("t")));
         var page = await again.Ask<DeadLetterPage>(new GetDeadLetters("p-durable", 0, 10), TimeSpan.FromSeconds(30));
         Assert.Equal(2L, page.Total);

@@ -1,6 +1,7 @@
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Compilation.Connectors;
 using Varpulis.Vpl.Diagnostics;
+using static Varpulis.Vpl.Tests.Compilation.DiagnosticAssert;
 
 namespace Varpulis.Vpl.Tests.Compilation;
 
@@ -10,23 +11,6 @@ namespace Varpulis.Vpl.Tests.Compilation;
 /// </summary>
 public class ConnectorDiagnosticsTests
 {
-    private const DiagnosticSeverity Error = DiagnosticSeverity.Error;
-    private const DiagnosticSeverity Warning = DiagnosticSeverity.Warning;
-
-    private static string Render(Diagnostic d)
-        => $"{d.Line}:{d.Column} {d.SeverityText} {d.Id}: {d.Message}" + (d.Hint is null ? "" : $" | hint: {d.Hint}");
-
-    private static Varpulis.Vpl.Compilation.Compilation AssertDiagnostics(string source, params string[] expected)
-    {
-        var c = VplCompiler.Compile(source);
-        Assert.Equal(string.Join("\n", expected), string.Join("\n", c.Diagnostics.Select(Render)));
-        Assert.Equal(c.Diagnostics.Any(d => d.IsError), !c.Success);
-        return c;
-    }
-
-    private static string D(int line, int col, DiagnosticSeverity severity, string id, string message, string? hint = null)
-        => $"{line}:{col} {(severity == Error ? "error" : "warning")} {id}: {message}" + (hint is null ? "" : $" | hint: {hint}");
-
     // ---- the issue's example compiles to typed bindings --------------------------------------------
 
     private const string IssueExample = """
