@@ -141,6 +141,11 @@ public class ConnectorDiagnosticsTests
             D(1, 20, Error, "VPL0402", "mqtt connectors have no parameter 'hots'", "did you mean 'host'?"));
 
     [Fact]
+    public void AMisspeltRequiredParameterIsReportedOnceAsTheMisspelling()
+        => AssertDiagnostics("connector Hook = http(urll: \"http://x/y\")",
+            D(1, 23, Error, "VPL0402", "http connectors have no parameter 'urll'", "did you mean 'url'?"));
+
+    [Fact]
     public void UnknownBindingParameterSuggestsFromTheBindingParameters()
         => AssertDiagnostics("connector M = mqtt(host: \"h\")\nstream S = E.from(M, topik: \"t\")",
             D(2, 22, Error, "VPL0402", "mqtt connectors have no parameter 'topik' on '.from'", "did you mean 'topic'?"));

@@ -30,6 +30,7 @@ internal static class ConnectorCompiler
                 NameSuggester.DidYouMean(c.Kind.Text, ConnectorSchema.KindNames) ?? "the kinds are " + string.Join(", ", ConnectorSchema.KindNames));
             return new DeclaredConnector(c, null, values, spans);
         }
+        var misspelt = new HashSet<string>(StringComparer.Ordinal);
         foreach (var a in c.Args)
         {
             if (a.Name is null)
@@ -38,7 +39,13 @@ internal static class ConnectorCompiler
                 continue;
             }
             var p = FindParameter(spec, a.Name, ParameterPlace.Declaration, "", env);
-            if (p is null || !NotDuplicate(a.Name, spans, env)) continue;
+            if (p is null)
+            {
+                // A misspelt required parameter is reported once, as the misspelling.
+                if (NameSuggester.Suggest(a.Name.Text, spec.Parameters.Select(x => x.Name)) is { } meant) misspelt.Add(meant);
+                continue;
+            }
+            if (!NotDuplicate(a.Name, spans, env)) continue;
             spans[p.Name] = a.Name.Span;
             var v = Evaluate(p, a.Value, allowEnv: true, env);
             if (v is null) continue;
@@ -55,7 +62,7 @@ internal static class ConnectorCompiler
             values[p.Name] = v;
         }
         // A required parameter written with a bad value was reported already.
-        foreach (var p in spec.Parameters.Where(p => p.Required && !spans.ContainsKey(p.Name)))
+        foreach (var p in spec.Parameters.Where(p => p.Required && !spans.ContainsKey(p.Name) && !misspelt.Contains(p.Name)))
         {
             env.Error(DiagnosticIds.MissingConnectorParameter, c.Kind.Span, $"{spec.Name} connector '{c.Name.Text}' needs '{p.Name}'",
                 $"connector {c.Name.Text} = {spec.Name}({p.Name}: {Example(p)}, ...)");
