@@ -118,7 +118,10 @@ public sealed class MqttConnectorTests : IAsyncLifetime
         string[] topics = ["building/a/temp", "building/a/b/temp", "building/temp", "alarms", "alarms/fire/3", "other/a/temp", "building/b/temp"];
         foreach (var t in topics) await PublishAsync(publisher, t, $$"""{"topic":"{{t}}"}""");
         await PublishAsync(publisher, "alarms/typed", """{"event_type":"Custom","data":{"topic":"alarms/typed"}}""");
-        await Eventually.True(() => target.Events.Count == 5, "5 matching messages");
+        await PublishAsync(publisher, "alarms/bad", "not json");
+        await Eventually.True(() => target.Events.Count == 5 && health.Rejected == 1, "5 matching messages and 1 rejected");
+        Assert.Equal("not JSON (at byte 1)", health.LastError);
+        Assert.Single(_logs.Matching("Source Sensors of pipeline p-wild: 1 messages rejected (0 more rejection lines held back), first: not JSON (at byte 1)"));
         await Task.Delay(300);
         Assert.Equal(
             ["Temp building/a/temp", "Alarm alarms", "Alarm alarms/fire/3", "Temp building/b/temp", "Custom alarms/typed"],

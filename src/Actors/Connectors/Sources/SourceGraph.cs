@@ -80,6 +80,7 @@ public static class SourceGraph
         var drainSwitch = KillSwitches.Shared("drain-" + source.Connector);
         var abortSwitch = KillSwitches.Shared("abort-" + source.Connector);
         int attempt = 0;
+        var rejectedLog = new LogThrottle(TimeSpan.FromSeconds(10), TimeProvider.System);
         var restarting = RestartSource.OnFailuresWithBackoff(
             () =>
             {
@@ -98,7 +99,7 @@ public static class SourceGraph
                     .SelectAsync(1, async t =>
                     {
                         await source.AcknowledgeAsync(t.batch.Records, CancellationToken.None).ConfigureAwait(false);
-                        Account(t.batch, t.outcome, health, log);
+                        Account(t.batch, t.outcome, health, log, rejectedLog);
                         return NotUsed.Instance;
                     })
                     .WatchTermination((mat, done) =>
@@ -129,7 +130,7 @@ public static class SourceGraph
         return new RunningSource(drainSwitch, abortSwitch, tracked);
     }
 
-    private static void Account(SourceBatch batch, SourceBatchOutcome outcome, ConnectorHealth health, ILogger log)
+    private static void Account(SourceBatch batch, SourceBatchOutcome outcome, ConnectorHealth health, ILogger log, LogThrottle rejectedLog)
     {
         health.AddDelivered(outcome.Accepted);
         int rejected = batch.Rejected.Count + outcome.Rejected;
@@ -137,7 +138,9 @@ public static class SourceGraph
         {
             var first = batch.Rejected.Count > 0 ? batch.Rejected[0].Error : outcome.Errors.FirstOrDefault() ?? "rejected by the pipeline";
             health.AddRejected(rejected, first);
-            log.LogDebug("Source {Connector} of pipeline {PipelineId}: {Rejected} messages rejected, first: {Error}", batch.Connector, health.PipelineId, rejected, first);
+            if (rejectedLog.ShouldLog(out long held))
+                log.LogWarning("Source {Connector} of pipeline {PipelineId}: {Rejected} messages rejected ({Held} more rejection lines held back), first: {Error}",
+                    batch.Connector, health.PipelineId, rejected, held, first);
         }
         log.LogTrace("Source {Connector} of pipeline {PipelineId}: batch of {Events} events journaled and acknowledged", batch.Connector, health.PipelineId, batch.EventCount);
     }
