@@ -65,7 +65,7 @@ public static class NodeHostingExtensions
             })
             .WithCustomSerializer(
                 "varpulis",
-                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol)],
+                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol)],
                 system => new VarpulisSerializer(system))
             .WithVarpulisPersistence(plan.Persistence, plan.JournalDir, plan.OwnsJournalFiles)
             .AddClusterManager(plan.HostsSingletons, plan.Placement);

@@ -43,12 +43,8 @@ internal sealed class StreamPlan
     /// <summary>True when the stream keeps no state across events (filters and projections only).</summary>
     public bool IsStateless { get; init; }
 
-    /// <summary>Connectors this stream reads from with <c>.from</c>.</summary>
-    public IReadOnlyList<SourceConnectorBinding> FromConnectors { get; init; } = Array.Empty<SourceConnectorBinding>();
 }
 
-/// <summary><c>Type.from(Connector, key: value)</c> as declared on a stream.</summary>
-public sealed record SourceConnectorBinding(string Stream, string EventType, string Connector, IReadOnlyList<KeyValuePair<string, Value>> Args);
 
 /// <summary>One stream inside one engine: its operators, its counters, and the streams it feeds.</summary>
 internal sealed class StreamRuntime
