@@ -184,7 +184,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
-            _log.LogDebug("Pipeline {PipelineId} recovered: {Events} events processed, {ActiveRuns} live runs, last sequence number {SequenceNr}",
+            _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
     }
@@ -220,7 +220,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
-            _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
+            if (program.Streams.Count == 1) _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} stream", id, name, 1);
+            else _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
         });
     }
@@ -289,8 +290,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     {
         var engine = rt.Engine;
         _log.LogDebug(
-            "Pipeline {PipelineId} ingested {Accepted} events ({Rejected} rejected) in {ElapsedUs:F0} us: {Outputs} outputs, {ActiveRuns} live runs, watermark {Watermark}",
-            _pipelineId, outcome.Accepted, outcome.Rejected, outcome.ElapsedMicros, outcome.Outputs.Count, engine.ActiveRuns,
+            "Pipeline {PipelineId} ingested a request: accepted {Accepted}, rejected {Rejected}, outputs {Outputs}, live runs {ActiveRuns}, engine time {ElapsedUs:F0} us, watermark {Watermark}",
+            _pipelineId, outcome.Accepted, outcome.Rejected, outcome.Outputs.Count, engine.ActiveRuns, outcome.ElapsedMicros,
             engine.Watermark == long.MinValue ? "none" : TimeFormat.FormatTimestamp(engine.Watermark));
         if (!_log.IsEnabled(LogLevel.Trace)) return;
         foreach (var e in outcome.Outputs)
@@ -369,7 +370,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         PersistAsync(new PipelineCheckpointRestored(cmd.CheckpointJson, _time.GetUtcNow()), _ =>
         {
-            _log.LogInformation("Pipeline restored from checkpoint: {PipelineId}, {Events} events", _pipelineId, report.EventsRestored);
+            _log.LogInformation("Pipeline restored from checkpoint: {PipelineId}, events processed {Events}", _pipelineId, report.EventsRestored);
             sender.Tell(new PipelineRestored(_pipelineId, report.EventsRestored, report.RestoredStreams, report.ResetStreams));
             // The restored document is large: a snapshot now keeps the journal short.
             TakeSnapshot();
