@@ -28,7 +28,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly OutputHubs _hubs;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly PipelineTelemetry _telemetry = new();
+    private readonly PipelineTelemetry _telemetry;
+    private bool _restarting;
     private PipelineRuntime? _runtime;
     private bool _deleted;
     private DateTimeOffset _startedAt;
@@ -44,6 +45,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _hubs = hubs;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
+        _telemetry = new PipelineTelemetry(new PipelineSeries(pipelineId), _log);
         _startedAt = time.GetUtcNow();
 
         Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
@@ -205,7 +207,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(_runtime.Definition.TenantId == tenant ? Info(_runtime) : new PipelineError("conflict", $"pipeline id '{id}' is taken"));
             return;
         }
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        var program = ensure ? PipelineCompiler.Compile(source, out var diagnostics) : PipelineCompiler.CompileDeployable(source, out diagnostics);
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
@@ -301,7 +303,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Reload(ReloadPipeline cmd)
     {
         if (!TryGetRuntime(cmd, out var rt)) return;
-        var program = PipelineCompiler.Compile(cmd.Source, out var diagnostics);
+        var program = PipelineCompiler.CompileDeployable(cmd.Source, out var diagnostics);
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
@@ -319,6 +321,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         CountRunning();
+        _telemetry.Reset(rt.Engine);
         var sender = Sender;
         PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
         {
@@ -338,6 +341,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             var d = rt.Definition;
             ApplyRemoved();
             UncountRunning();
+            _telemetry.RemoveSeries();
             Timers.CancelAll();
             sender.Tell(new PipelineDeleted(_pipelineId));
             SaveSnapshot(new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: true, CheckpointJson: null));
@@ -442,7 +446,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     private long NowNanos() => (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 
-    private EngineOptions EngineOptionsFor() => new() { Host = new PipelineEngineHost(_pipelineId, _log) };
+    private EngineOptions EngineOptionsFor() => new()
+    {
+        Host = new PipelineEngineHost(_pipelineId, _log),
+        LatencySampleInterval = PipelineTelemetry.LatencySampleInterval,
+    };
 
     private void CountRunning()
     {
@@ -465,9 +473,18 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _countedStreams = 0;
     }
 
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _telemetry.CountRestart();
+        _restarting = true;
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         UncountRunning();
+        // A restart keeps the pipeline's series (its next instance continues them); any other stop takes them away.
+        if (!_restarting) _telemetry.RemoveSeries();
         base.PostStop();
     }
 

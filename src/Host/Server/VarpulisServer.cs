@@ -12,11 +12,13 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serilog;
 using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Metrics;
 using Varpulis.Actors.Node;
 using Varpulis.Actors.Outputs;
 using Varpulis.Actors.Persistence;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
+using Varpulis.Api.Errors;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
 
@@ -53,6 +55,7 @@ public static class VarpulisServer
     private static WebApplication Build(VarpulisSettings settings, StateDirectoryLock? stateLock, TextWriter? logOutput, Func<string, string?> env)
     {
         var startedAt = DateTimeOffset.UtcNow;
+        VarpulisMetrics.Initialize();
         var logger = VarpulisLogging.Create(settings.Logging, logOutput);
         AkkaStdoutLogger.Target = logger;
 
@@ -67,8 +70,9 @@ public static class VarpulisServer
             k.AddServerHeader = false;
             // Bodies are limited per endpoint by the API (1 MiB, 16 MiB), with the contract's 413 body.
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(bind, settings.Server.Port);
-            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port);
+            // Requests Kestrel rejects before any middleware (a NUL in the path) still get the JSON error body.
+            k.Listen(bind, settings.Server.Port, l => l.Use(RejectedRequestBodies.Middleware));
+            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port, l => l.Use(RejectedRequestBodies.Middleware));
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
