@@ -130,7 +130,7 @@ public sealed class PipelineRuntime
         }
         catch (JsonException ex)
         {
-            throw new CheckpointException("checkpoint is not valid JSON: " + ex.Message, ex);
+            throw new CheckpointException("checkpoint is not valid JSON: " + JsonText.Describe(ex, System.Text.Encoding.UTF8.GetBytes(checkpointJson)), ex);
         }
         if (node is not JsonObject obj) throw new CheckpointException("a checkpoint must be a JSON object");
         return Engine.Restore(obj);

@@ -119,23 +119,8 @@ public static class JsonText
     private static bool TryHex4(ReadOnlySpan<byte> utf8, int at, out int value)
     {
         value = 0;
-        if (at + 4 > utf8.Length) return false;
-        for (int k = 0; k < 4; k++)
-        {
-            int d = HexDigit(utf8[at + k]);
-            if (d < 0) return false;
-            value = (value << 4) | d;
-        }
-        return true;
+        return at + 4 <= utf8.Length && int.TryParse(utf8.Slice(at, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
     }
-
-    private static int HexDigit(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 
     private static int OffsetOf(ReadOnlySpan<byte> utf8, long line, long bytePositionInLine)
     {
