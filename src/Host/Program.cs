@@ -9,4 +9,4 @@ root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ConfigGenCommand.Create());
 foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
-return await root.Parse(args).InvokeAsync();
+return await CliFailure.RunAsync(root, args);

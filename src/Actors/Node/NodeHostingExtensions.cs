@@ -38,6 +38,8 @@ public static class NodeHostingExtensions
                 akka.actor.serialize-messages = off
                 akka.persistence.journal.auto-start-journals = []
                 akka.cluster.sharding.rebalance-interval = 2s
+                # The proxies warn at startup before the cluster is even up; a worker without a coordinator says so itself (Heartbeat failed).
+                akka.cluster.singleton-proxy.log-singleton-identification-failure = off
                 akka.remote.dot-netty.tcp.maximum-frame-size = {{MaxFrameBytes}}b
                 akka.remote.dot-netty.tcp.send-buffer-size = {{MaxFrameBytes}}b
                 akka.remote.dot-netty.tcp.receive-buffer-size = {{MaxFrameBytes}}b
