@@ -11,7 +11,7 @@ namespace Varpulis.Host.Cli;
 /// <c>logs</c> (the SSE client of runbook §5.3). Each takes <c>--server URL</c> and <c>--api-key K</c>
 /// (default <c>VARPULIS_API_KEY</c>).
 /// </summary>
-public static class ClientCommands
+public static partial class ClientCommands
 {
     private static readonly JsonSerializerOptions Pretty = new()
     {
@@ -26,6 +26,7 @@ public static class ClientCommands
         yield return Undeploy();
         yield return Status();
         yield return Logs();
+        yield return Dlq();
     }
 
     private static (Option<string> Server, Option<string> ApiKey) Connection(Command cmd)
