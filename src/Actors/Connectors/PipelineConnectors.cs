@@ -236,14 +236,20 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     {
         var replyTo = Sender;
         var self = Self;
-        PersistSettled();
-        if (cmd.DeadLetters != DeadLetterDisposal.Keep) _deadLetters.Tell(new DeadLetterQueue.Release(cmd.DeadLetters == DeadLetterDisposal.Delete));
         if (cmd.DeadLetters == DeadLetterDisposal.Delete)
         {
-            // A deleted pipeline reads nothing more: sources stop at once, and their positions go.
+            // A deleted pipeline reads and writes nothing more: sources and sinks stop at once, its DLQ lines leave the
+            // node's file now (the DLQ's journal goes behind them), and the file sources' positions go.
             foreach (var s in _sources) s.Abort();
+            foreach (var w in _sinks.Values) Context.Stop(w);
+            _deadLetters.Tell(new DeadLetterQueue.Release(DeleteJournal: true));
+            DlqFile.For(_settings.StateDir).Rewrite(_settings.PipelineId, Array.Empty<string>());
             TryDelete(Path.Combine(_settings.StateDir, "connectors", _settings.PipelineId));
+            replyTo.Tell(new ConnectorsStopped(cmd.PipelineId));
+            return;
         }
+        PersistSettled();
+        if (cmd.DeadLetters == DeadLetterDisposal.Release) _deadLetters.Tell(new DeadLetterQueue.Release());
         var drains = _sources.Select(s => s.DrainAsync()).ToArray();
         Task.WhenAll(drains).WaitAsync(_settings.DrainTimeout).ContinueWith(
             _ =>

@@ -509,6 +509,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _connectors = null;
+        if (_deleted || _runtime is null) return;
         if (_handOffWaitsForConnectors)
         {
             ConnectorsStoppedForHandOff();

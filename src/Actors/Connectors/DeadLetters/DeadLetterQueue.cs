@@ -66,6 +66,7 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private readonly DeadLetterState _state = new();
     private int _sinceSnapshot;
     private bool _deleting;
+    private bool _released;
 
     public DeadLetterQueue(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log)
     {
@@ -83,7 +84,7 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
             ReportCount();
         });
 
-        Command<Store>(OnStore);
+        Command<Store>(s => !_released, OnStore);
         Command<GetDeadLetters>(q => Sender.Tell(Page(q.Offset, q.Limit)));
         Command<TakeForReplay>(t => Sender.Tell(new ReplayCandidates(_state.Letters
             .Where(l => t.Connector is null || l.Connector == t.Connector).Take(Math.Max(0, t.Limit)).ToList())));
@@ -95,8 +96,12 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
             Persist(new SinkOutputsSettled(s.SequenceNr), Applied);
         });
         Command<GetSinkProgress>(_ => Sender.Tell(new SinkProgress(_state.SettledSequenceNr)));
+        // Released (the pipeline moved or was deleted): nothing more is written here. A letter refused now stays
+        // unsettled in the pipeline, which sends it again wherever it runs next.
+        Command<Store>(_ => _released, _ => { });
         Command<Release>(r =>
         {
+            _released = true;
             _file.Rewrite(_pipelineId, Array.Empty<string>());
             if (!r.DeleteJournal)
             {
