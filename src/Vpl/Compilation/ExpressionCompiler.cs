@@ -99,6 +99,26 @@ internal static class ExpressionCompiler
         return b;
     }
 
+    /// <summary>
+    /// Compiles <c>c1 and c2 and ...</c> from its conjuncts without reporting anything: for a condition whose
+    /// whole text was compiled (and reported on) already, of which only these conjuncts remain to be evaluated.
+    /// </summary>
+    public static Eval CompileConjunctsQuietly(IReadOnlyList<ExprSyntax> conjuncts, ExprContext cx)
+    {
+        var mark = cx.Env.Diagnostics.Mark();
+        var parts = conjuncts.Select(c => CompileCore(c, cx).Eval).ToArray();
+        cx.Env.Diagnostics.RollBack(mark);
+        if (parts.Length == 1) return parts[0];
+        return f =>
+        {
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!parts[i](f).IsTrue) return Value.False;
+            }
+            return Value.True;
+        };
+    }
+
     /// <summary>Compiles and evaluates an expression that must be constant (window sizes, limits).</summary>
     public static Value? CompileConstant(ExprSyntax expr, ExprContext cx, string what)
     {

@@ -27,7 +27,16 @@ public class PatternPropertyTests
         long? within = r.Next(3) == 0 ? null : r.Next(2, 9);
         var selection = r.Next(10) switch { < 5 => RefSelection.Next, < 7 => RefSelection.Strict, _ => RefSelection.Any };
         bool negate = r.Next(4) == 0;
-        return new RefPattern(steps, within, selection, r.Next(2) == 0, negate ? "X" : null, negate && r.Next(2) == 0);
+        return new RefPattern(steps, within, selection, r.Next(2) == 0, negate ? "X" : null, negate && r.Next(2) == 0) { Where = RandomWhere(r, steps) };
+    }
+
+    /// <summary>Zero to two conjuncts of a trailing .where: some name single steps (checked by a step), some a Kleene alias (filter the match).</summary>
+    private static RefWhere[] RandomWhere(Random r, RefStep[] steps)
+    {
+        var options = new List<RefWhere> { RefWhere.LastSameXAsFirst, RefWhere.SecondXAboveOne, RefWhere.FirstKZero };
+        if (steps.Any(s => s.Kleene)) options.Add(RefWhere.KleeneLenAboveOne);
+        int n = r.Next(3);
+        return Enumerable.Range(0, n).Select(_ => options[r.Next(options.Count)]).Distinct().ToArray();
     }
 
     private static List<TestEvent> RandomEvents(Random r, int count, bool withX)
