@@ -567,6 +567,7 @@ internal sealed partial class PatternCompilation
                 AddInput(type);
                 bool kleene = item.Quantifier == Quantifier.Plus;
                 if (kleene && !lastOnly.ContainsKey(alias)) lastOnly[alias] = forTrends || LastOnly(alias);
+                var key = forTrends ? null : LookupKey(a, i);
                 steps.Add(new StepPlan
                 {
                     Type = type,
@@ -575,6 +576,8 @@ internal sealed partial class PatternCompilation
                     Slot = _slotOf[alias],
                     Alias = alias,
                     CaptureLastOnly = kleene && lastOnly[alias],
+                    EventKey = key?.EventKey,
+                    RunKey = key?.RunKey,
                 });
             }
             var negations = new List<NegationPlan>();

@@ -6,7 +6,7 @@ namespace Varpulis.Vpl.Compilation.Patterns;
 /// <summary>
 /// A <c>.where</c> after the last step correlates the steps (vpl.md §5.1): each conjunct that names step
 /// aliases, all of them single events, is checked as part of the step that binds the last of them, so it
-/// decides which event advances a run.
+/// decides which event advances a run. Also finds the equality each step can look its waiting runs up by.
 /// </summary>
 internal sealed partial class PatternCompilation
 {
@@ -120,5 +120,66 @@ internal sealed partial class PatternCompilation
             }
             return Value.True;
         };
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Run lookup keys
+
+    /// <summary>
+    /// An equality conjunct of step <paramref name="step"/>'s condition between the candidate event (a field, or
+    /// <c>own.f</c>) and a single earlier alias (<c>a.f</c>): runs waiting for this step can be found by its value
+    /// (<c>Purchase where user == a.user as b</c>, or <c>.where(a.user == b.user)</c> moved here).
+    /// </summary>
+    private (Eval EventKey, Eval RunKey)? LookupKey(int alt, int step)
+    {
+        if (step == 0) return null;
+        var steps = _alts[alt].Steps;
+        var (item, ownAlias) = steps[step];
+        var candidates = new List<(ExprSyntax Conjunct, bool Moved)>();
+        if (item.Predicate is not null && _predicates[item] is not null)
+            candidates.AddRange(item.Predicate.Conjuncts().Select(c => (c, false)));
+        if (_stepConjuncts.TryGetValue((alt, step), out var moved)) candidates.AddRange(moved.Select(m => (m.Syntax, true)));
+        foreach (var (conjunct, isMoved) in candidates)
+        {
+            if (conjunct is not BinaryExprSyntax { Op: BinaryOp.Equal } eq) continue;
+            foreach (var (ev, run) in new[] { (eq.Left, eq.Right), (eq.Right, eq.Left) })
+            {
+                if (!IsCandidatePath(ev, ownAlias, ownAllowed: isMoved && item.Quantifier != Quantifier.Plus)) continue;
+                if (!IsEarlierAliasPath(run, steps, step)) continue;
+                if (CompileAtStep(ev, item, ownAlias, condition: false) is { } eventKey && CompileAtStep(run, item, ownAlias, condition: false) is { } runKey)
+                    return (eventKey, runKey);
+            }
+        }
+        return null;
+    }
+
+    /// <summary><c>f</c>, <c>f.g</c> (fields of the candidate event) or <c>own.f</c>.</summary>
+    private bool IsCandidatePath(ExprSyntax e, string ownAlias, bool ownAllowed)
+    {
+        var root = PathRoot(e, out int members);
+        if (root is null) return false;
+        if (root.Name == ownAlias) return ownAllowed && members > 0;
+        return !_slotOf.ContainsKey(root.Name) && !_env.Globals.ContainsKey(root.Name);
+    }
+
+    /// <summary><c>a.f</c> where a is a single-event alias bound before step <paramref name="step"/>.</summary>
+    private bool IsEarlierAliasPath(ExprSyntax e, List<(PatternItemSyntax Item, string Alias)> steps, int step)
+    {
+        var root = PathRoot(e, out int members);
+        if (root is null || members == 0 || !_slotOf.TryGetValue(root.Name, out int slot) || _slotKleene[slot]) return false;
+        int at = steps.FindIndex(s => s.Alias == root.Name);
+        return at >= 0 && at < step;
+    }
+
+    /// <summary>The name a chain of member accesses starts from (<c>a</c> of <c>a.b.c</c>), or null for any other expression.</summary>
+    private static NameExprSyntax? PathRoot(ExprSyntax e, out int members)
+    {
+        members = 0;
+        while (e is MemberExprSyntax m)
+        {
+            members++;
+            e = m.Target;
+        }
+        return e as NameExprSyntax;
     }
 }

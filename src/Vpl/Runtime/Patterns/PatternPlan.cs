@@ -36,6 +36,16 @@ internal sealed class StepPlan
     /// (the same value <c>alias.f</c> reads) instead of an array rebuilt on every collected event.
     /// </summary>
     public bool CaptureLastOnly { get; init; }
+
+    /// <summary>
+    /// With <see cref="RunKey"/>: an equality of this step's condition between the candidate event (this side) and
+    /// an earlier single alias (the run's side). A run can only take an event whose key equals its own, so a
+    /// crowded bucket of runs waiting for this step is looked up by key instead of scanned.
+    /// </summary>
+    public Eval? EventKey { get; init; }
+
+    /// <summary>The run's side of <see cref="EventKey"/>, read from its captures.</summary>
+    public Eval? RunKey { get; init; }
 }
 
 /// <summary>
@@ -108,6 +118,15 @@ internal sealed class SequencePlan
 
     public int BucketCount { get; set; }
 
+    /// <summary>Per bucket: the step its runs wait for when that step has a lookup key (<see cref="StepPlan.EventKey"/>); never with <c>.strict()</c>, where every run reacts to every event.</summary>
+    public StepPlan?[] KeyedStep { get; set; } = Array.Empty<StepPlan?>();
+
+    /// <summary>
+    /// Per input type, aligned with <see cref="BucketsByInput"/>: true when an event of this type can only advance
+    /// the bucket's runs (it cannot extend their open Kleene step), so looking runs up by key finds every run it affects.
+    /// </summary>
+    public bool[][] LookupByInput { get; set; } = Array.Empty<bool[]>();
+
     /// <summary>Fills the routing tables once the alternatives are known.</summary>
     public void Index()
     {
@@ -118,13 +137,23 @@ internal sealed class SequencePlan
             b += alt.Steps.Length + 1; // positions 1..n (0 unused)
         }
         BucketCount = b;
+        KeyedStep = new StepPlan?[b];
+        foreach (var alt in Alternatives)
+        {
+            for (int pos = 1; pos < alt.Steps.Length; pos++)
+            {
+                if (Selection != SelectionMode.Strict && alt.Steps[pos].EventKey is not null) KeyedStep[alt.BucketBase + pos] = alt.Steps[pos];
+            }
+        }
         BucketsByInput = new int[InputTypes.Length][];
+        LookupByInput = new bool[InputTypes.Length][];
         StartsByInput = new int[InputTypes.Length][];
         NegationsByInput = new (int, NegationPlan)[InputTypes.Length][];
         for (int i = 0; i < InputTypes.Length; i++)
         {
             var t = InputTypes[i];
             var buckets = new List<int>();
+            var lookups = new List<bool>();
             var starts = new List<int>();
             var negs = new List<(int, NegationPlan)>();
             for (int a = 0; a < Alternatives.Length; a++)
@@ -137,7 +166,10 @@ internal sealed class SequencePlan
                     bool reacts = Selection == SelectionMode.Strict
                         || (pos < steps.Length && ReferenceEquals(steps[pos].Type, t))
                         || (steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t));
-                    if (reacts) buckets.Add(alt.BucketBase + pos);
+                    if (!reacts) continue;
+                    buckets.Add(alt.BucketBase + pos);
+                    lookups.Add(KeyedStep[alt.BucketBase + pos] is not null && ReferenceEquals(steps[pos].Type, t)
+                        && !(steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t)));
                 }
                 foreach (var n in alt.Negations)
                 {
@@ -145,6 +177,7 @@ internal sealed class SequencePlan
                 }
             }
             BucketsByInput[i] = buckets.ToArray();
+            LookupByInput[i] = lookups.ToArray();
             StartsByInput[i] = starts.ToArray();
             NegationsByInput[i] = negs.ToArray();
         }

@@ -39,6 +39,13 @@ internal sealed class Run
 
     public int Index;
 
+    /// <summary>The list of its bucket's index that holds it (by <see cref="RunKey"/>), while the bucket is indexed.</summary>
+    public List<Run>? KeyedList;
+
+    public int KeyedIndex;
+
+    public Value RunKey;
+
     public bool Dead;
 
     /// <summary>The event stamp of the last event that visited this run (no run reacts twice to one event).</summary>
@@ -51,9 +58,18 @@ internal sealed class Run
     public bool Capped;
 }
 
-/// <summary>The live runs of one partition key, in one list per (alternative, position).</summary>
+/// <summary>
+/// The live runs of one partition key, in one list per (alternative, position). A bucket whose runs wait for a
+/// step with a lookup key (<see cref="StepPlan.EventKey"/>) also gets an index by that key once it holds
+/// <see cref="IndexFrom"/> runs, until it falls below <see cref="IndexUntil"/>: then an event visits only the runs
+/// with its key (50 interleaved users waiting for their own Purchase) instead of all of them.
+/// </summary>
 internal sealed class PartitionRuns
 {
+    public const int IndexFrom = 16;
+
+    public const int IndexUntil = 4;
+
     public PartitionRuns(Value key, int bucketCount)
     {
         Key = key;
@@ -63,6 +79,9 @@ internal sealed class PartitionRuns
     public Value Key { get; private set; }
 
     public List<Run>?[] Buckets { get; }
+
+    /// <summary>Per bucket, while it is indexed: its runs by key (allocated on the first index).</summary>
+    public Dictionary<Value, List<Run>>?[]? Keyed;
 
     public int Live;
 
@@ -79,6 +98,18 @@ internal sealed class PartitionRuns
         run.Bucket = bucket;
         run.Index = list.Count;
         run.Partition = this;
+        run.KeyedList = null;
+        list.Add(run);
+    }
+
+    /// <summary>Indexes a run of an indexed bucket; a key equal to nothing (NaN) is left out: no event can advance that run by this step.</summary>
+    public static void AddKeyed(Run run, Dictionary<Value, List<Run>> index, Value key)
+    {
+        if (!key.Equals(key)) return;
+        if (!index.TryGetValue(key, out var list)) index[key] = list = new List<Run>(2);
+        run.RunKey = key;
+        run.KeyedList = list;
+        run.KeyedIndex = list.Count;
         list.Add(run);
     }
 
@@ -94,5 +125,28 @@ internal sealed class PartitionRuns
             moved.Index = run.Index;
         }
         list.RemoveAt(last);
+        if (run.KeyedList is { } keyed)
+        {
+            int lastKeyed = keyed.Count - 1;
+            if (run.KeyedIndex != lastKeyed)
+            {
+                var moved = keyed[lastKeyed];
+                keyed[run.KeyedIndex] = moved;
+                moved.KeyedIndex = run.KeyedIndex;
+            }
+            keyed.RemoveAt(lastKeyed);
+            if (keyed.Count == 0) Keyed![run.Bucket]!.Remove(run.RunKey);
+            run.KeyedList = null;
+            run.RunKey = default;
+        }
+        if (list.Count < IndexUntil && Keyed?[run.Bucket] is not null)
+        {
+            foreach (var r in list)
+            {
+                r.KeyedList = null;
+                r.RunKey = default;
+            }
+            Keyed[run.Bucket] = null;
+        }
     }
 }

@@ -78,15 +78,27 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         var buckets = _plan.BucketsByInput[input];
         if (buckets.Length > 0 && TryGetPartition(key, out var part))
         {
+            var lookups = _plan.LookupByInput[input];
             for (int b = 0; b < buckets.Length; b++)
             {
-                var list = part.Buckets[buckets[b]];
-                if (list is null) continue;
+                int bucket = buckets[b];
+                List<Run>? list;
+                if (lookups[b] && part.Keyed?[bucket] is { } index)
+                {
+                    // Only runs with the event's key can take it (their other reactions need another event type).
+                    if (!index.TryGetValue(EventKey(bucket, e), out list)) continue;
+                }
+                else
+                {
+                    list = part.Buckets[bucket];
+                    if (list is null) continue;
+                }
                 for (int i = list.Count - 1; i >= 0; i--)
                 {
                     if (i >= list.Count) continue;
                     var run = list[i];
-                    if (run.Visit == _visit) continue;
+                    // A run evicted meanwhile may linger in a keyed list the bucket let go of.
+                    if (run.Visit == _visit || run.Dead) continue;
                     run.Visit = _visit;
                     React(run, e);
                 }
@@ -132,6 +144,36 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
             if (_plan.PartitionFields is null) _single = part;
         }
         return part;
+    }
+
+    private Value EventKey(int bucket, Event e)
+    {
+        _frame.Row = e;
+        _frame.Captures = null;
+        return _plan.KeyedStep[bucket]!.EventKey!(_frame);
+    }
+
+    private Value RunKey(StepPlan step, Run run)
+    {
+        _frame.Captures = run.Captures;
+        return step.RunKey!(_frame);
+    }
+
+    /// <summary>Puts a run into a bucket of its partition, indexing it by key where the bucket is (or now gets) indexed.</summary>
+    private void Place(Run run, PartitionRuns part, int bucket)
+    {
+        part.Add(run, bucket);
+        if (_plan.KeyedStep[bucket] is not { } step) return;
+        if (part.Keyed?[bucket] is { } index)
+        {
+            PartitionRuns.AddKeyed(run, index, RunKey(step, run));
+        }
+        else if (part.Buckets[bucket]!.Count >= PartitionRuns.IndexFrom)
+        {
+            index = new Dictionary<Value, List<Run>>();
+            (part.Keyed ??= new Dictionary<Value, List<Run>>?[_plan.BucketCount])[bucket] = index;
+            foreach (var r in part.Buckets[bucket]!) PartitionRuns.AddKeyed(r, index, RunKey(step, r));
+        }
     }
 
     private bool Test(Eval? predicate, Value[] captures, Event e)
@@ -250,7 +292,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
         var part = run.Partition;
         part.Remove(run);
-        part.Add(run, alt.BucketBase + run.Pos);
+        Place(run, part, alt.BucketBase + run.Pos);
         AfterBind(run, e);
     }
 
@@ -405,7 +447,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private void Register(Run run, bool restoring = false)
     {
         var part = GetOrCreatePartition(run.Key);
-        part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        Place(run, part, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
         part.Live++;
         _live++;
         long expiry = ExpiryOf(run);
