@@ -26,11 +26,13 @@ internal sealed partial class PatternCompilation
     private void CorrelateTrailingWhere()
     {
         if (_trend is not null) return; // trend aggregation rejects a .where before it
+        // An operator written between steps (A as a .where(p) -> B) filters the match, as written (vpl.md §5.1).
+        int lastStepEnd = _req.Sequence is { } seq ? seq.Steps[^1].Span.End : 0;
         foreach (var op in _remaining)
         {
             string name = op.Name.Text;
             if (!MatchPreserving.Contains(name)) break;
-            if (name is not ("where" or "filter") || op.Args.Count != 1 || op.Args[0].Name is not null) continue;
+            if (name is not ("where" or "filter") || op.Args.Count != 1 || op.Args[0].Name is not null || op.Span.Start < lastStepEnd) continue;
             foreach (var conjunct in op.Args[0].Value.Conjuncts()) TryCorrelate(conjunct);
         }
     }
@@ -67,20 +69,26 @@ internal sealed partial class PatternCompilation
             targets.Add((a, last));
         }
 
-        var compiled = new Dictionary<(PatternItemSyntax, string), Eval>();
+        // Compiled once per step item (by reference: syntax records compare structurally) and alias.
+        var compiled = new List<(PatternItemSyntax Item, string Alias, Eval Eval)>();
+        var evals = new List<Eval>();
         foreach (var (a, step) in targets)
         {
             var (item, alias) = _alts[a].Steps[step];
-            if (compiled.ContainsKey((item, alias))) continue;
-            if (CompileAtStep(conjunct, item, alias, condition: true) is not { } eval) return;
-            compiled[(item, alias)] = eval;
+            int at = compiled.FindIndex(c => ReferenceEquals(c.Item, item) && c.Alias == alias);
+            if (at < 0)
+            {
+                if (CompileAtStep(conjunct, item, alias, condition: true) is not { } eval) return;
+                compiled.Add((item, alias, eval));
+                at = compiled.Count - 1;
+            }
+            evals.Add(compiled[at].Eval);
         }
         _correlated.Add(conjunct);
-        foreach (var (a, step) in targets)
+        for (int t = 0; t < targets.Count; t++)
         {
-            var (item, alias) = _alts[a].Steps[step];
-            if (!_stepConjuncts.TryGetValue((a, step), out var list)) _stepConjuncts[(a, step)] = list = new();
-            list.Add((conjunct, compiled[(item, alias)]));
+            if (!_stepConjuncts.TryGetValue(targets[t], out var list)) _stepConjuncts[targets[t]] = list = new();
+            list.Add((conjunct, evals[t]));
         }
     }
 
