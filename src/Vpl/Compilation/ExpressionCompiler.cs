@@ -857,27 +857,12 @@ internal static class ExpressionCompiler
         stack.Push(e);
         while (stack.Count > 0)
         {
-            switch (stack.Pop())
+            var x = stack.Pop();
+            if (x is CallExprSyntax c && AggregateFunctions.TryGet(c.Function.Text, out _) && IsAggregateUse(c.Function.Text, c.Args.Count) && !Builtins.TryGet(c.Function.Text, out _))
+                return true;
+            if (x is CallExprSyntax or MemberExprSyntax or BinaryExprSyntax or UnaryExprSyntax or ConditionalExprSyntax)
             {
-                case CallExprSyntax c:
-                    if (AggregateFunctions.TryGet(c.Function.Text, out _) && IsAggregateUse(c.Function.Text, c.Args.Count) && !Builtins.TryGet(c.Function.Text, out _)) return true;
-                    foreach (var a in c.Args) stack.Push(a.Value);
-                    break;
-                case MemberExprSyntax m:
-                    stack.Push(m.Target);
-                    break;
-                case BinaryExprSyntax b:
-                    stack.Push(b.Right);
-                    stack.Push(b.Left);
-                    break;
-                case UnaryExprSyntax u:
-                    stack.Push(u.Operand);
-                    break;
-                case ConditionalExprSyntax k:
-                    stack.Push(k.Else);
-                    stack.Push(k.Then);
-                    stack.Push(k.Condition);
-                    break;
+                foreach (var child in x.Children()) stack.Push(child);
             }
         }
         return false;

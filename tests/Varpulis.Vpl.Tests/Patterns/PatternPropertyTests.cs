@@ -60,14 +60,7 @@ public class PatternPropertyTests
         {
             var p = RandomPattern(r, forTrends: false);
             var events = RandomEvents(r, p.Selection == RefSelection.Any ? r.Next(4, 10) : r.Next(4, 14), p.NotType is not null);
-            var program = PatternKit.Compile(p.Program());
-            var input = events.Select(e => PatternKit.Make(program, e)).ToList();
-            var expected = ReferenceMatcher.Matches(p, events).Order(StringComparer.Ordinal).ToList();
-            var actual = PatternKit.Run(program, input).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(actual), Explain(c, p.Program(), events, expected, actual));
-            int split = r.Next(1, events.Count);
-            var restored = PatternKit.Run(program, input, split).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(restored), "after a checkpoint at " + split + ": " + Explain(c, p.Program(), events, expected, restored));
+            AssertMatchesReference(c, p, events, r.Next(1, events.Count));
         }
     }
 
@@ -108,14 +101,7 @@ public class PatternPropertyTests
                     events.Add(new TestEvent(type, ms, events.Count + 1, r.Next(0, 6), r.Next(0, 2)));
                 }
             }
-            var program = PatternKit.Compile(p.Program());
-            var input = events.Select(e => PatternKit.Make(program, e)).ToList();
-            var expected = ReferenceMatcher.Matches(p, events).Order(StringComparer.Ordinal).ToList();
-            var actual = PatternKit.Run(program, input).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(actual), Explain(c, p.Program(), events, expected, actual));
-            int split = r.Next(1, events.Count);
-            var restored = PatternKit.Run(program, input, split).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(restored), "after a checkpoint at " + split + ": " + Explain(c, p.Program(), events, expected, restored));
+            AssertMatchesReference(c, p, events, r.Next(1, events.Count));
         }
     }
 
@@ -172,6 +158,18 @@ public class PatternPropertyTests
                 }
             }
         }
+    }
+
+    /// <summary>The engine's matches (in any order) equal the reference's, uninterrupted and through a checkpoint after <paramref name="split"/> events.</summary>
+    private static void AssertMatchesReference(int c, RefPattern p, List<TestEvent> events, int split)
+    {
+        var program = PatternKit.Compile(p.Program());
+        var input = events.Select(e => PatternKit.Make(program, e)).ToList();
+        var expected = ReferenceMatcher.Matches(p, events).Order(StringComparer.Ordinal).ToList();
+        var actual = PatternKit.Run(program, input).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.SequenceEqual(actual), Explain(c, p.Program(), events, expected, actual));
+        var restored = PatternKit.Run(program, input, split).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.SequenceEqual(restored), "after a checkpoint at " + split + ": " + Explain(c, p.Program(), events, expected, restored));
     }
 
     private static string Explain(int c, string program, List<TestEvent> events, List<string> expected, List<string> actual)
