@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Measures the benchmark workloads of ../shared/bench against the hand-written baseline, in one run.
 
-Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N]
+Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N] [--against REV]
 
-Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py, runs
-`varpulis simulate --immediate --preload --quiet` R times per workload and the baseline R times on W1,
-checks every run's output count against expected.json, and prints a Markdown table with the median and
-min-max of rate A (Event rate) and rate B (Engine rate), the ratio of the median rate B to the baseline's
-median rate B, and the peak RSS (from /usr/bin/time -v). Exits with 1 if any output count is wrong.
+Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py (W3c and W3d
+with gen_pattern_workloads.py beside this script), runs `varpulis simulate --immediate --preload --quiet`
+R times per workload and the baseline R times on W1, checks every run's output count against
+expected.json, and prints a Markdown table with the median and min-max of rate A (Event rate) and rate B
+(Engine rate), the ratio of the median rate B to the baseline's median rate B, and the peak RSS (from
+/usr/bin/time -v). Exits with 1 if any output count is wrong.
+
+--against REV also builds git revision REV of this repository and runs it right after each run of the
+working tree, so before/after figures come from the same machine state (rows "W @REV"; a workload whose
+expected output REV does not produce is reported WRONG for REV only).
 """
 import argparse
 import json
@@ -51,7 +56,8 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--w6-events", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W4,W5,W6q1,W6q10,W6q50,W7q100")
+    ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W3c,W3d,W4,W5,W6q1,W6q10,W6q50,W7q100")
+    ap.add_argument("--against", help="a git revision to measure alternately with the working tree")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "varpulis-bench"))
     a = ap.parse_args()
     wanted = [w for w in a.only.split(",") if w]
@@ -65,6 +71,16 @@ def main():
     run(["dotnet", "build", base_src, "-c", "Release", "-o", os.path.join(a.work, "baseline")])
     varpulis = os.path.join(a.work, "varpulis", "varpulis")
     baseline = [os.path.join(a.work, "baseline", "Baseline")]
+    builds = [("", varpulis)]
+    if a.against:
+        rev_src = os.path.join(a.work, "against-src")
+        shutil.rmtree(rev_src, ignore_errors=True)
+        os.makedirs(rev_src)
+        archive = subprocess.run(["git", "-C", ROOT, "archive", a.against], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", rev_src], input=archive, check=True)
+        print(f"building {a.against}...", file=sys.stderr)
+        run(["dotnet", "build", os.path.join(rev_src, "src", "Host"), "-c", "Release", "-o", os.path.join(a.work, "against")])
+        builds.append((f" @{a.against}", os.path.join(a.work, "against", "varpulis")))
 
     data = {}
     for n in sorted({a.events, a.w6_events}):
@@ -72,6 +88,8 @@ def main():
         if not os.path.isdir(d):
             print(f"generating workloads with {n} events...", file=sys.stderr)
             run([sys.executable, os.path.join(SHARED, "gen_events.py"), d, "--events", str(n)])
+        if not os.path.isdir(os.path.join(d, "W3c")):
+            run([sys.executable, os.path.join(ROOT, "bench", "gen_pattern_workloads.py"), d, "--events", str(n)])
         data[n] = d
 
     w1 = os.path.join(data[a.events], "W1", "events.evt")
@@ -82,21 +100,26 @@ def main():
         n = a.w6_events if w.startswith("W6") else a.events
         wd = os.path.join(data[n], w)
         expected = json.load(open(os.path.join(wd, "expected.json")))["output_events"]
-        ra, rb, rss, counts = [], [], [], set()
+        per_build = {label: ([], [], [], set()) for label, _ in builds}
         for _ in range(a.runs):
             # Interleave baseline runs with the workload's runs so both see the same machine.
             out, _ = timed(baseline + [w1])
             base_a.append(field(out, "Baseline rate A"))
             base_b.append(field(out, "Baseline rate B"))
-            out, peak = timed([varpulis, "simulate", "--program", os.path.join(wd, "program.vpl"),
-                               "--events", os.path.join(wd, "events.evt"), "--immediate", "--preload", "--quiet"])
-            ra.append(field(out, "Event rate"))
-            rb.append(field(out, "Engine rate"))
-            counts.add(field(out, "Output events emitted"))
-            rss.append(peak)
-        correct = counts == {expected}
-        ok &= correct
-        rows.append((w, n, expected, correct, ra, rb, max(rss)))
+            for label, exe in builds:
+                ra, rb, rss, counts = per_build[label]
+                out, peak = timed([exe, "simulate", "--program", os.path.join(wd, "program.vpl"),
+                                   "--events", os.path.join(wd, "events.evt"), "--immediate", "--preload", "--quiet"])
+                ra.append(field(out, "Event rate"))
+                rb.append(field(out, "Engine rate"))
+                counts.add(field(out, "Output events emitted"))
+                rss.append(peak)
+        for label, _ in builds:
+            ra, rb, rss, counts = per_build[label]
+            correct = counts == {expected}
+            if not label:
+                ok &= correct
+            rows.append((w + label, n, expected, correct, ra, rb, max(rss)))
 
     bb = statistics.median(base_b)
     ba = statistics.median(base_a)
