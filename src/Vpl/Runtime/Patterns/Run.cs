@@ -61,8 +61,8 @@ internal sealed class Run
 /// <summary>
 /// The live runs of one partition key, in one list per (alternative, position). A bucket whose runs wait for a
 /// step with a lookup key (<see cref="StepPlan.EventKey"/>) also gets an index by that key once it holds
-/// <see cref="IndexFrom"/> runs, until it falls below <see cref="IndexUntil"/>: then an event visits only the runs
-/// with its key (50 interleaved users waiting for their own Purchase) instead of all of them.
+/// <see cref="IndexFrom"/> runs, until a lookup finds it below <see cref="IndexUntil"/>: meanwhile an event visits
+/// only the runs with its key (50 interleaved users waiting for their own Purchase) instead of all of them.
 /// </summary>
 internal sealed class PartitionRuns
 {
@@ -89,17 +89,19 @@ internal sealed class PartitionRuns
     public PartitionRuns Reset(Value key)
     {
         Key = key;
+        Keyed = null;
         return this;
     }
 
-    public void Add(Run run, int bucket)
+    /// <summary>Adds a run to a bucket (not to its index: see <see cref="AddKeyed"/>); returns the bucket's run count.</summary>
+    public int Add(Run run, int bucket)
     {
         var list = Buckets[bucket] ??= new List<Run>(4);
         run.Bucket = bucket;
         run.Index = list.Count;
         run.Partition = this;
-        run.KeyedList = null;
         list.Add(run);
+        return list.Count;
     }
 
     /// <summary>Indexes a run of an indexed bucket; a key equal to nothing (NaN) is left out: no event can advance that run by this step.</summary>
@@ -125,6 +127,12 @@ internal sealed class PartitionRuns
             moved.Index = run.Index;
         }
         list.RemoveAt(last);
+        if (Keyed is not null) RemoveKeyed(run);
+    }
+
+    /// <summary>The index side of <see cref="Remove"/>, apart so that the plain path stays small enough to inline.</summary>
+    private void RemoveKeyed(Run run)
+    {
         if (run.KeyedList is { } keyed)
         {
             int lastKeyed = keyed.Count - 1;
@@ -139,14 +147,19 @@ internal sealed class PartitionRuns
             run.KeyedList = null;
             run.RunKey = default;
         }
-        if (list.Count < IndexUntil && Keyed?[run.Bucket] is not null)
+    }
+
+    /// <summary>
+    /// Lets go of a bucket's index (it fell below <see cref="IndexUntil"/> runs). Called before a lookup, never while
+    /// an event visits the bucket's runs, so a keyed list being visited always loses its dead runs.
+    /// </summary>
+    public void DropIndex(int bucket)
+    {
+        foreach (var r in Buckets[bucket]!)
         {
-            foreach (var r in list)
-            {
-                r.KeyedList = null;
-                r.RunKey = default;
-            }
-            Keyed[run.Bucket] = null;
+            r.KeyedList = null;
+            r.RunKey = default;
         }
+        Keyed![bucket] = null;
     }
 }

@@ -78,27 +78,17 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         var buckets = _plan.BucketsByInput[input];
         if (buckets.Length > 0 && TryGetPartition(key, out var part))
         {
-            var lookups = _plan.LookupByInput[input];
+            var keyed = part.Keyed;
             for (int b = 0; b < buckets.Length; b++)
             {
                 int bucket = buckets[b];
-                List<Run>? list;
-                if (lookups[b] && part.Keyed?[bucket] is { } index)
-                {
-                    // Only runs with the event's key can take it (their other reactions need another event type).
-                    if (!index.TryGetValue(EventKey(bucket, e), out list)) continue;
-                }
-                else
-                {
-                    list = part.Buckets[bucket];
-                    if (list is null) continue;
-                }
+                var list = keyed?[bucket] is not null && _plan.LookupByInput[input][b] ? LookUp(part, bucket, e) : part.Buckets[bucket];
+                if (list is null) continue;
                 for (int i = list.Count - 1; i >= 0; i--)
                 {
                     if (i >= list.Count) continue;
                     var run = list[i];
-                    // A run evicted meanwhile may linger in a keyed list the bucket let go of.
-                    if (run.Visit == _visit || run.Dead) continue;
+                    if (run.Visit == _visit) continue;
                     run.Visit = _visit;
                     React(run, e);
                 }
@@ -146,6 +136,19 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return part;
     }
 
+    /// <summary>The runs of an indexed bucket that may take <paramref name="e"/>: those with its key (null: none).</summary>
+    private List<Run>? LookUp(PartitionRuns part, int bucket, Event e)
+    {
+        if (part.Buckets[bucket]!.Count < PartitionRuns.IndexUntil)
+        {
+            // Few runs left: scan them, and index again when 16 wait.
+            part.DropIndex(bucket);
+            return part.Buckets[bucket];
+        }
+        // Only runs with the event's key can take it (their other reactions need another event type).
+        return part.Keyed![bucket]!.TryGetValue(EventKey(bucket, e), out var list) ? list : null;
+    }
+
     private Value EventKey(int bucket, Event e)
     {
         _frame.Row = e;
@@ -162,13 +165,18 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     /// <summary>Puts a run into a bucket of its partition, indexing it by key where the bucket is (or now gets) indexed.</summary>
     private void Place(Run run, PartitionRuns part, int bucket)
     {
-        part.Add(run, bucket);
+        int count = part.Add(run, bucket);
+        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
+    }
+
+    private void PlaceKeyed(Run run, PartitionRuns part, int bucket, int count)
+    {
         if (_plan.KeyedStep[bucket] is not { } step) return;
         if (part.Keyed?[bucket] is { } index)
         {
             PartitionRuns.AddKeyed(run, index, RunKey(step, run));
         }
-        else if (part.Buckets[bucket]!.Count >= PartitionRuns.IndexFrom)
+        else if (count >= PartitionRuns.IndexFrom)
         {
             index = new Dictionary<Value, List<Run>>();
             (part.Keyed ??= new Dictionary<Value, List<Run>>?[_plan.BucketCount])[bucket] = index;
