@@ -107,8 +107,15 @@ internal sealed class SequencePlan
     /// <summary>The input event types in routing order; a port per type calls the operator with the type's index.</summary>
     public required EventType[] InputTypes { get; init; }
 
-    /// <summary>Per input type: the buckets whose runs may react to it, highest position first within each alternative.</summary>
+    /// <summary>
+    /// Per input type: the buckets whose runs may react to it, highest position first within each alternative. A
+    /// bucket whose runs an event of this type can only advance (not extend their open Kleene step), and whose step
+    /// has a lookup key, has the sign bit set (<see cref="BucketMask"/> gives the bucket): while it is indexed, the
+    /// runs with the event's key are all the runs the event can affect.
+    /// </summary>
     public int[][] BucketsByInput { get; set; } = Array.Empty<int[]>();
+
+    public const int BucketMask = int.MaxValue;
 
     /// <summary>Per input type: the alternatives whose first step has this type.</summary>
     public int[][] StartsByInput { get; set; } = Array.Empty<int[]>();
@@ -120,12 +127,6 @@ internal sealed class SequencePlan
 
     /// <summary>Per bucket: the step its runs wait for when that step has a lookup key (<see cref="StepPlan.EventKey"/>); never with <c>.strict()</c>, where every run reacts to every event.</summary>
     public StepPlan?[] KeyedStep { get; set; } = Array.Empty<StepPlan?>();
-
-    /// <summary>
-    /// Per input type, aligned with <see cref="BucketsByInput"/>: true when an event of this type can only advance
-    /// the bucket's runs (it cannot extend their open Kleene step), so looking runs up by key finds every run it affects.
-    /// </summary>
-    public bool[][] LookupByInput { get; set; } = Array.Empty<bool[]>();
 
     /// <summary>Fills the routing tables once the alternatives are known.</summary>
     public void Index()
@@ -146,14 +147,12 @@ internal sealed class SequencePlan
             }
         }
         BucketsByInput = new int[InputTypes.Length][];
-        LookupByInput = new bool[InputTypes.Length][];
         StartsByInput = new int[InputTypes.Length][];
         NegationsByInput = new (int, NegationPlan)[InputTypes.Length][];
         for (int i = 0; i < InputTypes.Length; i++)
         {
             var t = InputTypes[i];
             var buckets = new List<int>();
-            var lookups = new List<bool>();
             var starts = new List<int>();
             var negs = new List<(int, NegationPlan)>();
             for (int a = 0; a < Alternatives.Length; a++)
@@ -167,9 +166,9 @@ internal sealed class SequencePlan
                         || (pos < steps.Length && ReferenceEquals(steps[pos].Type, t))
                         || (steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t));
                     if (!reacts) continue;
-                    buckets.Add(alt.BucketBase + pos);
-                    lookups.Add(KeyedStep[alt.BucketBase + pos] is not null && ReferenceEquals(steps[pos].Type, t)
-                        && !(steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t)));
+                    bool lookup = KeyedStep[alt.BucketBase + pos] is not null && ReferenceEquals(steps[pos].Type, t)
+                        && !(steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t));
+                    buckets.Add(lookup ? (alt.BucketBase + pos) | ~BucketMask : alt.BucketBase + pos);
                 }
                 foreach (var n in alt.Negations)
                 {
@@ -177,7 +176,6 @@ internal sealed class SequencePlan
                 }
             }
             BucketsByInput[i] = buckets.ToArray();
-            LookupByInput[i] = lookups.ToArray();
             StartsByInput[i] = starts.ToArray();
             NegationsByInput[i] = negs.ToArray();
         }

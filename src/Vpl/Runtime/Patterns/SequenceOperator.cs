@@ -78,11 +78,11 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         var buckets = _plan.BucketsByInput[input];
         if (buckets.Length > 0 && TryGetPartition(key, out var part))
         {
-            var keyed = part.Keyed;
             for (int b = 0; b < buckets.Length; b++)
             {
-                int bucket = buckets[b];
-                var list = keyed?[bucket] is not null && _plan.LookupByInput[input][b] ? LookUp(part, bucket, e) : part.Buckets[bucket];
+                int entry = buckets[b];
+                var list = part.Buckets[entry & SequencePlan.BucketMask];
+                if (entry < 0 && list is not null && part.Keyed is not null) list = LookUp(part, entry & SequencePlan.BucketMask, list, e);
                 if (list is null) continue;
                 for (int i = list.Count - 1; i >= 0; i--)
                 {
@@ -136,17 +136,20 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return part;
     }
 
-    /// <summary>The runs of an indexed bucket that may take <paramref name="e"/>: those with its key (null: none).</summary>
-    private List<Run>? LookUp(PartitionRuns part, int bucket, Event e)
+    /// <summary>
+    /// The runs of <paramref name="all"/> (a bucket's) that may take <paramref name="e"/>: when the bucket is indexed,
+    /// those with the event's key (null: none), since their other reactions need another event type.
+    /// </summary>
+    private List<Run>? LookUp(PartitionRuns part, int bucket, List<Run> all, Event e)
     {
-        if (part.Buckets[bucket]!.Count < PartitionRuns.IndexUntil)
+        if (part.Keyed![bucket] is not { } index) return all;
+        if (all.Count < PartitionRuns.IndexUntil)
         {
             // Few runs left: scan them, and index again when 16 wait.
             part.DropIndex(bucket);
-            return part.Buckets[bucket];
+            return all;
         }
-        // Only runs with the event's key can take it (their other reactions need another event type).
-        return part.Keyed![bucket]!.TryGetValue(EventKey(bucket, e), out var list) ? list : null;
+        return index.TryGetValue(EventKey(bucket, e), out var keyed) ? keyed : null;
     }
 
     private Value EventKey(int bucket, Event e)
@@ -162,13 +165,11 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return step.RunKey!(_frame);
     }
 
-    /// <summary>Puts a run into a bucket of its partition, indexing it by key where the bucket is (or now gets) indexed.</summary>
-    private void Place(Run run, PartitionRuns part, int bucket)
-    {
-        int count = part.Add(run, bucket);
-        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
-    }
-
+    /// <summary>
+    /// After <see cref="PartitionRuns.Add"/> (which returned <paramref name="count"/>, and whose callers check first
+    /// that the partition is indexed or the bucket reached <see cref="PartitionRuns.IndexFrom"/>): indexes the run
+    /// by key where its bucket is, or now gets, indexed.
+    /// </summary>
     private void PlaceKeyed(Run run, PartitionRuns part, int bucket, int count)
     {
         if (_plan.KeyedStep[bucket] is not { } step) return;
@@ -300,7 +301,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
         var part = run.Partition;
         part.Remove(run);
-        Place(run, part, alt.BucketBase + run.Pos);
+        int bucket = alt.BucketBase + run.Pos, count = part.Add(run, bucket);
+        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
         AfterBind(run, e);
     }
 
@@ -455,7 +457,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private void Register(Run run, bool restoring = false)
     {
         var part = GetOrCreatePartition(run.Key);
-        Place(run, part, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        int bucket = _plan.Alternatives[run.Alt].BucketBase + run.Pos, count = part.Add(run, bucket);
+        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
         part.Live++;
         _live++;
         long expiry = ExpiryOf(run);
