@@ -18,11 +18,12 @@ public static class ServerCommand
         var apiKey = new Option<string>("--api-key") { Description = "Admin API key (env VARPULIS_API_KEY)." };
         var stateDir = new Option<string>("--state-dir") { Description = "Directory of the embedded journal and snapshots (env VARPULIS_STATE_DIR, default ./varpulis-state)." };
         var rateLimit = new Option<int>("--rate-limit") { Description = "Requests per second per client IP on /api/v1, burst 2x; 0 disables (env VARPULIS_RATE_LIMIT)." };
+        var managementPort = new Option<int>("--management-port") { Description = "Akka.Management HTTP port: cluster routes and pbm (env VARPULIS_MANAGEMENT_PORT, default 8558; 0 picks a free one)." };
         var config = new Option<string>("--config") { Description = "YAML (.yaml/.yml) or TOML (.toml) config file (env VARPULIS_CONFIG)." };
 
         var cmd = new Command("server", "Run the durable single-node CEP server (REST API, persistence, metrics).")
         {
-            bind, port, metrics, metricsPort, apiKey, stateDir, rateLimit, config,
+            bind, port, metrics, metricsPort, apiKey, stateDir, rateLimit, config, managementPort,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -35,6 +36,11 @@ public static class ServerCommand
                 if (Given(parse, port)) settings.Server.Port = CheckPort(parse.GetValue(port), "--port");
                 if (Given(parse, metrics)) settings.Metrics.Enabled = parse.GetValue(metrics);
                 if (Given(parse, metricsPort)) settings.Metrics.Port = CheckPort(parse.GetValue(metricsPort), "--metrics-port");
+                if (Given(parse, managementPort))
+                {
+                    int m = parse.GetValue(managementPort);
+                    settings.Management.Port = m is >= 0 and <= 65535 ? m : throw new ConfigurationException("--management-port must be a port from 0 to 65535");
+                }
                 if (Given(parse, apiKey)) settings.Server.ApiKey = NullIfEmpty(parse.GetValue(apiKey));
                 if (Given(parse, stateDir)) settings.Server.StateDir = parse.GetValue(stateDir)!;
                 if (Given(parse, rateLimit))

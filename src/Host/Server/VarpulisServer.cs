@@ -16,6 +16,7 @@ using Varpulis.Actors.Node;
 using Varpulis.Actors.Outputs;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
+using Varpulis.Api.Management;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
 
@@ -63,6 +64,7 @@ public static class VarpulisServer
                 l.AddLoggerFactory();
             });
             akka.WithVarpulisNode(settings);
+            akka.WithVarpulisManagement(settings);
         });
         builder.Services.AddVarpulisApi(settings);
 
