@@ -42,7 +42,7 @@ public static class ClusterCommands
             m.Roles.Count == 0 ? "-" : string.Join(",", m.Roles),
             unreachable.Contains(m.Node) ? "no" : "yes",
         ]));
-        var count = members.Members.Count == 1 ? "1 member" : $"{members.Members.Count} members";
+        var count = Words.Plural(members.Members.Count, "member");
         var bad = unreachable.Count == 0 ? "" : $" ({unreachable.Count} unreachable)";
         output.WriteLine($"Count: {count}{bad}; leader {members.Leader ?? "none"}");
     }

@@ -43,11 +43,11 @@ public static class ClusterShardingCommands
                 Table.Write(output, ["NODE", "SHARDS", "ENTITIES", "FAILED"], stats.Regions.Select(kv => (IReadOnlyList<string>)
                 [
                     kv.Key,
-                    Count(kv.Value.Shards.Count),
-                    Count(kv.Value.Shards.Sum(s => s.NumEntities)),
+                    Words.Number(kv.Value.Shards.Count),
+                    Words.Number(kv.Value.Shards.Sum(s => s.NumEntities)),
                     kv.Value.Failed.Count == 0 ? "-" : string.Join(",", kv.Value.Failed),
                 ]));
-                output.WriteLine($"Total: {stats.TotalShards} shards, {stats.TotalEntities} entities on {stats.Regions.Count} nodes");
+                output.WriteLine($"Total: {Words.Plural(stats.TotalShards, "shard")}, {Words.Plural(stats.TotalEntities, "entity", "entities")} on {Words.Plural(stats.Regions.Count, "node")}");
             });
         }, ct));
         return cmd;
@@ -63,8 +63,8 @@ public static class ClusterShardingCommands
             var details = await client.GetAsync($"/cluster/shards/{Uri.EscapeDataString(name)}", ClusterHttpJsonContext.Default.ShardDetails, ct);
             printer.Write(details, ClusterHttpJsonContext.Default.ShardDetails, output =>
             {
-                Table.Write(output, ["SHARD", "ENTITIES"], details.Regions.Select(s => (IReadOnlyList<string>)[s.ShardId, Count(s.NumEntities)]));
-                output.WriteLine($"Total: {details.Regions.Count} shards, {details.Regions.Sum(s => s.NumEntities)} entities on this node");
+                Table.Write(output, ["SHARD", "ENTITIES"], details.Regions.Select(s => (IReadOnlyList<string>)[s.ShardId, Words.Number(s.NumEntities)]));
+                output.WriteLine($"Total: {Words.Plural(details.Regions.Count, "shard")}, {Words.Plural(details.Regions.Sum(s => s.NumEntities), "entity", "entities")} on this node");
                 if (details.Failed.Count > 0) output.WriteLine("Did not answer: " + string.Join(", ", details.Failed));
             });
         }, ct));
@@ -73,5 +73,5 @@ public static class ClusterShardingCommands
 
     private static Argument<string> RegionArgument() => new("REGION") { Description = "The shard region (entity type), e.g. pipeline." };
 
-    private static string Count(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
 }

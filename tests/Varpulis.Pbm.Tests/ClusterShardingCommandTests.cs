@@ -25,15 +25,17 @@ public sealed class ClusterShardingCommandTests(PbmNodeFixture f) : IClassFixtur
         var shardStats = await Node.PbmAsync("cluster-sharding", "shard-stats", "pipeline");
         int idWidth = Math.Max("SHARD".Length, shards.Max(g => g.Key.Length));
         var expected = $"{"SHARD".PadRight(idWidth)}  ENTITIES\n" + string.Concat(shards.Select(g => $"{g.Key.PadRight(idWidth)}  {g.Count()}\n")) +
-            $"Total: {shards.Count} shards, 4 entities on this node\n";
+            $"Total: {Shards(shards.Count)}, 4 entities on this node\n";
         Assert.Equal(new PbmRun(0, expected, ""), shardStats);
 
         var a = Node.Address;
         Assert.Equal(new PbmRun(0,
             $"{"NODE".PadRight(a.Length)}  SHARDS  ENTITIES  FAILED\n" +
             $"{a}  {shards.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(6)}  4         -\n" +
-            $"Total: {shards.Count} shards, 4 entities on 1 nodes\n", ""), await Node.PbmAsync("cluster-sharding", "region-stats", "pipeline"));
+            $"Total: {Shards(shards.Count)}, 4 entities on 1 node\n", ""), await Node.PbmAsync("cluster-sharding", "region-stats", "pipeline"));
     }
+
+    private static string Shards(int n) => n == 1 ? "1 shard" : $"{n} shards";
 
     [Fact]
     public async Task AnUnknownRegionIsRefused()
