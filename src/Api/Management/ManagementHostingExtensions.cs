@@ -59,8 +59,8 @@ public static class ManagementHostingExtensions
             {
                 if (configured)
                 {
-                    throw new InvalidOperationException(
-                        $"cannot serve Akka.Management HTTP on {bind}:{port}: {ex.Message} Choose another port with --management-port (0 picks a free one).", ex);
+                    throw new ManagementEndpointException(
+                        $"cannot serve Akka.Management HTTP on {bind}:{port}: {ex.Message} Choose another port with --management-port (0 picks a free one).");
                 }
                 log.LogWarning("Akka.Management HTTP not started: the default port {Bind}:{Port} is not available ({Reason}). Set --management-port to serve it (pbm, /cluster routes).",
                     bind, port, ex.Message);
@@ -96,3 +96,9 @@ public sealed class ManagementEndpointProvider : ExtensionIdProvider<ManagementE
 {
     public override ManagementEndpoint CreateExtension(ExtendedActorSystem system) => new();
 }
+
+/// <summary>
+/// A configured management port that cannot be served: a startup failure whose message says what to change (it carries
+/// no inner exception, so hosts that report the innermost cause report this one).
+/// </summary>
+public sealed class ManagementEndpointException(string message) : Exception(message);

@@ -189,7 +189,7 @@ public sealed class ManagementPortTests
         int taken = ((IPEndPoint)holder.LocalEndpoint).Port;
         var s = TestServer.DefaultSettings();
         s.Management.Port = taken;
-        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(s));
+        var ex = await Assert.ThrowsAsync<ManagementEndpointException>(() => TestServer.StartAsync(s));
         Assert.StartsWith($"cannot serve Akka.Management HTTP on 127.0.0.1:{taken}: Failed to bind to address http://127.0.0.1:{taken}: address already in use.", ex.Message);
         Assert.EndsWith("Choose another port with --management-port (0 picks a free one).", ex.Message);
     }
