@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Http.Dsl;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Varpulis.Contracts;
 
 namespace Varpulis.Api.Management;
 
@@ -78,27 +80,56 @@ public sealed class ManagementHttpServer : IAsyncDisposable
             var router = Router;
             if (router is null)
             {
-                http.Response.StatusCode = 503;
-                http.Response.ContentType = ManagementRoute.JsonContentType;
-                await http.Response.WriteAsync("""{"error":"the management endpoint is starting","code":"unavailable"}""");
+                await ErrorAsync(http, 503, "unavailable", "the management endpoint is starting");
                 return;
             }
-            var ceen = await CeenHttpContext.CreateAsync(http, log);
-            var request = (CeenHttpRequest)ceen.Request;
-            bool handled;
-            while (true)
+            CeenHttpContext ceen;
+            try
             {
-                request.ClearHandlerStack();
-                handled = await router.Process(ceen);
-                if (ceen.Response.ClearInternalRedirect() is not { } path) break;
-                request.Path = path;
+                ceen = await CeenHttpContext.CreateAsync(http, log);
             }
-            if (!handled && !http.Response.HasStarted)
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
             {
-                // Only without our provider's catch-all (a route table of someone else's): still the contract's JSON 404.
-                await ManagementRoute.ErrorAsync(ceen, 404, "not_found", $"no route {http.Request.Method} {http.Request.Path}");
+                await ErrorAsync(http, ex.StatusCode, ex.StatusCode == 413 ? "payload_too_large" : "invalid_request", "the request body cannot be read: " + ex.Message);
+                return;
             }
-            await ceen.Response.CompleteAsync();
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                await ErrorAsync(http, 400, "invalid_request", "the form body cannot be read: " + ex.Message);
+                return;
+            }
+            try
+            {
+                var request = (CeenHttpRequest)ceen.Request;
+                bool handled;
+                while (true)
+                {
+                    request.ClearHandlerStack();
+                    handled = await router.Process(ceen);
+                    if (ceen.Response.ClearInternalRedirect() is not { } path) break;
+                    request.Path = path;
+                }
+                if (!handled && !http.Response.HasStarted)
+                {
+                    // Only without our provider's catch-all (a route table of someone else's): still the contract's JSON 404.
+                    await ErrorAsync(http, 404, "not_found", $"no route {http.Request.Method} {http.Request.Path}");
+                    return;
+                }
+                await ceen.Response.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && !http.Response.HasStarted)
+            {
+                // A route of Akka.Management's own (ours never throw: ManagementRoute answers 500 itself).
+                log.LogError(ex, "management request {Method} {Path} failed", http.Request.Method, http.Request.Path);
+                await ErrorAsync(http, 500, "internal_error", "the management request failed: " + ex.Message);
+            }
+        }
+
+        private static async Task ErrorAsync(HttpContext http, int status, string code, string message)
+        {
+            http.Response.StatusCode = status;
+            http.Response.ContentType = ManagementRoute.JsonContentType;
+            await http.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(message, code), ContractsJsonContext.Default.ErrorBody), http.RequestAborted);
         }
     }
 }

@@ -153,6 +153,25 @@ public sealed class ManagementEndpointTests(ManagementFixture f) : IClassFixture
     }
 
     [Fact]
+    public async Task BodiesThatCannotBeReadAreJsonErrorsAndChangeNothing()
+    {
+        var path = "/cluster/members/" + f.Self;
+        var big = await CallAsync(f.Management, HttpMethod.Put, path, Key, new Dictionary<string, string> { ["operation"] = new string('x', 70_000) });
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge,
+            Json("{'error':'the request body cannot be read: Request body too large. The max request body size is 65536 bytes.','code':'payload_too_large'}")), big);
+
+        using var http = new HttpClient { BaseAddress = f.Management };
+        using var req = new HttpRequestMessage(HttpMethod.Put, path) { Content = new StringContent("operation=Down") };
+        req.Headers.Add("x-api-key", Key);
+        req.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+        using var resp = await http.SendAsync(req);
+        Assert.True(resp.StatusCode == HttpStatusCode.BadRequest, await resp.Content.ReadAsStringAsync());
+        Assert.StartsWith("{\"error\":\"the form body cannot be read: ", await resp.Content.ReadAsStringAsync());
+        Assert.EndsWith("\"code\":\"invalid_request\"}", await resp.Content.ReadAsStringAsync());
+        Assert.Contains("\"status\":\"Up\"", (await CallAsync(f.Management, HttpMethod.Get, "/cluster/members", Key)).Body);
+    }
+
+    [Fact]
     public void WithoutAKeyOnlyLoopbackCallersAreServed()
     {
         var open = new ManagementAccess(null);
