@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """Measures the benchmark workloads of ../shared/bench against the hand-written baseline, in one run.
 
-Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N]
+Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N] [--workers N]
+                              [--reference PATH]
 
 Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py, runs
 `varpulis simulate --immediate --preload --quiet` R times per workload and the baseline R times on W1,
 checks every run's output count against expected.json, and prints a Markdown table with the median and
-min-max of rate A (Event rate) and rate B (Engine rate), the ratio of the median rate B to the baseline's
-median rate B, and the peak RSS (from /usr/bin/time -v). Exits with 1 if any output count is wrong.
+min-max of rate A (Event rate) and rate B (Engine rate), the ratios of the medians to the baseline's, and
+the peak RSS (from /usr/bin/time -v). Exits with 1 if any of our output counts is wrong.
+
+--reference PATH also runs the original (Rust) Varpulis at PATH the same way, interleaved with our runs
+(`PATH simulate --program P --events E --immediate --preload --quiet --workers 1`), reads its
+`Event rate` and `Output events emitted`, and adds its rate A and the ratio ours / original. A reference
+whose output count differs from expected.json is marked in the table (it does not fail the script).
+The load average before and after the measurement is printed with the table.
 """
 import argparse
 import json
@@ -27,18 +34,29 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
-def timed(cmd):
-    """Runs cmd under /usr/bin/time -v; returns (stdout, peak RSS in MB)."""
+def timed(cmd, must_succeed=True):
+    """Runs cmd under /usr/bin/time -v; returns (stdout, peak RSS in MB). A failed run stops the script unless
+    must_succeed is false (then its stdout is returned as empty)."""
     p = subprocess.run(["/usr/bin/time", "-v"] + cmd, text=True, capture_output=True)
     if p.returncode != 0:
+        if not must_succeed:
+            print(f"reference run failed: {' '.join(cmd)}\n{p.stderr[-2000:]}", file=sys.stderr)
+            return "", float("nan")
         raise SystemExit(f"failed: {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
     return p.stdout, (int(m.group(1)) / 1024 if m else float("nan"))
 
 
 def field(text, label):
-    m = re.search(rf"^{re.escape(label)}: (\d+)", text, re.M)
-    return int(m.group(1)) if m else None
+    """The number after `label:` at the start of a line (any spacing, decimals allowed: the original prints
+    `Event rate:       123456.7 events/sec`)."""
+    m = re.search(rf"^\s*{re.escape(label)}:\s+(\d+(?:\.\d+)?)", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def simulate_cmd(binary, wd, workers):
+    return [binary, "simulate", "--program", os.path.join(wd, "program.vpl"), "--events", os.path.join(wd, "events.evt"),
+            "--immediate", "--preload", "--quiet", "--workers", str(workers)]
 
 
 def fmt_rate(values):
@@ -53,7 +71,10 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W4,W5,W6q1,W6q10,W6q50,W7q100")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "varpulis-bench"))
+    ap.add_argument("--workers", type=int, default=1, help="--workers for our simulate (the reference always runs 1)")
+    ap.add_argument("--reference", help="path of the original Varpulis executable to compare with")
     a = ap.parse_args()
+    load_before = os.getloadavg()
     wanted = [w for w in a.only.split(",") if w]
 
     os.makedirs(a.work, exist_ok=True)
@@ -82,30 +103,42 @@ def main():
         n = a.w6_events if w.startswith("W6") else a.events
         wd = os.path.join(data[n], w)
         expected = json.load(open(os.path.join(wd, "expected.json")))["output_events"]
-        ra, rb, rss, counts = [], [], [], set()
+        ra, rb, rss, counts, ref_a, ref_counts = [], [], [], set(), [], set()
         for _ in range(a.runs):
-            # Interleave baseline runs with the workload's runs so both see the same machine.
+            # Interleave baseline (and reference) runs with the workload's runs so all see the same machine.
             out, _ = timed(baseline + [w1])
             base_a.append(field(out, "Baseline rate A"))
             base_b.append(field(out, "Baseline rate B"))
-            out, peak = timed([varpulis, "simulate", "--program", os.path.join(wd, "program.vpl"),
-                               "--events", os.path.join(wd, "events.evt"), "--immediate", "--preload", "--quiet"])
+            out, peak = timed(simulate_cmd(varpulis, wd, a.workers))
             ra.append(field(out, "Event rate"))
             rb.append(field(out, "Engine rate"))
-            counts.add(field(out, "Output events emitted"))
+            counts.add(int(field(out, "Output events emitted")))
             rss.append(peak)
+            if a.reference:
+                out, _ = timed(simulate_cmd(a.reference, wd, 1), must_succeed=False)
+                ref_a.append(field(out, "Event rate"))
+                ref_counts.add(int(field(out, "Output events emitted") or -1))
         correct = counts == {expected}
         ok &= correct
-        rows.append((w, n, expected, correct, ra, rb, max(rss)))
+        rows.append((w, n, expected, correct, ra, rb, max(rss), ref_a, ref_counts))
 
     bb = statistics.median(base_b)
     ba = statistics.median(base_a)
+    load_after = os.getloadavg()
+    print(f"\nLoad average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; our simulate ran with --workers {a.workers}")
     print(f"\nBaseline (W1, {a.events:,} events, {len(base_b)} runs): rate A {fmt_rate(base_a)} ev/s, rate B {fmt_rate(base_b)} ev/s\n")
-    print("| Workload | Events | Outputs (expected) | Rate A, median (min–max) ev/s | Rate B, median (min–max) ev/s | A / baseline A | B / baseline B | Peak RSS |")
-    print("|---|---|---|---|---|---|---|---|")
-    for w, n, expected, correct, ra, rb, rss in rows:
+    ref_head = " Original rate A, median (min–max) ev/s | Ours / original (A) |" if a.reference else ""
+    print("| Workload | Events | Outputs (expected) | Rate A, median (min–max) ev/s | Rate B, median (min–max) ev/s | A / baseline A | B / baseline B | Peak RSS |" + ref_head)
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if a.reference else ""))
+    for w, n, expected, correct, ra, rb, rss, ref_a, ref_counts in rows:
         mark = "ok" if correct else "WRONG"
-        print(f"| {w} | {n:,} | {expected:,} {mark} | {fmt_rate(ra)} | {fmt_rate(rb)} | {statistics.median(ra) / ba:.2f}× | {statistics.median(rb) / bb:.2f}× | {rss:.0f} MB |")
+        line = f"| {w} | {n:,} | {expected:,} {mark} | {fmt_rate(ra)} | {fmt_rate(rb)} | {statistics.median(ra) / ba:.2f}× | {statistics.median(rb) / bb:.2f}× | {rss:.0f} MB |"
+        if a.reference:
+            ref_ok = "" if ref_counts == {expected} else f" (outputs {sorted(ref_counts)} ≠ expected)"
+            valid = [x for x in ref_a if x]
+            line += f" {fmt_rate(valid)}{ref_ok} | {statistics.median(ra) / statistics.median(valid):.2f}× |" if valid else " failed | |"
+        print(line)
     return 0 if ok else 1
 
 

@@ -36,9 +36,11 @@ public static class VarpulisApi
             : Task.CompletedTask);
         app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealth(startedAt);
+        app.MapServerUi(app.Services.GetRequiredService<VarpulisSettings>());
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
         api.MapTenants();
+        api.MapValidate();
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
         return app;
     }

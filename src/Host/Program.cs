@@ -8,4 +8,4 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(ConfigGenCommand.Create());
 foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
-return await root.Parse(args).InvokeAsync();
+return await CliFailure.RunAsync(root, args);

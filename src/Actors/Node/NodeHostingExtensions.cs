@@ -38,7 +38,7 @@ public static class NodeHostingExtensions
                 var cluster = Akka.Cluster.Cluster.Get(system);
                 cluster.Join(cluster.SelfAddress);
             })
-            .WithCustomSerializer("varpulis", [typeof(IPipelineProtocol), typeof(Directory.IDirectoryProtocol)], system => new VarpulisSerializer(system))
+            .WithCustomSerializer("varpulis", [typeof(IPipelineProtocol), typeof(Directory.IDirectoryProtocol), typeof(Connectors.IConnectorsProtocol)], system => new VarpulisSerializer(system))
             .WithVarpulisPersistence(p, settings.Server.StateDir)
             .AddPipelineRegion(
                 new PipelineEntitySettings(p.SnapshotEveryEvents, TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs))),

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
+using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Vpl.Json;
@@ -15,7 +16,7 @@ namespace Varpulis.Actors.Serialization;
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
 /// a compact binary layout for the two messages that carry event payloads (<see cref="IngestEvents"/>,
 /// <see cref="EventsAccepted"/>), and the project's JSON options for everything else. Types are bound through the
-/// marker interfaces <see cref="IPipelineProtocol"/> and <see cref="IDirectoryProtocol"/>.
+/// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/> and <see cref="IConnectorsProtocol"/>.
 /// </summary>
 public sealed class VarpulisSerializer : SerializerWithStringManifest
 {
@@ -72,6 +73,29 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineAdded)] = "JPA",
         [typeof(PipelineDropped)] = "JPD",
         [typeof(DirectorySnapshot)] = "JDS",
+        [typeof(DeliverToSinks)] = "CD",
+        [typeof(SinkRecord)] = "CR",
+        [typeof(GetConnectorStatus)] = "CGS",
+        [typeof(ConnectorStatus)] = "CS",
+        [typeof(ConnectorStatusList)] = "CSL",
+        [typeof(GetSinkProgress)] = "CGP",
+        [typeof(SinkProgress)] = "CP",
+        [typeof(StopConnectors)] = "CX",
+        [typeof(ConnectorsStopped)] = "CXD",
+        [typeof(IngestSourceBatch)] = "CI",
+        [typeof(DeadLetter)] = "CL",
+        [typeof(GetDeadLetters)] = "CGL",
+        [typeof(DeadLetterPage)] = "CLP",
+        [typeof(ClearDeadLetters)] = "CLC",
+        [typeof(DeadLettersCleared)] = "CLD",
+        [typeof(ReplayDeadLetters)] = "CLR",
+        [typeof(DeadLettersReplayed)] = "CLS",
+        [typeof(ConnectorsError)] = "CE",
+        [typeof(DeadLettersAdded)] = "JLA",
+        [typeof(DeadLettersRemoved)] = "JLR",
+        [typeof(DeadLettersPurged)] = "JLP",
+        [typeof(SinkOutputsSettled)] = "JLS",
+        [typeof(DeadLetterSnapshot)] = "JLN",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);

@@ -55,7 +55,7 @@ public static class PipelinesEndpoints
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.deploy");
         activity?.SetTag("varpulis.pipeline.name", name);
         activity?.SetTag("varpulis.tenant", caller.TenantId);
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        var program = PipelineCompiler.CompileDeployable(source, out var diagnostics);
         if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
         CheckStreamQuota(caller, program.Streams.Count);
 
@@ -169,7 +169,7 @@ public static class PipelinesEndpoints
             var root = ApiJson.RequireObject(doc, "source");
             source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
         }
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        var program = PipelineCompiler.CompileDeployable(source, out var diagnostics);
         if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
         CheckStreamQuota(caller, program.Streams.Count);
         var r = await gw.AskPipelineAsync<PipelineReloaded>(new ReloadPipeline(id, caller.TenantId, source), CancellationToken.None);

@@ -5,6 +5,7 @@ using Akka.DependencyInjection;
 using Akka.Hosting;
 using Akka.Management;
 using Akka.Management.Dsl;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Varpulis.Actors.Configuration;
@@ -45,37 +46,67 @@ public static class ManagementHostingExtensions
             },
             RouteProvidersReadOnly = false,
         });
-        builder.AddStartup(async (system, _) =>
+        builder.AddStartup(async (system, registry) =>
         {
-            var loggerFactory = DependencyResolver.For(system).Resolver.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+            var resolver = DependencyResolver.For(system).Resolver;
+            var loggerFactory = resolver.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
             var log = loggerFactory.CreateLogger(typeof(ManagementHostingExtensions).Namespace!);
-            ManagementHttpServer server;
-            try
+            var endpoint = new EndpointPlan(system, ip, bind, port, advertised, settings.Server.ApiKey, loggerFactory, log);
+            if (configured)
             {
-                server = await ManagementHttpServer.StartAsync(ip, port, system, bound => AkkaManagement.Get(system).Routes(s =>
-                    ManagementRouteProviderSettings.Create(new Uri($"http://{Host(advertised)}:{bound.Port}/"), s.ReadOnly)), loggerFactory);
-            }
-            catch (IOException ex)
-            {
-                if (configured)
-                {
-                    throw new ManagementEndpointException(
-                        $"cannot serve Akka.Management HTTP on {bind}:{port}: {ex.Message} Choose another port with --management-port (0 picks a free one).");
-                }
-                log.LogWarning("Akka.Management HTTP not started: the default port {Bind}:{Port} is not available ({Reason}). Set --management-port to serve it (pbm, /cluster routes).",
-                    bind, port, ex.Message);
+                await endpoint.StartAsync(strict: true);
                 return;
             }
-            ManagementEndpoint.Get(system).Server = server;
-            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "varpulis-management-http", async () =>
-            {
-                await server.DisposeAsync();
-                return Done.Instance;
-            });
-            log.LogInformation("Akka.Management HTTP on {Address} ({Access})", server.Address,
-                string.IsNullOrEmpty(settings.Server.ApiKey) ? "no API key: loopback callers only" : "API key required");
+            // The default port is best effort, and tried once the host has started: a node that fails to start for
+            // another reason (its API port taken) says only that.
+            var lifetime = resolver.GetService<IHostApplicationLifetime>();
+            if (lifetime is null) await endpoint.StartAsync(strict: false);
+            else lifetime.ApplicationStarted.Register(() => _ = endpoint.StartAsync(strict: false));
         });
         return builder;
+    }
+}
+
+/// <summary>Where and how a node's management endpoint is to be served, and its start.</summary>
+internal sealed class EndpointPlan(ActorSystem system, IPAddress ip, string bind, int port, string advertised, string? apiKey, ILoggerFactory loggerFactory, ILogger log)
+{
+    /// <summary>
+    /// Binds the endpoint and ties it to the actor system's shutdown. A port that cannot be bound is a
+    /// <see cref="ManagementEndpointException"/> when <paramref name="strict"/>, else a warning.
+    /// </summary>
+    public async Task StartAsync(bool strict)
+    {
+        ManagementHttpServer server;
+        try
+        {
+            server = await ManagementHttpServer.StartAsync(ip, port, system, bound => AkkaManagement.Get(system).Routes(s =>
+                ManagementRouteProviderSettings.Create(new Uri($"http://{Host(advertised)}:{bound.Port}/"), s.ReadOnly)), loggerFactory);
+        }
+        catch (IOException ex)
+        {
+            if (strict)
+            {
+                throw new ManagementEndpointException(
+                    $"cannot serve Akka.Management HTTP on {bind}:{port}: {ex.Message} Choose another port with --management-port (0 picks a free one).");
+            }
+            log.LogWarning("Akka.Management HTTP not started: the default port {Bind}:{Port} is not available ({Reason}). Set --management-port to serve it (pbm, /cluster routes).",
+                bind, port, ex.Message);
+            return;
+        }
+        catch (Exception ex) when (!strict)
+        {
+            // Started after the host, nobody awaits this: say it rather than leave an unobserved task.
+            log.LogError(ex, "Akka.Management HTTP not started on {Bind}:{Port}", bind, port);
+            return;
+        }
+        ManagementEndpoint.Get(system).Server = server;
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "varpulis-management-http", async () =>
+        {
+            await server.DisposeAsync();
+            return Done.Instance;
+        });
+        log.LogInformation("Akka.Management HTTP on {Address} ({Access})", server.Address,
+            string.IsNullOrEmpty(apiKey) ? "no API key: loopback callers only" : "API key required");
     }
 
     private static string Host(string host) => host.Contains(':') ? $"[{host}]" : host;

@@ -15,6 +15,12 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>What a client is told to wait (<c>Retry-After</c>) when a pipeline or the directory did not answer in time.</summary>
+    public const int UnavailableRetryAfterSeconds = 5;
+
+    /// <summary>How long an ask waits for its answer (<see cref="AskTimeout"/>; shorter in tests).</summary>
+    internal TimeSpan Timeout { get; init; } = AskTimeout;
+
     public async Task<T> AskPipelineAsync<T>(IPipelineCommand command, CancellationToken ct)
     {
         var reply = await AskAsync(await region.GetAsync(ct), command, $"pipeline '{command.PipelineId}'", ct);
@@ -44,16 +50,26 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         };
     }
 
-    private static async Task<object> AskAsync(IActorRef target, object message, string who, CancellationToken ct)
+    private async Task<object> AskAsync(IActorRef target, object message, string who, CancellationToken ct)
     {
         try
         {
-            return await target.Ask<object>(message, AskTimeout, ct);
+            return await target.Ask<object>(message, Timeout, ct);
         }
         catch (AskTimeoutException)
         {
-            throw new ApiException(503, "timeout", who + " did not answer in time");
+            throw Unavailable($"{who} did not answer within {Timeout.TotalSeconds:0.###} s (busy, recovering or moving)");
         }
+    }
+
+    /// <summary>503 <c>unavailable</c> with <c>Retry-After</c> (rest-api.md): the request may succeed if repeated later.</summary>
+    public static ApiException Unavailable(string message)
+    {
+        const int retry = UnavailableRetryAfterSeconds;
+        return new ApiException(503, "unavailable", $"{message}; retry in {retry} s", w => w.WriteNumber("retry_after_seconds", retry))
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = retry.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        };
     }
 
     public static ApiException ToApi(PipelineError e) => e.Code switch

@@ -1,6 +1,10 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Persistence;
+using Varpulis.Api.Management;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Server;
 
@@ -52,15 +56,64 @@ public static class ServerCommand
             }
             catch (ConfigurationException ex)
             {
-                await Console.Error.WriteLineAsync("error: " + ex.Message);
-                return 2;
+                return CliFailure.Fail(ex.Message);
             }
-            var app = VarpulisServer.Build(settings);
-            await app.StartAsync(ct);
+            WebApplication app;
+            try
+            {
+                app = VarpulisServer.Build(settings);
+            }
+            catch (Exception ex) when (ex is ConfigurationException or StateDirectoryException)
+            {
+                return CliFailure.Fail(ex.Message);
+            }
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var message = StartFailure(ex, settings);
+                await StopQuietlyAsync(app);
+                return CliFailure.Fail(message);
+            }
             await app.WaitForShutdownAsync(ct);
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>What went wrong at start, in words that name the setting to change.</summary>
+    internal static string StartFailure(Exception ex, VarpulisSettings settings)
+    {
+        if (ex is ManagementEndpointException) return ex.Message;
+        var inner = ex;
+        while (inner.InnerException is not null && inner is not AddressInUseException) inner = inner.InnerException;
+        if (ex is IOException && ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+        {
+            bool metricsPort = settings.Metrics.Enabled && ex.Message.Contains($":{settings.Metrics.Port}:", StringComparison.Ordinal);
+            int port = metricsPort ? settings.Metrics.Port : settings.Server.Port;
+            string which = metricsPort ? "the metrics port (--metrics-port, metrics.port)" : "the API port (--port, server.port)";
+            string reason = inner is AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                ? "it is already in use by another process"
+                : inner.Message;
+            return $"cannot listen on {settings.Server.Bind}:{port}, {which}: {reason}";
+        }
+        return "the server failed to start: " + inner.Message;
+    }
+
+    private static async Task StopQuietlyAsync(WebApplication app)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(cts.Token);
+            await app.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Already failing: the first error is the one to report.
+        }
     }
 
     private static bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };

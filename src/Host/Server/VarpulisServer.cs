@@ -12,10 +12,13 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serilog;
 using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Metrics;
 using Varpulis.Actors.Node;
 using Varpulis.Actors.Outputs;
+using Varpulis.Actors.Persistence;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
+using Varpulis.Api.Errors;
 using Varpulis.Api.Management;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -32,12 +35,30 @@ public static class VarpulisServer
     {
         env ??= Environment.GetEnvironmentVariable;
         SettingsLoader.Validate(settings);
-        var startedAt = DateTimeOffset.UtcNow;
         // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
         // that a journal write never waits for the pool's slow thread injection.
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+        // One process per state directory (SQLite): taken before anything opens the databases, released at shutdown.
+        var stateLock = settings.Persistence.IsPostgres ? null : StateDirectoryLock.Acquire(settings.Server.StateDir);
+        try
+        {
+            stateLock?.RequireWritable(VarpulisPersistence.SqliteFileNames);
+            return Build(settings, stateLock, logOutput, env);
+        }
+        catch
+        {
+            stateLock?.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(VarpulisSettings settings, StateDirectoryLock? stateLock, TextWriter? logOutput, Func<string, string?> env)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        VarpulisMetrics.Initialize();
         var logger = VarpulisLogging.Create(settings.Logging, logOutput);
+        AkkaStdoutLogger.Target = logger;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -50,14 +71,17 @@ public static class VarpulisServer
             k.AddServerHeader = false;
             // Bodies are limited per endpoint by the API (1 MiB, 16 MiB), with the contract's 413 body.
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(bind, settings.Server.Port);
-            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port);
+            // Requests Kestrel rejects before any middleware (a NUL in the path) still get the JSON error body.
+            k.Listen(bind, settings.Server.Port, l => l.Use(RejectedRequestBodies.Middleware));
+            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port, l => l.Use(RejectedRequestBodies.Middleware));
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new OutputHubs(sp.GetRequiredService<ActorSystem>()));
         builder.Services.AddAkka("varpulis", (akka, _) =>
         {
+            // Lines Akka writes while its loggers are not running (start, shutdown) go through Serilog too.
+            akka.AddHocon($"akka.stdout-logger-class = \"{typeof(AkkaStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
             {
                 l.ClearLoggers();
@@ -80,7 +104,15 @@ public static class VarpulisServer
                     .AddOtlpExporter());
         }
 
+        if (stateLock is not null) builder.Services.AddSingleton(_ => stateLock);
+
         var app = builder.Build();
+        if (stateLock is not null)
+        {
+            // Resolved once so the container owns it (disposed with the app); also released as soon as the host stops.
+            app.Services.GetRequiredService<StateDirectoryLock>();
+            app.Lifetime.ApplicationStopped.Register(stateLock.Dispose);
+        }
         if (settings.Metrics.Enabled)
         {
             int metricsPort = settings.Metrics.Port;

@@ -64,6 +64,8 @@ internal sealed class ParallelEngineRunner : IEngineRunner
     private readonly Worker[] _workers;
     private readonly string? _keyField;
     private int _roundRobin;
+    private EventType? _lastType;
+    private int _lastSlot = -1;
 
     private sealed class Worker
     {
@@ -128,7 +130,13 @@ internal sealed class ParallelEngineRunner : IEngineRunner
         for (int i = 0; i < parts.Length; i++) parts[i] = new List<Event>(batch.Count / parts.Length + 16);
         foreach (var e in batch)
         {
-            var key = e.Get(_keyField);
+            // The key's slot per event type, looked up once per type rather than by name per event.
+            if (!ReferenceEquals(e.Type, _lastType) || _lastSlot < 0)
+            {
+                _lastType = e.Type;
+                _lastSlot = e.Type.TryGetSlot(_keyField, out int slot) ? slot : -1;
+            }
+            var key = _lastSlot >= 0 ? e[_lastSlot] : default;
             int h = key.GetHashCode() & int.MaxValue;
             parts[h % parts.Length].Add(e);
         }

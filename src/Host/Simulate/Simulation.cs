@@ -20,7 +20,7 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
 
     public int Run()
     {
-        var total = Stopwatch.StartNew();
+        var startup = Stopwatch.StartNew();
         var text = ProgramFiles.Read(options.ProgramPath, stderr);
         if (text is null) return 1;
         var compilation = ProgramFiles.Compile(options.ProgramPath, text);
@@ -73,6 +73,11 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
         if (note is not null && !options.Quiet) stderr.WriteLine(note);
         else if (note is not null && options.Workers > 1) summaryOut.WriteLine(note);
 
+        // Event rate counts from before reading the event file to the last output (docs/cli.md): compiling the
+        // program and creating the engines is reported apart (--verbose), as the original Varpulis does.
+        startup.Stop();
+        var total = Stopwatch.StartNew();
+
         using (writer)
         using (runner)
         using (eventsStream)
@@ -122,9 +127,19 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
             {
                 foreach (var s in runner.StreamStats)
                     stderr.WriteLine($"stream {s.Stream}: in {s.EventsIn}, out {s.EventsOut}, late {s.LateEvents}, active runs {s.ActiveRuns}");
+                stderr.WriteLine(RunStats(startup.Elapsed));
             }
         }
         return 0;
+    }
+
+    /// <summary>Where the run's time went besides the engine: compiling, and the garbage collector.</summary>
+    private static string RunStats(TimeSpan startup)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return string.Create(inv,
+            $"startup (compile, engines) {startup.TotalMilliseconds:F1} ms; GC collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, " +
+            $"paused {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F1} MB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MB");
     }
 
     private static string Rate(long events, double seconds)
@@ -132,7 +147,9 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
 
     private long RunPreloaded(EvtReader reader, IEngineRunner runner)
     {
-        var all = new List<Event>(1 << 16);
+        // Parsed events are held in columns, not as a million objects the GC would mark and promote on every
+        // collection; each batch's events are built just before the engine takes them (docs/performance.md).
+        var all = new PackedEventList();
         var offsets = options.Immediate ? null : new List<long>(1 << 16);
         while (reader.ReadBatch(all, offsets, int.MaxValue) > 0)
         {
@@ -142,11 +159,14 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
         var progress = new Progress(stderr, !options.Quiet);
         var checkpoint = CheckpointClock();
         var batch = new List<Event>(BatchSize);
+        var chunk = new List<Event>(BatchSize);
         for (int i = 0; i < all.Count; i += BatchSize)
         {
             int n = Math.Min(BatchSize, all.Count - i);
             if (pacing is not null)
             {
+                chunk.Clear();
+                all.MaterializeRange(i, n, chunk);
                 for (int k = 0; k < n; k++)
                 {
                     if (pacing.MustWait(offsets![i + k]))
@@ -155,12 +175,12 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
                         runner.FlushOutput();
                         pacing.Wait(offsets[i + k]);
                     }
-                    batch.Add(all[i + k]);
+                    batch.Add(chunk[k]);
                 }
             }
             else
             {
-                batch.AddRange(all.GetRange(i, n));
+                all.MaterializeRange(i, n, batch);
             }
             Submit(runner, batch);
             progress.Tick(runner);

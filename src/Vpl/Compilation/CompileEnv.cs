@@ -28,6 +28,12 @@ internal sealed class CompileEnv
 
     public Dictionary<string, ConnectorInfo> Connectors { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Checked connector declarations, by name.</summary>
+    public Dictionary<string, Connectors.DeclaredConnector> ConnectorDecls { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every valid <c>.from</c>/<c>.to</c>, in compilation order.</summary>
+    public List<Connectors.ConnectorBinding> ConnectorBindings { get; } = new();
+
     public HashSet<string> Contexts { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, EventDeclSyntax> DeclaredEvents { get; } = new(StringComparer.Ordinal);

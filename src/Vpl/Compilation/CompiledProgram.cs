@@ -70,6 +70,7 @@ public sealed class CompiledProgram
         TypeRegistry types,
         IReadOnlyList<StreamPlan> plans,
         IReadOnlyList<ConnectorInfo> connectors,
+        IReadOnlyList<Connectors.ConnectorBinding> connectorBindings,
         Value[] initialGlobals,
         IReadOnlyList<KeyValuePair<string, int>> checkpointedGlobals,
         long outOfOrderness,
@@ -78,6 +79,7 @@ public sealed class CompiledProgram
         Types = types;
         Plans = plans;
         Connectors = connectors;
+        ConnectorBindings = connectorBindings;
         _initialGlobals = initialGlobals;
         CheckpointedGlobals = checkpointedGlobals;
         OutOfOrderness = outOfOrderness;
@@ -98,8 +100,11 @@ public sealed class CompiledProgram
     /// <summary>Declared execution lanes (<c>context</c>); informational.</summary>
     public IReadOnlyList<string> Contexts { get; }
 
-    /// <summary><c>.from(Connector, ...)</c> bindings of every stream.</summary>
-    public IReadOnlyList<SourceConnectorBinding> SourceConnectors => Plans.SelectMany(p => p.FromConnectors).ToList();
+    /// <summary>
+    /// Every <c>.from(Connector, ...)</c> and <c>.to(Connector, ...)</c> of the program, typed, with the parameters
+    /// resolved (defaults, declaration, binding arguments): what a server starts sources and routes sinks from.
+    /// </summary>
+    public IReadOnlyList<Connectors.ConnectorBinding> ConnectorBindings { get; }
 
     /// <summary>Declared out-of-orderness (<c>.watermark(out_of_order: d)</c>, the largest over streams) in ns.</summary>
     public long OutOfOrderness { get; }

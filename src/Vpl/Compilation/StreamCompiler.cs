@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation.Connectors;
 using Varpulis.Vpl.Diagnostics;
 using Varpulis.Vpl.Runtime;
 using Varpulis.Vpl.Runtime.Operators;
@@ -26,7 +27,6 @@ internal sealed class StreamCompiler
     private readonly string _name;
     private readonly List<Func<StreamRuntime, Operator>> _ops = new();
     private readonly List<SourceBinding> _sources = new();
-    private readonly List<SourceConnectorBinding> _from = new();
     private readonly List<string> _inputTypes = new();
     private RowShape _shape = new(Array.Empty<EventType>());
     private KeySelector? _partition;
@@ -77,7 +77,6 @@ internal sealed class StreamCompiler
             InputTypeNames = c._inputTypes.Distinct().ToArray(),
             PartitionKey = c._planPartition,
             IsStateless = !c._stateful,
-            FromConnectors = c._from.ToArray(),
         };
     }
 
@@ -189,31 +188,8 @@ internal sealed class StreamCompiler
                 _env.Error(DiagnosticIds.InvalidSource, from.Span, $"'.from' reads events of a type from a connector; '{n.Name.Text}' is a stream");
                 return;
             }
-            if (!_env.Connectors.ContainsKey(from.Connector.Text))
-            {
-                _env.Error(DiagnosticIds.UnknownConnector, from.Connector.Span, $"unknown connector '{from.Connector.Text}'",
-                    NameSuggester.DidYouMean(from.Connector.Text, _env.Connectors.Keys) ?? "declare it with: connector Name = kind(...)");
-                return;
-            }
-            var args = ConstantArgs(from.Args, "'.from'");
-            _from.Add(new SourceConnectorBinding(_name, type!.Name, from.Connector.Text, args));
+            ConnectorCompiler.Bind(_env, _name, type!.Name, BindingDirection.Source, from.Connector, from.Args);
         }
-    }
-
-    private List<KeyValuePair<string, Value>> ConstantArgs(IEnumerable<ArgumentSyntax> args, string what)
-    {
-        var list = new List<KeyValuePair<string, Value>>();
-        foreach (var a in args)
-        {
-            if (a.Name is null)
-            {
-                _env.Error(DiagnosticIds.InvalidArguments, a.Span, $"{what} arguments after the connector must be named (key: value)");
-                continue;
-            }
-            var v = ExpressionCompiler.CompileConstant(a.Value, new ExprContext(_env, null), $"'{a.Name.Text}'");
-            if (v is not null) list.Add(new(a.Name.Text, v.Value));
-        }
-        return list;
     }
 
     private void CompileMerge(MergeSourceSyntax m)
@@ -475,13 +451,8 @@ internal sealed class StreamCompiler
                         _env.Error(DiagnosticIds.InvalidArguments, op.Span, "'.to' needs a connector name first: .to(Connector, key: value)");
                         return;
                     }
-                    if (!_env.Connectors.ContainsKey(conn.Name))
-                    {
-                        _env.Error(DiagnosticIds.UnknownConnector, conn.Span, $"unknown connector '{conn.Name}'",
-                            NameSuggester.DidYouMean(conn.Name, _env.Connectors.Keys) ?? "declare it with: connector Name = kind(...)");
-                        return;
-                    }
-                    var args = ConstantArgs(op.Args.Skip(1), "'.to'");
+                    var args = ConnectorCompiler.Bind(_env, _name, null, BindingDirection.Sink, new NameSyntax(conn.Name, conn.Span), op.Args.Skip(1));
+                    if (args is null) return;
                     string cname = conn.Name;
                     _ops.Add(_ => new ToOperator(cname, args));
                     return;

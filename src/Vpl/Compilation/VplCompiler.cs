@@ -1,3 +1,4 @@
+using Varpulis.Vpl.Compilation.Connectors;
 using Varpulis.Vpl.Diagnostics;
 using Varpulis.Vpl.Runtime;
 using Varpulis.Vpl.Syntax;
@@ -60,7 +61,7 @@ public static class VplCompiler
 
         var plans = env.Plans.Values.OrderBy(p => p.Index).ToList();
         var checkpointed = env.GlobalList.Where(g => g.Kind == ConstKind.Var).Select(g => new KeyValuePair<string, int>(g.Name, g.Slot)).ToList();
-        return new CompiledProgram(env.Types, plans, env.Connectors.Values.ToList(), env.GlobalValues, checkpointed, env.OutOfOrderness, env.Contexts.ToList());
+        return new CompiledProgram(env.Types, plans, env.Connectors.Values.ToList(), env.ConnectorBindings.ToList(), env.GlobalValues, checkpointed, env.OutOfOrderness, env.Contexts.ToList());
     }
 
     /// <summary>First pass: every top-level name, so streams and functions may refer to later declarations.</summary>
@@ -95,18 +96,11 @@ public static class VplCompiler
                 case ConnectorDeclSyntax c:
                     if (Claim(c.Name, "a connector", st.File))
                     {
-                        var args = new List<KeyValuePair<string, Value>>();
-                        foreach (var a in c.Args)
-                        {
-                            if (a.Name is null)
-                            {
-                                env.Error(DiagnosticIds.InvalidArguments, a.Span, "connector parameters must be named: kind(key: value, ...)");
-                                continue;
-                            }
-                            var v = ExpressionCompiler.CompileConstant(a.Value, new ExprContext(env, null), $"connector parameter '{a.Name.Text}'");
-                            if (v is not null) args.Add(new(a.Name.Text, v.Value));
-                        }
-                        env.Connectors[c.Name.Text] = new ConnectorInfo(c.Name.Text, c.Kind.Text, args);
+                        var declared = ConnectorCompiler.Declare(c, env);
+                        env.ConnectorDecls[c.Name.Text] = declared;
+                        var literals = declared.Values.Where(kv => kv.Value.EnvVar is null && kv.Value.Map is null)
+                            .Select(kv => new KeyValuePair<string, Value>(kv.Key, kv.Value.Literal)).ToList();
+                        env.Connectors[c.Name.Text] = new ConnectorInfo(c.Name.Text, c.Kind.Text, literals);
                     }
                     break;
                 case ContextDeclSyntax cx:

@@ -140,6 +140,12 @@ public sealed partial class EvtReader
         if (!ok) return false;
         int end = SkipWs(line, pos);
         if (end < line.Length && !IsCommentStart(line, end)) return Fail(end, Unexpected(line, end, TrailingText));
+        if (_pack is not null)
+        {
+            if (!_builder.TryBuild(ts, _pack, out var packError)) return Fail(typeStart, packError!);
+            _packed = true;
+            return true;
+        }
         if (!_builder.TryBuild(ts, out e, out var error)) return Fail(typeStart, error!);
         return true;
     }
@@ -162,9 +168,20 @@ public sealed partial class EvtReader
             int slot;
             if (IsIdentStart(c))
             {
-                int nameEnd = ScanIdent(line, pos);
-                slot = ResolveField(tc, index, line[nameStart..nameEnd], nameStart);
-                pos = nameEnd;
+                // Fast path: the same name as last time at this position (one comparison, no scan).
+                var names = tc.FieldNames;
+                if (index < names.Length && names[index] is { } cached && line[pos..].StartsWith(cached)
+                    && (pos + cached.Length == line.Length || !IsIdentPart(line[pos + cached.Length])))
+                {
+                    slot = tc.FieldSlots[index];
+                    pos += cached.Length;
+                }
+                else
+                {
+                    int nameEnd = ScanIdent(line, pos);
+                    slot = ResolveField(tc, index, line[nameStart..nameEnd], nameStart);
+                    pos = nameEnd;
+                }
             }
             else if (c == (byte)'"' || c == (byte)'\'')
             {
@@ -352,6 +369,12 @@ public sealed partial class EvtReader
             int end = SkipWs(line, pos + (int)reader.BytesConsumed);
             if (end < line.Length && !IsCommentStart(line, end)) return Fail(end, Unexpected(line, end, TrailingText));
             if (!EventJson.TryReadInput(doc.RootElement, _builder, ts, out e, out var error)) return Fail(pos, error!);
+            if (_pack is not null)
+            {
+                _pack.Add(e!);
+                e = null;
+                _packed = true;
+            }
             return true;
         }
     }

@@ -41,20 +41,25 @@ public sealed partial class EvtReader
             case (byte)'{':
                 return ParseMap(line, ref pos, depth + 1, out v);
         }
+        if (IsDigit(c) || c == (byte)'-')
+        {
+            // One pass over a number: it counts only when the word ends where the number does.
+            int numEnd = ScanNumber(line, pos);
+            if (numEnd > pos && (numEnd == line.Length || !IsWordByte(line[numEnd])))
+            {
+                int status = TryParseNumber(line[pos..numEnd], out v);
+                if (status == NumberOk)
+                {
+                    pos = numEnd;
+                    return true;
+                }
+                if (status == NumberOutOfRange) return Fail(pos, $"number '{ValueJson.Truncate(Encoding.ASCII.GetString(line[pos..numEnd]))}' is out of range");
+            }
+        }
         int end = ScanWord(line, pos);
         if (end == pos) return Fail(pos, Unexpected(line, pos, "expected a value"));
         var word = line[pos..end];
-        if (IsDigit(c) || c == (byte)'-')
-        {
-            int status = TryParseNumber(word, out v);
-            if (status == NumberOk)
-            {
-                pos = end;
-                return true;
-            }
-            if (status == NumberOutOfRange) return Fail(pos, $"number '{ValueJson.Truncate(Encoding.ASCII.GetString(word))}' is out of range");
-        }
-        else if (word.SequenceEqual("true"u8) || word.SequenceEqual("false"u8) || word.SequenceEqual("null"u8))
+        if (!IsDigit(c) && c != (byte)'-' && (word.SequenceEqual("true"u8) || word.SequenceEqual("false"u8) || word.SequenceEqual("null"u8)))
         {
             v = c == (byte)'t' ? Value.True : c == (byte)'f' ? Value.False : Value.Null;
             pos = end;
@@ -73,11 +78,48 @@ public sealed partial class EvtReader
         return pos;
     }
 
-    private static bool IsWordByte(byte b) => b > 0x20 && b != 0x7F && b switch
+    private static bool IsWordByte(byte b) => WordBytes[b] != 0;
+
+    /// <summary>1 for the bytes a bare word is made of: above space, not DEL, not one of <c>, [ ] { } ( ) " '</c>.</summary>
+    private static ReadOnlySpan<byte> WordBytes =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00-0x1F
+        0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // space ! " # $ % & ' ( ) * + , - . / 0-9 : ; < = > ?
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, // @ A-Z [ \ ] ^ _
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, // ` a-z { | } ~ DEL
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x80-0xFF
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ];
+
+    /// <summary>
+    /// The end of the longest prefix at <paramref name="pos"/> shaped like <c>-?digits(.digits)?([eE][+-]?digits)?</c>,
+    /// stopping early (so that the word is not a number) where a part has no digits; <paramref name="pos"/> when none.
+    /// </summary>
+    private static int ScanNumber(ReadOnlySpan<byte> line, int pos)
     {
-        (byte)',' or (byte)'[' or (byte)']' or (byte)'{' or (byte)'}' or (byte)'(' or (byte)')' or (byte)'"' or (byte)'\'' => false,
-        _ => true,
-    };
+        int i = pos;
+        if (i < line.Length && line[i] == (byte)'-') i++;
+        int digits = i;
+        while (i < line.Length && IsDigit(line[i])) i++;
+        if (i == digits) return pos;
+        if (i < line.Length && line[i] == (byte)'.')
+        {
+            int frac = ++i;
+            while (i < line.Length && IsDigit(line[i])) i++;
+            if (i == frac) return pos;
+        }
+        if (i < line.Length && (line[i] | 0x20) == (byte)'e')
+        {
+            i++;
+            if (i < line.Length && (line[i] == (byte)'+' || line[i] == (byte)'-')) i++;
+            int exp = i;
+            while (i < line.Length && IsDigit(line[i])) i++;
+            if (i == exp) return pos;
+        }
+        return i;
+    }
 
     private const int NotANumber = 0;
     private const int NumberOk = 1;

@@ -48,6 +48,8 @@ public sealed partial class EvtReader : IDisposable
     private bool _disposed;
     private int _line;
     private long _batchOffsetNanos;
+    private PackedEventList? _pack;
+    private bool _packed;
 
     public EvtReader(Stream stream, TypeRegistry types, EvtReaderOptions options)
     {
@@ -78,6 +80,13 @@ public sealed partial class EvtReader : IDisposable
     public bool TryRead(out Event? e, out long offsetNanos)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        _pack = null;
+        return Next(out e, out offsetNanos);
+    }
+
+    /// <summary>The next event line: built as an object, or appended to <see cref="_pack"/> when set (then <paramref name="e"/> is null).</summary>
+    private bool Next(out Event? e, out long offsetNanos)
+    {
         while (true)
         {
             int kind = NextLine(out int start, out int length);
@@ -96,9 +105,10 @@ public sealed partial class EvtReader : IDisposable
             var line = new ReadOnlySpan<byte>(_buf, start, length);
             if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
             _sp = 0;
+            _packed = false;
             if (ParseLine(line, out e, out offsetNanos))
             {
-                if (e is not null) return true;
+                if (e is not null || _packed) return true;
                 continue;
             }
             Report(ColumnOf(line, _errPos), _errMessage!);
@@ -120,6 +130,31 @@ public sealed partial class EvtReader : IDisposable
             n++;
         }
         return n;
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="max"/> events into a <see cref="PackedEventList"/> without building event objects
+    /// (and their offsets into <paramref name="offsets"/> when given); returns how many were read, 0 at the end.
+    /// </summary>
+    public int ReadBatch(PackedEventList into, List<long>? offsets, int max)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _pack = into;
+        try
+        {
+            int n = 0;
+            while (n < max && Next(out _, out long offset))
+            {
+                offsets?.Add(offset);
+                n++;
+            }
+            return n;
+        }
+        finally
+        {
+            _pack = null;
+        }
     }
 
     public void Dispose()

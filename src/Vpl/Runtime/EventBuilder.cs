@@ -228,8 +228,34 @@ public sealed class EventBuilder
     /// </summary>
     public bool TryBuild(long timestampNanos, out Event? e, out string? error)
     {
-        var type = _type;
         e = null;
+        if (!TryComplete(out var type, out error)) return false;
+        var values = _max < 0 ? Array.Empty<Value>() : new Value[_max + 1];
+        if (_max >= 0) _scratch.AsSpan(0, _max + 1).CopyTo(values);
+        e = new Event(type, timestampNanos, values);
+        _type = null;
+        Clear();
+        return true;
+    }
+
+    /// <summary>
+    /// Finishes the event like <see cref="TryBuild(long, out Event?, out string?)"/> but appends it to
+    /// <paramref name="into"/> instead of allocating it (the same type, timestamp and field values).
+    /// </summary>
+    public bool TryBuild(long timestampNanos, PackedEventList into, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        if (!TryComplete(out var type, out error)) return false;
+        into.Add(type, timestampNanos, _scratch.AsSpan(0, _max + 1));
+        _type = null;
+        Clear();
+        return true;
+    }
+
+    /// <summary>Checks that an event was started and that every non-optional field of a declared type is present.</summary>
+    private bool TryComplete(out EventType type, out string? error)
+    {
+        type = _type!;
         if (type is null)
         {
             error = "no event started";
@@ -251,11 +277,6 @@ public sealed class EventBuilder
                 }
             }
         }
-        var values = _max < 0 ? Array.Empty<Value>() : new Value[_max + 1];
-        if (_max >= 0) _scratch.AsSpan(0, _max + 1).CopyTo(values);
-        e = new Event(type, timestampNanos, values);
-        _type = null;
-        Clear();
         error = null;
         return true;
     }

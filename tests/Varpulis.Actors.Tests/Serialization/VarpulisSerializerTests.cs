@@ -2,6 +2,8 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
+using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Serialization;
@@ -15,6 +17,9 @@ public sealed class VarpulisSerializerTests : IDisposable
     private static readonly DateTimeOffset At = new(2025, 3, 4, 5, 6, 7, 890, TimeSpan.Zero);
     private static readonly TenantInfo Tenant = new("t1", "acme", "pro", "ab12", At);
     private static readonly PipelineEntry Entry = new("p1", "t1", "name", "stream A = B .emit(x: 1)", At);
+    private static readonly SinkRecord Record = new("Bus", "alerts", "k1", "{\"event_type\":\"Hot\",\"timestamp\":\"2026-01-23T10:00:00Z\",\"data\":{\"x\":1}}"u8.ToArray());
+    private static readonly ConnectorStatus Status = new("Hook", "http", "sink", "connected", "open", 10, 5, 0, 7, "answered 500");
+    private static readonly DeadLetter Letter = new(5, At, "Bus", "alerts", "k1", "answered 500", "{\"event_type\":\"Hot\",\"timestamp\":\"2026-01-23T10:00:00Z\",\"data\":{}}");
 
     private readonly ActorSystem _system = ActorSystem.Create("serialization", ConfigurationFactory.ParseString(
         """
@@ -23,6 +28,7 @@ public sealed class VarpulisSerializerTests : IDisposable
           serialization-bindings {
             "Varpulis.Actors.Pipelines.IPipelineProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Directory.IDirectoryProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Connectors.IConnectorsProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
@@ -80,6 +86,29 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineAdded(Entry),
             new PipelineDropped("p1"),
             new DirectorySnapshot([Tenant], [Entry]),
+            new DeliverToSinks(7, [Record, new SinkRecord("Hook", null, null, "{}"u8.ToArray())]),
+            Record,
+            new GetConnectorStatus("p1"),
+            Status,
+            new ConnectorStatusList([Status, Status with { Direction = "source", Circuit = null, LastError = null }]),
+            new GetSinkProgress("p1"),
+            new SinkProgress(42),
+            new StopConnectors("p1"),
+            new ConnectorsStopped("p1"),
+            new IngestSourceBatch("p1", "Bus", "{\"events\":[]}"u8.ToArray(), [new SourcePosition("t", 2, 17), SourcePosition.OfTopic("a/b")]),
+            Letter,
+            new GetDeadLetters("p1", 10, 50),
+            new DeadLetterPage(3, [Letter]),
+            new ClearDeadLetters("p1"),
+            new DeadLettersCleared(3),
+            new ReplayDeadLetters("p1", "Hook", 100),
+            new DeadLettersReplayed(2, 1, 0, 1),
+            new ConnectorsError("replay_in_progress", "busy"),
+            new DeadLettersAdded([Letter, Letter with { Id = 6, Topic = null, Key = null }]),
+            new DeadLettersRemoved([5, 6]),
+            new DeadLettersPurged(6),
+            new SinkOutputsSettled(99),
+            new DeadLetterSnapshot(7, 99, [Letter]),
         ];
         return all.Select(m => new[] { m });
     }
@@ -109,7 +138,8 @@ public sealed class VarpulisSerializerTests : IDisposable
     public void EveryProtocolTypeHasAManifest()
     {
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false } && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t)));
+            .Where(t => t is { IsClass: true, IsAbstract: false }
+                && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t) || typeof(IConnectorsProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 

@@ -35,6 +35,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>varpulis ARGS</c> with the given extra environment (VARPULIS_* of this process removed).</summary>
@@ -94,6 +96,13 @@ public sealed class ServerProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM: a graceful stop (what systemd and Ctrl+C-like stops send).</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>

@@ -1,5 +1,6 @@
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Diagnostics;
+using static Varpulis.Vpl.Tests.Compilation.DiagnosticAssert;
 
 namespace Varpulis.Vpl.Tests.Compilation;
 
@@ -10,24 +11,6 @@ namespace Varpulis.Vpl.Tests.Compilation;
 /// </summary>
 public class BinderDiagnosticsTests
 {
-    private const DiagnosticSeverity Error = DiagnosticSeverity.Error;
-    private const DiagnosticSeverity Warning = DiagnosticSeverity.Warning;
-
-    private static string Render(Diagnostic d)
-        => $"{d.Line}:{d.Column} {d.SeverityText} {d.Id}: {d.Message}" + (d.Hint is null ? "" : $" | hint: {d.Hint}");
-
-    /// <summary>Compiles <paramref name="source"/> and asserts it reports exactly <paramref name="expected"/>, in order.</summary>
-    private static Varpulis.Vpl.Compilation.Compilation AssertDiagnostics(string source, params string[] expected)
-    {
-        var c = VplCompiler.Compile(source);
-        Assert.Equal(string.Join("\n", expected), string.Join("\n", c.Diagnostics.Select(Render)));
-        Assert.Equal(c.Diagnostics.Any(d => d.IsError), !c.Success);
-        return c;
-    }
-
-    private static string D(int line, int col, DiagnosticSeverity severity, string id, string message, string? hint = null)
-        => $"{line}:{col} {(severity == Error ? "error" : "warning")} {id}: {message}" + (hint is null ? "" : $" | hint: {hint}");
-
     // ---- VPL0100 duplicate names -----------------------------------------------------------------
 
     [Fact]
@@ -151,7 +134,7 @@ public class BinderDiagnosticsTests
 
     [Fact]
     public void UnknownConnectorSuggestsTheDeclaredOne()
-        => AssertDiagnostics("connector Kafka = kafka(brokers: \"b\")\nstream S = E.to(Kafak).emit(x: 1)",
+        => AssertDiagnostics("connector Kafka = kafka(brokers: \"b:9092\")\nstream S = E.to(Kafak).emit(x: 1)",
             D(2, 17, Error, "VPL0108", "unknown connector 'Kafak'", "did you mean 'Kafka'?"));
 
     [Fact]

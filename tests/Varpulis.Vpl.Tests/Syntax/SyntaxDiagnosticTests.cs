@@ -195,7 +195,7 @@ public class SyntaxDiagnosticTests
     {
         var ids = typeof(DiagnosticIds).GetFields().Select(f => (string)f.GetValue(null)!).ToArray();
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.All(ids, id => Assert.Matches("^VPL0[0-3][0-9][0-9]$", id));
+        Assert.All(ids, id => Assert.Matches("^VPL0[0-4][0-9][0-9]$", id));
         Assert.Contains(ids, id => id.StartsWith("VPL00", StringComparison.Ordinal));
     }
 }

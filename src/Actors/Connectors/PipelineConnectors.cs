@@ -1,0 +1,222 @@
+using Akka.Actor;
+using Akka.Streams;
+using Microsoft.Extensions.Logging;
+using Varpulis.Actors.Connectors.DeadLetters;
+using Varpulis.Actors.Connectors.Sinks;
+using Varpulis.Actors.Connectors.Sources;
+using Varpulis.Vpl.Compilation.Connectors;
+
+namespace Varpulis.Actors.Connectors;
+
+/// <summary>
+/// Everything a pipeline connects to, as one child actor of the pipeline entity, created from the compiled bindings
+/// (<c>CompiledProgram.ConnectorBindings</c>). It runs one source graph per source connector (batches go to
+/// <c>ingestTarget</c> as <see cref="IngestSourceBatch"/>; the reply after the journal write acknowledges them
+/// upstream), one <see cref="SinkWorker"/> per sink connector (fed by <see cref="DeliverToSinks"/>), and the
+/// pipeline's <see cref="DeadLetterQueue"/>. It answers <see cref="GetConnectorStatus"/>, the DLQ requests
+/// (<see cref="GetDeadLetters"/>, <see cref="ClearDeadLetters"/>, <see cref="ReplayDeadLetters"/>),
+/// <see cref="GetSinkProgress"/>, and <see cref="StopConnectors"/> (drain sources, then stop).
+/// </summary>
+public sealed class PipelineConnectors : ReceiveActor, IWithTimers
+{
+    private readonly PipelineConnectorsSettings _settings;
+    private readonly IReadOnlyList<ConnectorBinding> _bindings;
+    private readonly IActorRef _ingestTarget;
+    private readonly IConnectorFactory _factory;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly List<ConnectorHealth> _health = new();
+    private readonly Dictionary<string, IActorRef> _sinks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _settledBySink = new(StringComparer.Ordinal);
+    private readonly List<RunningSource> _sources = new();
+    private IActorRef _deadLetters = ActorRefs.Nobody;
+    private long _highestSeen;
+    private long _settledPersisted;
+    private bool _replaying;
+
+    public PipelineConnectors(
+        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers)
+    {
+        _settings = settings;
+        _bindings = bindings;
+        _ingestTarget = ingestTarget;
+        _factory = factory;
+        _time = time;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<PipelineConnectors>();
+
+        Receive<DeliverToSinks>(OnDeliver);
+        Receive<SinkWorker.Settled>(s =>
+        {
+            _settledBySink[s.Connector] = Math.Max(_settledBySink.GetValueOrDefault(s.Connector), s.SequenceNr);
+        });
+        Receive<SettleTick>(_ => PersistSettled());
+        Receive<GetConnectorStatus>(_ => Sender.Tell(new ConnectorStatusList(_health.Select(h => h.Snapshot()).ToList())));
+        Receive<GetDeadLetters>(q => _deadLetters.Forward(q));
+        Receive<ClearDeadLetters>(q => _deadLetters.Forward(q));
+        Receive<GetSinkProgress>(q => _deadLetters.Forward(q));
+        Receive<ReplayDeadLetters>(OnReplay);
+        Receive<ReplayFinished>(f =>
+        {
+            _replaying = false;
+            f.ReplyTo.Tell(f.Reply);
+        });
+        Receive<StopConnectors>(OnStop);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(
+        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers));
+
+    private sealed record ReplayFinished(IActorRef ReplyTo, object Reply);
+
+    private sealed class SettleTick
+    {
+        public static readonly SettleTick Instance = new();
+    }
+
+    protected override void PreStart()
+    {
+        var dlqLog = _loggers.CreateLogger<DeadLetterQueue>();
+        _deadLetters = Context.ActorOf(DeadLetterQueue.Props(_settings.PipelineId, _settings.PipelineName, DlqFile.For(_settings.StateDir), _time, dlqLog), "dlq");
+        var materializer = Context.Materializer();
+        var sourceLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sources");
+        var sinkLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sinks");
+        var target = new ActorSourceTarget(_ingestTarget, _settings.PipelineId, _settings.IngestTimeout);
+        foreach (var group in _bindings.Where(b => b.Direction == BindingDirection.Source).GroupBy(b => b.Connector))
+        {
+            var list = group.ToList();
+            var health = new ConnectorHealth(_settings.PipelineId, group.Key, list[0].Kind, BindingDirection.Source);
+            _health.Add(health);
+            try
+            {
+                var source = _factory.CreateSource(group.Key, list, health, sourceLog);
+                _sources.Add(SourceGraph.Run(source, SourceSettings.From(list[0].Parameters), target, health, sourceLog, materializer));
+            }
+            catch (ConnectorConfigurationException ex)
+            {
+                health.SetConnection(ConnectionState.Failed, ex.Message);
+                _log.LogError("Source {Connector} of pipeline {PipelineId} cannot start: {Error}", group.Key, _settings.PipelineId, ex.Message);
+            }
+        }
+        foreach (var group in _bindings.Where(b => b.Direction == BindingDirection.Sink).GroupBy(b => b.Connector))
+        {
+            var list = group.ToList();
+            var health = new ConnectorHealth(_settings.PipelineId, group.Key, list[0].Kind, BindingDirection.Sink);
+            _health.Add(health);
+            ISinkConnector connector;
+            try
+            {
+                connector = _factory.CreateSink(group.Key, list, health, sinkLog);
+            }
+            catch (ConnectorConfigurationException ex)
+            {
+                // Its events go to the DLQ (replayable once the configuration is fixed).
+                health.SetConnection(ConnectionState.Failed, ex.Message);
+                connector = new UnavailableSink(group.Key, list[0].Kind, ex.Message);
+                _log.LogError("Sink {Connector} of pipeline {PipelineId} cannot start: {Error}", group.Key, _settings.PipelineId, ex.Message);
+            }
+            _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog), "sink-" + Uri.EscapeDataString(group.Key));
+        }
+        Timers.StartPeriodicTimer("settle", SettleTick.Instance, _settings.SettleInterval);
+    }
+
+    private void OnDeliver(DeliverToSinks d)
+    {
+        _highestSeen = Math.Max(_highestSeen, d.SequenceNr);
+        foreach (var group in d.Records.GroupBy(r => r.Connector))
+        {
+            if (_sinks.TryGetValue(group.Key, out var worker)) worker.Tell(new SinkWorker.Enqueue(d.SequenceNr, group.ToList()));
+            else _log.LogWarning("Pipeline {PipelineId} has no sink {Connector}: {Count} events dropped", _settings.PipelineId, group.Key, group.Count());
+        }
+    }
+
+    /// <summary>The journal position through which every sink has finished; persisted at most once per interval.</summary>
+    private void PersistSettled()
+    {
+        long settled = _sinks.Count == 0 ? _highestSeen : _sinks.Keys.Min(k => _settledBySink.GetValueOrDefault(k));
+        if (settled <= _settledPersisted) return;
+        _settledPersisted = settled;
+        _deadLetters.Tell(new DeadLetterQueue.Settle(settled));
+    }
+
+    private void OnReplay(ReplayDeadLetters cmd)
+    {
+        if (_replaying)
+        {
+            Sender.Tell(new ConnectorsError("replay_in_progress", $"a replay of pipeline {_settings.PipelineId}'s DLQ is already running"));
+            return;
+        }
+        _replaying = true;
+        var replyTo = Sender;
+        var self = Self;
+        var dlq = _deadLetters;
+        var sinks = new Dictionary<string, IActorRef>(_sinks);
+        var log = _log;
+        var pipelineId = _settings.PipelineId;
+        RunReplay(cmd, dlq, sinks, log, pipelineId).ContinueWith(
+            t => self.Tell(new ReplayFinished(replyTo, t.IsCompletedSuccessfully ? t.Result : new ConnectorsError("replay_failed", t.Exception?.GetBaseException().Message ?? "cancelled"))),
+            TaskScheduler.Default);
+    }
+
+    private static async Task<object> RunReplay(ReplayDeadLetters cmd, IActorRef dlq, Dictionary<string, IActorRef> sinks, ILogger log, string pipelineId)
+    {
+        var timeout = TimeSpan.FromMinutes(10);
+        var candidates = await dlq.Ask<DeadLetterQueue.ReplayCandidates>(new DeadLetterQueue.TakeForReplay(cmd.Connector, cmd.Limit), timeout).ConfigureAwait(false);
+        var outcomes = new List<Task<SinkWorker.ReplayOutcome>>();
+        int skipped = 0;
+        foreach (var group in candidates.Letters.GroupBy(l => l.Connector))
+        {
+            if (sinks.TryGetValue(group.Key, out var worker)) outcomes.Add(worker.Ask<SinkWorker.ReplayOutcome>(new SinkWorker.Replay(group.ToList()), timeout));
+            else skipped += group.Count();
+        }
+        var results = await Task.WhenAll(outcomes).ConfigureAwait(false);
+        var delivered = results.SelectMany(r => r.Delivered).ToList();
+        int failed = results.Sum(r => r.Failed.Count);
+        var removed = await dlq.Ask<DeadLetterQueue.Removed>(new DeadLetterQueue.Remove(delivered), timeout).ConfigureAwait(false);
+        log.LogInformation("DLQ replay of pipeline {PipelineId}: {Delivered} delivered and removed, {Failed} failed, {Skipped} without a sink; {Remaining} remain",
+            pipelineId, delivered.Count, failed, skipped, removed.Remaining);
+        return new DeadLettersReplayed(delivered.Count, failed, skipped, removed.Remaining);
+    }
+
+    private void OnStop(StopConnectors cmd)
+    {
+        var replyTo = Sender;
+        var self = Self;
+        var drains = _sources.Select(s => s.DrainAsync()).ToArray();
+        Task.WhenAll(drains).WaitAsync(_settings.DrainTimeout).ContinueWith(
+            _ =>
+            {
+                replyTo.Tell(new ConnectorsStopped(cmd.PipelineId));
+                self.Tell(PoisonPill.Instance);
+            },
+            TaskScheduler.Default);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var s in _sources) s.Abort();
+        foreach (var h in _health)
+        {
+            h.SetConnection(ConnectionState.Stopped);
+            h.Unpublish();
+        }
+        base.PostStop();
+    }
+
+    /// <summary>A sink whose configuration cannot be resolved (an unset environment variable): every delivery fails with that reason.</summary>
+    private sealed class UnavailableSink(string connector, ConnectorKind kind, string error) : ISinkConnector
+    {
+        public string Connector => connector;
+
+        public ConnectorKind Kind => kind;
+
+        public Task<SinkDeliveryResult> DeliverAsync(IReadOnlyList<SinkRecord> records, CancellationToken cancellationToken)
+            => Task.FromResult(SinkDeliveryResult.Failed(records.Count, error));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

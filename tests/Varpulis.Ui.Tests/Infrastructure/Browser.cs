@@ -1,0 +1,183 @@
+using System.Collections.ObjectModel;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+
+namespace Varpulis.Ui.Tests.Infrastructure;
+
+/// <summary>
+/// Debian's headless Chromium driven by its chromedriver (both from apt, nothing downloaded), with a fresh profile,
+/// no background network traffic, a fixed viewport, the browser console collected, and screenshots saved as test
+/// artifacts under <see cref="ArtifactsDir"/>.
+/// </summary>
+public sealed class Browser : IDisposable
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string DriverPath = "/usr/bin/chromedriver";
+
+    private readonly string _profileDir;
+    private readonly List<LogEntry> _console = [];
+
+    private Browser(ChromeDriver driver, string profileDir, string downloadDir)
+    {
+        Driver = driver;
+        _profileDir = profileDir;
+        DownloadDir = downloadDir;
+    }
+
+    public ChromeDriver Driver { get; }
+
+    /// <summary>Where Chromium saves downloads (checkpoint files).</summary>
+    public string DownloadDir { get; }
+
+    /// <summary>The screenshots of the UI tests: <c>ui-screenshots/</c> in the test output directory (not committed).</summary>
+    public static string ArtifactsDir { get; } = Path.Combine(AppContext.BaseDirectory, "ui-screenshots");
+
+    public static Browser Start()
+    {
+        var profile = Path.Combine(Path.GetTempPath(), "varpulis-chromium-" + Guid.NewGuid().ToString("N")[..12]);
+        var downloads = Path.Combine(profile, "downloads");
+        Directory.CreateDirectory(downloads);
+        var options = new ChromeOptions { BinaryLocation = ChromiumPath };
+        // The machine is closed: these keep Chromium from calling home (updates, sync, field trials, QUIC probes).
+        options.AddArguments(
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--disable-default-apps", "--disable-extensions",
+            "--user-data-dir=" + profile, "--window-size=1280,800");
+        options.AddUserProfilePreference("download.default_directory", downloads);
+        options.AddUserProfilePreference("download.prompt_for_download", false);
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(DriverPath)!, Path.GetFileName(DriverPath));
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        var browser = new Browser(driver, profile, downloads);
+        browser.Viewport(1280, 800);
+        Directory.CreateDirectory(ArtifactsDir);
+        return browser;
+    }
+
+    /// <summary>Sets the page's viewport exactly (the headless window size includes no browser chrome to subtract).</summary>
+    public void Viewport(int width, int height)
+    {
+        Driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
+        {
+            ["width"] = width,
+            ["height"] = height,
+            ["deviceScaleFactor"] = 1,
+            ["mobile"] = false,
+        });
+    }
+
+    public void Open(Uri url) => Driver.Navigate().GoToUrl(url);
+
+    public object? Js(string script, params object[] args) => Driver.ExecuteScript(script, args);
+
+    public IWebElement Find(string css) => Driver.FindElement(By.CssSelector(css));
+
+    public ReadOnlyCollection<IWebElement> FindAll(string css) => Driver.FindElements(By.CssSelector(css));
+
+    /// <summary>Polls <paramref name="probe"/> until it returns a value (not null, not false); fails with <paramref name="what"/>.</summary>
+    public T WaitFor<T>(string what, Func<T?> probe, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        Exception? last = null;
+        while (true)
+        {
+            try
+            {
+                var value = probe();
+                if (value is not null && !(value is bool b && !b)) return value;
+            }
+            catch (WebDriverException e) when (e is NoSuchElementException or StaleElementReferenceException)
+            {
+                last = e;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                var shot = Screenshot("timeout-" + Guid.NewGuid().ToString("N")[..6]);
+                throw new TimeoutException($"timed out waiting for {what} (screenshot {shot}); page text:\n{PageText()}", last);
+            }
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>Waits until the element matching <paramref name="css"/> is displayed and returns it.</summary>
+    public IWebElement WaitVisible(string css, TimeSpan? timeout = null)
+        => WaitFor($"'{css}' to be displayed", () => FindAll(css).FirstOrDefault(e => e.Displayed), timeout)!;
+
+    /// <summary>Waits until the text of <paramref name="css"/> equals <paramref name="expected"/>.</summary>
+    public void WaitText(string css, string expected, TimeSpan? timeout = null)
+        => WaitFor($"'{css}' to read \"{expected}\"", () => FindAll(css).FirstOrDefault()?.Text == expected, timeout);
+
+    public string PageText()
+    {
+        try
+        {
+            return Driver.FindElement(By.TagName("body")).Text;
+        }
+        catch (WebDriverException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Saves a screenshot of the viewport as <c>NAME.png</c> under <see cref="ArtifactsDir"/>.</summary>
+    public string Screenshot(string name)
+    {
+        var path = Path.Combine(ArtifactsDir, name + ".png");
+        Driver.GetScreenshot().SaveAsFile(path);
+        return path;
+    }
+
+    /// <summary>Every browser console entry so far (kept across calls; chromedriver hands each out once).</summary>
+    public IReadOnlyList<LogEntry> Console()
+    {
+        _console.AddRange(Driver.Manage().Logs.GetLog(LogType.Browser));
+        return _console;
+    }
+
+    /// <summary>The console's errors (level SEVERE: script errors, failed requests, CSP violations).</summary>
+    public List<string> ConsoleErrors() => Console().Where(e => e.Level == LogLevel.Severe).Select(e => e.Message).ToList();
+
+    /// <summary>Fails with the full messages when the console has errors.</summary>
+    public void AssertNoConsoleErrors()
+    {
+        var errors = ConsoleErrors();
+        Assert.True(errors.Count == 0, "browser console errors:\n" + string.Join("\n", errors));
+    }
+
+    /// <summary>Leaves the current page (stopping its requests) and forgets the console entries so far: a clean start.</summary>
+    public void Reset()
+    {
+        Driver.Navigate().GoToUrl("about:blank");
+        ClearConsole();
+    }
+
+    /// <summary>Forgets the console entries seen so far (after a step whose errors were checked).</summary>
+    public void ClearConsole()
+    {
+        Console();
+        _console.Clear();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Driver.Quit();
+        }
+        finally
+        {
+            Driver.Dispose();
+            try
+            {
+                Directory.Delete(_profileDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Chromium may still hold a file for a moment; the temp dir is cleaned by the OS.
+            }
+        }
+    }
+}
