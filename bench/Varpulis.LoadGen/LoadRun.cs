@@ -11,12 +11,13 @@ using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.LoadGen;
 
-public sealed record LoadOptions(Uri Server, string? ApiKey, string Workload, int BatchSize, int Connections, int Passes, int DurationSecs, int Rate, int ServerPid);
+public sealed record LoadOptions(Uri Server, string? ApiKey, string Workload, int BatchSize, int Connections, int Passes, int DurationSecs, int Rate, int ServerPid, string? PipelineId = null);
 
 /// <summary>
 /// One load run: deploys the workload's program, then either posts its events to <c>events-batch</c> in batches over
 /// keep-alive connections (throughput, output count checked against <c>expected.json</c>), or posts single events at
-/// a fixed rate, open loop, and reports latency percentiles measured from each request's scheduled time.
+/// a fixed rate, open loop, and reports latency percentiles measured from each request's scheduled time. With
+/// <c>--pipeline ID</c> it drives an existing pipeline instead (a cluster benchmark deploys it where it wants it).
 /// </summary>
 public sealed class LoadRun(LoadOptions o, TextWriter log)
 {
@@ -236,8 +237,10 @@ public sealed class LoadRun(LoadOptions o, TextWriter log)
         return http;
     }
 
+    /// <summary>The workload's program as a new pipeline, or the existing pipeline of <c>--pipeline</c> (deployed elsewhere, e.g. through another cluster node).</summary>
     private async Task<string> Deploy(HttpClient http, CancellationToken ct)
     {
+        if (o.PipelineId is not null) return o.PipelineId;
         var source = await File.ReadAllTextAsync(Path.Combine(o.Workload, "program.vpl"), ct);
         var body = new JsonObject { ["name"] = "loadgen-" + Path.GetFileName(o.Workload.TrimEnd('/')), ["source"] = source }.ToJsonString();
         using var resp = await http.PostAsync("/api/v1/pipelines", new StringContent(body, Encoding.UTF8, "application/json"), ct);

@@ -14,6 +14,7 @@ var passes = new Option<int>("--passes") { Description = "Times the event file i
 var duration = new Option<int>("--duration-secs") { Description = "Run for this long instead of a number of passes (batch), or the measurement length (single).", DefaultValueFactory = _ => 0 };
 var rate = new Option<int>("--rate") { Description = "Requests per second (single mode); events per second cap (batch mode, 0 = unlimited).", DefaultValueFactory = _ => 0 };
 var serverPid = new Option<int>("--server-pid") { Description = "Report this process's RSS (from /proc) at the end." };
+var pipeline = new Option<string>("--pipeline") { Description = "Drive this existing pipeline (deployed with the workload's program) instead of deploying one." };
 root.Options.Add(server);
 root.Options.Add(apiKey);
 root.Options.Add(workload);
@@ -24,6 +25,7 @@ root.Options.Add(passes);
 root.Options.Add(duration);
 root.Options.Add(rate);
 root.Options.Add(serverPid);
+root.Options.Add(pipeline);
 root.SetAction(async (parse, ct) =>
 {
     var options = new LoadOptions(
@@ -35,7 +37,8 @@ root.SetAction(async (parse, ct) =>
         Math.Max(1, parse.GetValue(passes)),
         parse.GetValue(duration),
         parse.GetValue(rate),
-        parse.GetValue(serverPid));
+        parse.GetValue(serverPid),
+        parse.GetValue(pipeline));
     var run = new LoadRun(options, Console.Out);
     return parse.GetValue(mode) == "single" ? await run.SingleAsync(ct) : await run.BatchAsync(ct);
 });

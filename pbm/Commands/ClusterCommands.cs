@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Serialization;
+using Varpulis.Contracts.Cluster;
 using Varpulis.Contracts.Management;
 using Varpulis.Pbm.Http;
 using Varpulis.Pbm.Output;
@@ -23,7 +24,7 @@ public static class ClusterCommands
 
     private static Command Show(PbmGlobals g)
     {
-        var cmd = new Command("show", "List the members: address, status, roles, reachability.");
+        var cmd = new Command("show", "List the members: address, status, roles, worker id, reachability.");
         cmd.SetAction((parse, ct) => g.RunAsync(parse, async (client, printer, ct) =>
         {
             var members = await client.GetAsync("/cluster/members", ClusterHttpJsonContext.Default.ClusterMembers, ct);
@@ -35,11 +36,13 @@ public static class ClusterCommands
     internal static void WriteMembers(TextWriter output, ClusterMembers members)
     {
         var unreachable = members.Unreachable.Select(u => u.Node).ToHashSet(StringComparer.Ordinal);
-        Table.Write(output, ["ADDRESS", "STATUS", "ROLES", "REACHABLE"], members.Members.Select(m => (IReadOnlyList<string>)
+        // Roles as the API shows them; a worker's id comes from its metadata role (its advertised address is in --json).
+        Table.Write(output, ["ADDRESS", "STATUS", "ROLES", "WORKER-ID", "REACHABLE"], members.Members.Select(m => (IReadOnlyList<string>)
         [
             m.Node,
             m.Status,
-            m.Roles.Count == 0 ? "-" : string.Join(",", m.Roles),
+            ClusterRoles.Visible(m.Roles) is { Count: > 0 } roles ? string.Join(",", roles) : "-",
+            ClusterRoles.WorkerIdOf(m.Roles) ?? "-",
             unreachable.Contains(m.Node) ? "no" : "yes",
         ]));
         var count = Words.Plural(members.Members.Count, "member");

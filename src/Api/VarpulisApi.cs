@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,6 +23,7 @@ public static class VarpulisApi
         services.AddSingleton(new TenantRegistry(settings.Server.ApiKey));
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<PipelineGateway>();
+        services.AddSingleton<Cluster.ClusterGateway>();
         services.AddSingleton<NodeReadiness>();
         services.AddHostedService<TenantRegistryLoader>();
         return services;
@@ -41,18 +43,22 @@ public static class VarpulisApi
         api.MapPipelines();
         api.MapTenants();
         api.MapValidate();
+        if (app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>().IsCoordinator) api.MapCluster();
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
         return app;
     }
 }
 
-/// <summary>Loads the persisted tenants into the <see cref="TenantRegistry"/> before the server takes requests.</summary>
-internal sealed class TenantRegistryLoader(PipelineGateway gateway, TenantRegistry registry) : IHostedService
+/// <summary>
+/// Keeps the <see cref="TenantRegistry"/> in step with the cluster's tenant replica: follows its changes, and reads it
+/// once at startup (before the server takes requests).
+/// </summary>
+internal sealed class TenantRegistryLoader(ActorSystem system, TenantRegistry registry) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var list = await gateway.AskDirectoryAsync<TenantList>(GetTenants.Instance, cancellationToken);
-        registry.Load(list.Tenants);
+        TenantReplica.Follow(system, registry.Replace);
+        if (await TenantReplica.ReadAsync(system, majority: false, cancellationToken) is { } tenants) registry.Replace(tenants);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

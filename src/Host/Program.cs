@@ -6,6 +6,7 @@ var root = new RootCommand("Varpulis — a complex-event-processing server and t
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ConfigGenCommand.Create());
 foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
 return await CliFailure.RunAsync(root, args);

@@ -70,7 +70,7 @@ public sealed class LogStreamTests(ServerFixture f) : IClassFixture<ServerFixtur
     {
         var hubs = (Varpulis.Actors.Outputs.OutputHubs)f.Server.Services.GetService(typeof(Varpulis.Actors.Outputs.OutputHubs))!;
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (hubs.Find(id) is not { HasSubscribers: true })
+        while (hubs.Find(id) is not { HasSubscribers: true, IsConnected: true })
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("no subscriber attached");
             await Task.Delay(20);

@@ -13,8 +13,8 @@ public sealed class ClusterCommandTests(PbmNodeFixture f) : IClassFixture<PbmNod
         var a = Node.Address;
         var run = await Node.PbmAsync("cluster", "show");
         Assert.Equal(new PbmRun(0,
-            $"{"ADDRESS".PadRight(a.Length)}  STATUS  ROLES   REACHABLE\n" +
-            $"{a}  Up      worker  yes\n" +
+            $"{"ADDRESS".PadRight(a.Length)}  STATUS  ROLES               WORKER-ID  REACHABLE\n" +
+            $"{a}  Up      coordinator,worker  -          yes\n" +
             $"Count: 1 member; leader {a}\n", ""), run);
     }
 
@@ -35,6 +35,7 @@ public sealed class ClusterCommandTests(PbmNodeFixture f) : IClassFixture<PbmNod
             $"      \"nodeUid\": \"{uid}\",\n" +
             "      \"status\": \"Up\",\n" +
             "      \"roles\": [\n" +
+            "        \"coordinator\",\n" +
             "        \"worker\"\n" +
             "      ]\n" +
             "    }\n" +
@@ -43,6 +44,7 @@ public sealed class ClusterCommandTests(PbmNodeFixture f) : IClassFixture<PbmNod
             $"  \"leader\": \"{a}\",\n" +
             $"  \"oldest\": \"{a}\",\n" +
             "  \"oldestPerRole\": {\n" +
+            $"    \"coordinator\": \"{a}\",\n" +
             $"    \"worker\": \"{a}\"\n" +
             "  }\n" +
             "}\n", run.Stdout);

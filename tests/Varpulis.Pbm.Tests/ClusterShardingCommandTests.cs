@@ -20,7 +20,7 @@ public sealed class ClusterShardingCommandTests(PbmNodeFixture f) : IClassFixtur
         var ids = new List<string>();
         for (int i = 0; i < 4; i++) ids.Add(await Node.DeployAsync("p" + i));
         var extractor = new PipelineMessageExtractor();
-        var shards = ids.GroupBy(id => extractor.ShardId(id)).OrderBy(g => int.Parse(g.Key, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var shards = ids.GroupBy(id => extractor.ShardId(id)).OrderBy(g => g.Key, Varpulis.Api.Management.ShardIdOrder.Instance).ToList();
 
         var shardStats = await Node.PbmAsync("cluster-sharding", "shard-stats", "pipeline");
         int idWidth = Math.Max("SHARD".Length, shards.Max(g => g.Key.Length));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using Varpulis.Host.Tests.Server;
 
 namespace Varpulis.Pbm.Tests;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Varpulis.Host.Tests.Server;
 
 namespace Varpulis.Pbm.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using Varpulis.Host.Tests.Server;
+using Varpulis.TestSupport;
 using Varpulis.Ui.Tests.Infrastructure;
 
 namespace Varpulis.Ui.Tests;

@@ -32,8 +32,10 @@ public sealed class ServerSettings
     /// <summary>Requests per second per client IP on <c>/api/v1</c> (burst 2N); 0 disables rate limiting.</summary>
     public int RateLimit { get; set; }
 
+    public const string DefaultStateDir = "varpulis-state";
+
     /// <summary>Where the embedded SQLite databases live.</summary>
-    public string StateDir { get; set; } = "varpulis-state";
+    public string StateDir { get; set; } = DefaultStateDir;
 
     /// <summary>Seconds between <c>: keep-alive</c> comments on an idle SSE stream.</summary>
     public int SseKeepAliveSecs { get; set; } = 15;
@@ -87,11 +89,39 @@ public sealed class LoggingSettings
     public bool Timestamps { get; set; } = true;
 }
 
-/// <summary>Akka.NET remoting of this node (a cluster of one joins itself).</summary>
+/// <summary>
+/// Akka.NET remoting of this node and its place in a cluster: a single server (a cluster of one that joins itself), a
+/// coordinator, or a worker that joins the coordinator at <see cref="Coordinator"/>.
+/// </summary>
 public sealed class ClusterSettings
 {
-    public string Hostname { get; set; } = "127.0.0.1";
+    /// <summary>The remoting address other nodes use to reach this one; empty: derived (loopback bind: 127.0.0.1; a worker: the host of its advertise address; else the machine's host name).</summary>
+    public string Hostname { get; set; } = "";
 
-    /// <summary>Remoting port; 0 picks a free one.</summary>
+    /// <summary>Remoting port; 0 picks a free one (workers learn the coordinator's from its <c>/api/v1/cluster/seed</c>).</summary>
     public int Port { get; set; }
+
+    /// <summary>A worker: the coordinator's base URL (<c>--coordinator http://host:9100</c>). Null: a single server.</summary>
+    public string? Coordinator { get; set; }
+
+    /// <summary>A worker's id, as the coordinator lists it (<c>--worker-id</c>); default <c>&lt;host&gt;-&lt;port&gt;</c>.</summary>
+    public string? WorkerId { get; set; }
+
+    /// <summary>A worker's HTTP address as clients reach it (<c>--advertise-address</c>); default <c>http://&lt;hostname&gt;:&lt;port&gt;</c>.</summary>
+    public string? AdvertiseAddress { get; set; }
+
+    /// <summary>Seconds between failure-detector heartbeats (and worker reports to the coordinator). Set on the coordinator; workers take it from there.</summary>
+    public double HeartbeatIntervalSecs { get; set; } = 5;
+
+    /// <summary>Seconds after which a silent member is downed and its pipelines move. Set on the coordinator; workers take it from there.</summary>
+    public double HeartbeatTimeoutSecs { get; set; } = 15;
+
+    /// <summary>A worker's capacity: no pipeline is placed on it beyond this many.</summary>
+    public int MaxPipelines { get; set; } = 1000;
+
+    /// <summary>The coordinator's placement of new pipelines: <c>least-loaded</c> (fewest pipelines) or <c>round-robin</c>.</summary>
+    public string Placement { get; set; } = "least-loaded";
+
+    /// <summary>True when this node joins a coordinator.</summary>
+    public bool IsWorker => !string.IsNullOrEmpty(Coordinator);
 }

@@ -18,7 +18,7 @@ public sealed class NodeReadiness(ActorSystem system, IRequiredActor<ServerDirec
     public async Task<string?> CheckAsync(CancellationToken ct)
     {
         if (system.WhenTerminated.IsCompleted) return "actor system terminated";
-        var status = Cluster.Get(system).SelfMember.Status;
+        var status = Akka.Cluster.Cluster.Get(system).SelfMember.Status;
         if (status != MemberStatus.Up) return $"cluster member status is {status.ToString().ToLowerInvariant()}";
         try
         {

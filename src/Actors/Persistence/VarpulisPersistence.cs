@@ -17,7 +17,11 @@ public static class VarpulisPersistence
     /// <summary>Plugin id of sharding's own journal and snapshot store.</summary>
     public const string ShardingPluginId = "sharding";
 
-    public static AkkaConfigurationBuilder WithVarpulisPersistence(this AkkaConfigurationBuilder builder, PersistenceSettings settings, string stateDir)
+    /// <summary>
+    /// The node's plugins. <paramref name="ownsFiles"/>: this process checkpoints the SQLite write-ahead logs (a single
+    /// server, a coordinator); workers of an embedded cluster write into their coordinator's files and leave that to it.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithVarpulisPersistence(this AkkaConfigurationBuilder builder, PersistenceSettings settings, string stateDir, bool ownsFiles = true)
     {
         var plan = Plan(settings, stateDir);
         builder.WithSqlPersistence(plan.Journal, plan.Snapshots);
@@ -32,7 +36,7 @@ public static class VarpulisPersistence
                 """,
                 HoconAddMode.Prepend);
             var files = plan.SqliteFiles;
-            builder.AddStartup((system, _) => SqliteCheckpointer.Start(system, files));
+            if (ownsFiles) builder.AddStartup((system, _) => SqliteCheckpointer.Start(system, files));
         }
         return builder;
     }
@@ -101,6 +105,9 @@ public static class VarpulisPersistence
 
     /// <summary>
     /// WAL with <c>synchronous=NORMAL</c> keeps every committed transaction across a process crash (<c>kill -9</c>);
+    /// several processes of one host (the workers of an embedded cluster) may write the same files: a writer that
+    /// finds the write lock taken waits inside SQLite (<c>busy_timeout</c>, sleeps of a few milliseconds) rather than in
+    /// the provider's 150 ms retry loop.
     /// <c>FULL</c> also across a power loss, at the price of an fsync per commit. The writer checkpoints the log
     /// itself only every 10,000 pages, because <see cref="SqliteCheckpointer"/> copies it every second beside the
     /// writer; <c>journal_size_limit</c> trims the file when the log starts over.
@@ -108,7 +115,7 @@ public static class VarpulisPersistence
     private static void SetSynchronous(System.Data.Common.DbConnection conn, string mode)
     {
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "PRAGMA synchronous=" + mode + "; PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864;";
+        cmd.CommandText = "PRAGMA synchronous=" + mode + "; PRAGMA wal_autocheckpoint=10000; PRAGMA journal_size_limit=67108864; PRAGMA busy_timeout=30000;";
         cmd.ExecuteNonQuery();
     }
 
@@ -118,7 +125,7 @@ public static class VarpulisPersistence
         using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         conn.Open();
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL;";
+        cmd.CommandText = "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL;";
         cmd.ExecuteNonQuery();
     }
 

@@ -2,30 +2,36 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Metrics;
-using Varpulis.Actors.Outputs;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.Actors.Pipelines;
 
-/// <summary>Settings of every pipeline entity of a node.</summary>
-public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval)
+/// <summary>
+/// Settings of every pipeline entity of a node: snapshot cadence, how often it reports its counters to the node's
+/// agent, and the node's worker id (null on a single server).
+/// </summary>
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null)
 {
-    public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60));
+    public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
 
 /// <summary>
 /// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
 /// persist, reply. The journal holds the definition events and every accepted input request; snapshots are
 /// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
-/// latest snapshot plus the replay of what followed it, through the same code as live input.
+/// latest snapshot plus the replay of what followed it, through the same code as live input. On hand-off (a drain or
+/// rebalance moves it) it lets its writes finish, snapshots and stops, and recovers on the other worker from the
+/// snapshot. It tells the node's <see cref="WorkerAgent"/> when it runs and stops, and pushes its output to the
+/// nodes that subscribed (SSE).
 /// </summary>
 public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 {
     private readonly string _pipelineId;
     private readonly PipelineEntitySettings _settings;
-    private readonly OutputHubs _hubs;
+    private readonly IActorRef _agent;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly PipelineTelemetry _telemetry;
@@ -37,12 +43,18 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private int _pendingEvents;
     private bool _countedAsRunning;
     private int _countedStreams;
+    private readonly HashSet<IActorRef> _subscribers = new();
+    private bool _reportedUp;
+    private bool _handingOff;
+    private long _handOffSnapshotSeq = -1;
+    private readonly IdempotencyTable _idempotency = new();
+    private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
 
-    public PipelineEntity(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
+    public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
         _pipelineId = pipelineId;
         _settings = settings;
-        _hubs = hubs;
+        _agent = agent;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
         _telemetry = new PipelineTelemetry(new PipelineSeries(pipelineId), _log);
@@ -56,8 +68,14 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<PipelineRemoved>(_ => ApplyRemoved());
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
-        Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: false));
-        Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, ensure: true));
+        // While handing off, nothing new is processed: the snapshot being written must be the last state here.
+        Command<IPipelineCommand>(c => _handingOff, c => Sender.Tell(PipelineError.Unavailable(c.PipelineId, "moving to another worker")));
+        Command<HandOffPipeline>(_ => HandOff());
+        Command<SubscribePipelineOutput>(Subscribe);
+        Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Command<ReportTick>(_ => ReportCounters());
+        Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, d.MaxStreams, ensure: false));
+        Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, 0, ensure: true));
         Command<IngestEvents>(Ingest);
         Command<ReloadPipeline>(Reload);
         Command<DeletePipeline>(Delete);
@@ -74,12 +92,15 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         {
             DeleteMessages(s.Metadata.SequenceNr);
             if (s.Metadata.SequenceNr > 1) DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-            if (_deleted) Passivate();
+            if (_handingOff && s.Metadata.SequenceNr >= _handOffSnapshotSeq) StopAfterHandOff(snapshotted: true);
+            else if (_deleted) Passivate();
         });
         Command<SaveSnapshotFailure>(f =>
         {
             _log.LogWarning(f.Cause, "Snapshot of pipeline {PipelineId} failed", _pipelineId);
-            if (_deleted) Passivate();
+            // The journal holds everything: the next owner replays a longer tail.
+            if (_handingOff && f.Metadata.SequenceNr >= _handOffSnapshotSeq) StopAfterHandOff(snapshotted: false);
+            else if (_deleted) Passivate();
         });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.LogWarning(f.Cause, "Journal cleanup of pipeline {PipelineId} failed", _pipelineId));
@@ -91,8 +112,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string pipelineId, PipelineEntitySettings settings, OutputHubs hubs, TimeProvider time, ILoggerFactory loggers)
-        => Akka.Actor.Props.Create(() => new PipelineEntity(pipelineId, settings, hubs, time, loggers));
+    public static Props Props(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
+        => Akka.Actor.Props.Create(() => new PipelineEntity(pipelineId, settings, agent, time, loggers));
 
     // ------------------------------------------------------------------ recovery
 
@@ -112,6 +133,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         _runtime = new PipelineRuntime(new PipelineDefined(s.PipelineId, s.TenantId, s.Name, s.Source, s.CreatedAt), program, EngineOptionsFor());
         if (s.CheckpointJson is not null) _runtime.Restore(s.CheckpointJson);
+        _idempotency.Import(s.Replies);
     }
 
     private void ApplyDefined(PipelineDefined d)
@@ -151,6 +173,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         {
             var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
             _sinceSnapshot += outcome.Accepted;
+            // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
+            if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -186,6 +210,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
+            ReportUp();
             _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
@@ -193,7 +218,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     // ------------------------------------------------------------------ commands
 
-    private void Deploy(string id, string tenant, string name, string source, DateTimeOffset createdAt, bool ensure)
+    private void Deploy(string id, string tenant, string name, string source, DateTimeOffset createdAt, int maxStreams, bool ensure)
     {
         if (_deleted)
         {
@@ -214,6 +239,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Passivate();
             return;
         }
+        if (maxStreams > 0 && program.Streams.Count > maxStreams)
+        {
+            Sender.Tell(PipelineError.TooManyStreams(tenant, program.Streams.Count, maxStreams));
+            Passivate();
+            return;
+        }
         var defined = new PipelineDefined(id, tenant, name, source, createdAt);
         Persist(defined, d =>
         {
@@ -222,6 +253,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             CountRunning();
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
+            ReportUp();
             if (program.Streams.Count == 1) _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} stream", id, name, 1);
             else _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
@@ -231,6 +263,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Ingest(IngestEvents cmd)
     {
         if (!TryGetRuntime(cmd, out var rt)) return;
+        if (cmd.DeadlineUnixMs > 0 && _time.GetUtcNow().ToUnixTimeMilliseconds() > cmd.DeadlineUnixMs)
+        {
+            // Its sender stopped waiting (it was buffered through a move): processing it now could count it twice.
+            Sender.Tell(PipelineError.Unavailable(_pipelineId, "recovering; the request waited too long and was not processed"));
+            return;
+        }
+        if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
         long now = NowNanos();
         IngestOutcome outcome;
         try
@@ -250,8 +289,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var outputsJson = PipelineRuntime.RenderArray(outcome.Outputs, cmd.IsBatch ? OutputShape.Flat : OutputShape.Fields);
-        var result = new IngestResult(outcome.Accepted, outcome.Rejected, outcome.Errors.ToList(), outputsJson, outcome.Outputs.Count, (long)outcome.ElapsedMicros);
+        var result = ResultOf(outcome, cmd.IsBatch);
         if (outcome.Accepted == 0)
         {
             Sender.Tell(result);
@@ -259,9 +297,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
-        var hub = _hubs.Find(_pipelineId);
         List<string>? live = null;
-        if (hub is { HasSubscribers: true } && outcome.Outputs.Count > 0)
+        if (_subscribers.Count > 0 && outcome.Outputs.Count > 0)
         {
             live = new List<string>(outcome.Outputs.Count);
             foreach (var e in outcome.Outputs) live.Add(EventJson.ToJsonLine(e, OutputShape.Data));
@@ -270,19 +307,62 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _pendingEvents += accepted;
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
-        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body), _ =>
+        var idempotencyKey = cmd.IdempotencyKey;
+        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, cmd.Body, now);
+        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body, idempotencyKey), _ =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
             sender.Tell(result);
-            if (live is not null && hub is not null)
+            if (idempotencyKey is not null)
             {
-                foreach (var json in live) hub.Publish(json);
+                _idempotency.Complete(idempotencyKey, cmd.Body, now, result);
+                if (_keyWaiters.Remove(idempotencyKey, out var waiters))
+                {
+                    foreach (var w in waiters) w.Tell(result);
+                }
+            }
+            if (live is not null)
+            {
+                var batch = new PipelineOutputBatch(_pipelineId, live);
+                foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
             _sinceSnapshot += accepted;
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
     }
+
+    /// <summary>
+    /// A request with an idempotency key: false when it is a repeat, answered here (the first reply, or after the first
+    /// one is written), or a reuse of the key for another body.
+    /// </summary>
+    private bool Repeat(string key, byte[] body)
+    {
+        switch (_idempotency.Find(key, body))
+        {
+            case IdempotencyTable.Lookup.Done:
+                Sender.Tell(_idempotency.ReplyOf(key)!);
+                return false;
+            case IdempotencyTable.Lookup.Pending:
+                if (!_keyWaiters.TryGetValue(key, out var waiters)) _keyWaiters[key] = waiters = new List<IActorRef>();
+                waiters.Add(Sender);
+                return false;
+            case IdempotencyTable.Lookup.Mismatch:
+                Sender.Tell(PipelineError.KeyReused(key));
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private static IngestResult ResultOf(IngestOutcome outcome, bool isBatch)
+        => new(
+            outcome.Accepted,
+            outcome.Rejected,
+            outcome.Errors.ToList(),
+            PipelineRuntime.RenderArray(outcome.Outputs, isBatch ? OutputShape.Flat : OutputShape.Fields),
+            outcome.Outputs.Count,
+            (long)outcome.ElapsedMicros);
 
     /// <summary>
     /// <c>RUST_LOG=...,varpulis_runtime::engine=debug</c>: one line per request; <c>=trace</c> adds each output
@@ -307,6 +387,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
+            return;
+        }
+        if (cmd.MaxStreams > 0 && program.Streams.Count > cmd.MaxStreams)
+        {
+            Sender.Tell(PipelineError.TooManyStreams(cmd.TenantId, program.Streams.Count, cmd.MaxStreams));
             return;
         }
         RestoreReport report;
@@ -343,6 +428,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             UncountRunning();
             _telemetry.RemoveSeries();
             Timers.CancelAll();
+            EndSubscriptions("deleted");
+            ReportDown("deleted");
             sender.Tell(new PipelineDeleted(_pipelineId));
             SaveSnapshot(new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: true, CheckpointJson: null));
         });
@@ -400,6 +487,77 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Sender.Tell(new PipelineRuns(_pipelineId, cmd.Stream, PipelineRuntime.RenderRuns(page), page.Count, (int)Math.Min(total, int.MaxValue)));
     }
 
+    private void Subscribe(SubscribePipelineOutput cmd)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        if (_subscribers.Add(cmd.Subscriber)) Context.Watch(cmd.Subscriber);
+        cmd.Subscriber.Tell(new PipelineOutputSubscribed(_pipelineId));
+    }
+
+    /// <summary>The region hands this pipeline off: finish the writes in flight, snapshot, stop.</summary>
+    private void HandOff()
+    {
+        if (_handingOff) return;
+        _handingOff = true;
+        Timers.CancelAll();
+        // DeferAsync runs after every pending PersistAsync handler: the snapshot covers every acknowledged event.
+        DeferAsync(HandOffPipeline.Instance, _ =>
+        {
+            if (_runtime is null)
+            {
+                StopAfterHandOff(snapshotted: false);
+                return;
+            }
+            _handOffSnapshotSeq = LastSequenceNr;
+            TakeSnapshot();
+        });
+    }
+
+    private void StopAfterHandOff(bool snapshotted)
+    {
+        if (_runtime is not null)
+        {
+            _log.LogInformation("Pipeline handed off: {PipelineId} ({PipelineName}), {Events} events processed, {Snapshot}",
+                _pipelineId, _runtime.Definition.Name, _runtime.Engine.EventsProcessed,
+                snapshotted ? $"snapshot at sequence number {_handOffSnapshotSeq}" : "no snapshot (the journal will be replayed)");
+        }
+        EndSubscriptions("moving");
+        ReportDown("handoff");
+        Context.Stop(Self);
+    }
+
+    private void EndSubscriptions(string reason)
+    {
+        var ended = new PipelineOutputEnded(_pipelineId, reason);
+        foreach (var s in _subscribers)
+        {
+            Context.Unwatch(s);
+            s.Tell(ended);
+        }
+        _subscribers.Clear();
+    }
+
+    private void ReportUp()
+    {
+        if (_runtime is null) return;
+        var d = _runtime.Definition;
+        _agent.Tell(new WorkerAgent.PipelineUp(new HostedPipeline(_pipelineId, d.TenantId, d.Name, _runtime.Engine.EventsProcessed, _runtime.Engine.OutputEventsEmitted, _startedAt)));
+        _reportedUp = true;
+        if (_settings.ReportInterval > TimeSpan.Zero) Timers.StartPeriodicTimer("report", ReportTick.Instance, _settings.ReportInterval);
+    }
+
+    private void ReportCounters()
+    {
+        if (_runtime is not null) _agent.Tell(new WorkerAgent.PipelineCounters(_pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.OutputEventsEmitted));
+    }
+
+    private void ReportDown(string reason)
+    {
+        if (!_reportedUp) return;
+        _agent.Tell(new WorkerAgent.PipelineDown(_pipelineId, reason));
+        _reportedUp = false;
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void WithRuntime(IPipelineCommand cmd, Action<PipelineRuntime> action)
@@ -420,13 +578,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private PipelineInfo Info(PipelineRuntime rt)
     {
         var d = rt.Definition;
-        return new PipelineInfo(d.PipelineId, d.TenantId, d.Name, "running", rt.Source, rt.StreamNames, d.CreatedAt, _startedAt);
+        return new PipelineInfo(d.PipelineId, d.TenantId, d.Name, "running", rt.Source, rt.StreamNames, d.CreatedAt, _startedAt, _settings.WorkerId);
     }
 
     private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)
     {
         var d = rt.Definition;
-        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson);
+        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export());
     }
 
     private void TakeSnapshot()
@@ -492,6 +650,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private sealed class SnapshotTick
     {
         public static readonly SnapshotTick Instance = new();
+    }
+
+    /// <summary>Periodic report of the counters to the node's agent.</summary>
+    private sealed class ReportTick
+    {
+        public static readonly ReportTick Instance = new();
     }
 }
 

@@ -17,23 +17,30 @@ public interface IPipelineCommand : IPipelineProtocol
     string TenantId { get; }
 }
 
-/// <summary>Creates the pipeline. Idempotent for the same id and definition.</summary>
-public sealed record DeployPipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
+/// <summary>
+/// Creates the pipeline: the entity compiles the source (the only compilation of a deploy) and refuses a program with
+/// more than <paramref name="MaxStreams"/> streams (<c>quota_exceeded</c>; 0: no limit). Idempotent for the same id
+/// and definition.
+/// </summary>
+public sealed record DeployPipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt, int MaxStreams = 0) : IPipelineCommand;
 
 /// <summary>Deploys the pipeline unless it exists or was deleted (directory reconciliation at startup).</summary>
 public sealed record EnsurePipeline(string PipelineId, string TenantId, string Name, string Source, DateTimeOffset CreatedAt) : IPipelineCommand;
 
-/// <summary>Replaces the program, keeping the state of streams whose name and shape did not change.</summary>
-public sealed record ReloadPipeline(string PipelineId, string TenantId, string Source) : IPipelineCommand;
+/// <summary>Replaces the program, keeping the state of streams whose name and shape did not change (at most <paramref name="MaxStreams"/> streams; 0: no limit).</summary>
+public sealed record ReloadPipeline(string PipelineId, string TenantId, string Source, int MaxStreams = 0) : IPipelineCommand;
 
 /// <summary>Deletes the pipeline: a tombstone is journaled and the entity stops.</summary>
 public sealed record DeletePipeline(string PipelineId, string TenantId) : IPipelineCommand;
 
 /// <summary>
 /// Input events as the client sent them (UTF-8 JSON): one event object, or <c>{"events": [...]}</c> when
-/// <paramref name="IsBatch"/>. The entity parses them against its program's schemas.
+/// <paramref name="IsBatch"/>. The entity parses them against its program's schemas. With an
+/// <paramref name="IdempotencyKey"/>, a repeat of the key gets the first reply and nothing is processed again. A
+/// request that reaches the entity after <paramref name="DeadlineUnixMs"/> (it waited out a move) is refused
+/// (<c>unavailable</c>) unprocessed: its sender gave up on it and may have sent it again.
 /// </summary>
-public sealed record IngestEvents(string PipelineId, string TenantId, byte[] Body, bool IsBatch) : IPipelineCommand;
+public sealed record IngestEvents(string PipelineId, string TenantId, byte[] Body, bool IsBatch, string? IdempotencyKey = null, long DeadlineUnixMs = 0) : IPipelineCommand;
 
 public sealed record GetPipelineInfo(string PipelineId, string TenantId) : IPipelineCommand;
 
@@ -45,6 +52,14 @@ public sealed record CheckpointPipeline(string PipelineId, string TenantId) : IP
 /// <summary>Restores a checkpoint document (the JSON of <c>Engine.CreateCheckpoint</c>).</summary>
 public sealed record RestorePipeline(string PipelineId, string TenantId, string CheckpointJson) : IPipelineCommand;
 
+/// <summary>
+/// Subscribes <paramref name="Subscriber"/> (a node's output relay) to the pipeline's live output: the entity answers
+/// <see cref="PipelineOutputSubscribed"/>, then sends every accepted request's output events as a
+/// <see cref="PipelineOutputBatch"/>, and <see cref="PipelineOutputEnded"/> when it stops (moving or deleted). The
+/// subscription ends when the subscriber stops (the entity watches it).
+/// </summary>
+public sealed record SubscribePipelineOutput(string PipelineId, string TenantId, Akka.Actor.IActorRef Subscriber) : IPipelineCommand;
+
 /// <summary>Lists the live partial matches of a pattern stream, oldest first: <paramref name="Limit"/> of them after the first <paramref name="Offset"/>.</summary>
 public sealed record ListPipelineRuns(string PipelineId, string TenantId, string Stream, int Limit, int Offset = 0) : IPipelineCommand;
 
@@ -54,12 +69,41 @@ public sealed record ListPipelineRuns(string PipelineId, string TenantId, string
 public sealed record PipelineError(string Code, string Message, IReadOnlyList<DiagnosticInfo>? Diagnostics = null) : IPipelineProtocol
 {
     public static PipelineError NotFound(string id) => new("pipeline_not_found", $"pipeline '{id}' not found");
+
+    /// <summary>A program with more streams than the tenant's quota allows.</summary>
+    public static PipelineError TooManyStreams(string tenantId, int streams, int max)
+        => new("quota_exceeded", $"the program has {streams} streams; tenant '{tenantId}' may have at most {max} per pipeline");
+
+    /// <summary>An <c>Idempotency-Key</c> used again with a different request body.</summary>
+    public static PipelineError KeyReused(string key) => new("idempotency_key_reused",
+        $"Idempotency-Key '{key}' was already used for a different request body on this pipeline; use a new key for a new request");
+
+    /// <summary>The pipeline cannot answer now (moving to another worker, restarting): nothing was processed; retry.</summary>
+    public static PipelineError Unavailable(string id, string why) => new("unavailable", $"pipeline '{id}' is {why}; retry shortly");
 }
+
+/// <summary>
+/// The shard region's hand-off stop message (drain, rebalance, graceful leave): the entity lets its journal writes
+/// finish, saves a snapshot of its engine, then stops, so that it recovers elsewhere from the snapshot alone.
+/// </summary>
+public sealed record HandOffPipeline : IPipelineProtocol
+{
+    public static readonly HandOffPipeline Instance = new();
+}
+
+/// <summary>The subscription of <see cref="SubscribePipelineOutput"/> is in place.</summary>
+public sealed record PipelineOutputSubscribed(string PipelineId) : IPipelineProtocol;
+
+/// <summary>Output events of one accepted request, each a JSON line of the SSE data shape.</summary>
+public sealed record PipelineOutputBatch(string PipelineId, IReadOnlyList<string> Events) : IPipelineProtocol;
+
+/// <summary>The pipeline stopped sending output: <c>moving</c> (subscribe again: it is recovering elsewhere) or <c>deleted</c>.</summary>
+public sealed record PipelineOutputEnded(string PipelineId, string Reason) : IPipelineProtocol;
 
 /// <summary>One compiler diagnostic as the API shows it.</summary>
 public sealed record DiagnosticInfo(string Severity, int Line, int Column, string Message, string? Hint);
 
-/// <summary>A pipeline as the API lists it.</summary>
+/// <summary>A pipeline as the API shows it; <paramref name="WorkerId"/> is the worker running it (null on a single server).</summary>
 public sealed record PipelineInfo(
     string Id,
     string TenantId,
@@ -68,7 +112,8 @@ public sealed record PipelineInfo(
     string Source,
     IReadOnlyList<string> Streams,
     DateTimeOffset CreatedAt,
-    DateTimeOffset StartedAt) : IPipelineProtocol;
+    DateTimeOffset StartedAt,
+    string? WorkerId = null) : IPipelineProtocol;
 
 public sealed record PipelineReloaded(IReadOnlyList<string> KeptState, IReadOnlyList<string> ResetState) : IPipelineProtocol;
 
@@ -121,9 +166,10 @@ public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : 
 
 /// <summary>
 /// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
-/// timestamps: replaying it through the same program rebuilds exactly the same events.
+/// timestamps: replaying it through the same program rebuilds exactly the same events, and the same reply for its
+/// <paramref name="IdempotencyKey"/>.
 /// </summary>
-public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body) : IPipelineEvent;
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
@@ -131,7 +177,7 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 /// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
-/// <summary>A snapshot: the definition and the engine checkpoint (null once deleted).</summary>
+/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted) and the remembered idempotent replies.</summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
     string TenantId,
@@ -139,4 +185,5 @@ public sealed record PipelineSnapshot(
     string Source,
     DateTimeOffset CreatedAt,
     bool Deleted,
-    string? CheckpointJson) : IPipelineEvent;
+    string? CheckpointJson,
+    IReadOnlyList<IdempotentReply>? Replies = null) : IPipelineEvent;

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Serialization;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
@@ -14,16 +15,15 @@ namespace Varpulis.Actors.Serialization;
 
 /// <summary>
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
-/// a compact binary layout for the two messages that carry event payloads (<see cref="IngestEvents"/>,
-/// <see cref="EventsAccepted"/>), and the project's JSON options for everything else. Types are bound through the
-/// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/> and <see cref="IConnectorsProtocol"/>.
+/// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
+/// <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
+/// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
+/// <see cref="IClusterBootstrapProtocol"/> and <see cref="IConnectorsProtocol"/>.
 /// </summary>
 public sealed class VarpulisSerializer : SerializerWithStringManifest
 {
     /// <summary>The serializer id (Akka reserves 0–100).</summary>
     public const int SerializerId = 4701;
-
-    private const byte BinaryVersion = 1;
 
     private static readonly FrozenDictionary<Type, string> Manifests = new Dictionary<Type, string>
     {
@@ -37,6 +37,11 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(CheckpointPipeline)] = "PC",
         [typeof(RestorePipeline)] = "PS",
         [typeof(ListPipelineRuns)] = "PL",
+        [typeof(SubscribePipelineOutput)] = "PO",
+        [typeof(HandOffPipeline)] = "PH",
+        [typeof(PipelineOutputSubscribed)] = "RO",
+        [typeof(PipelineOutputBatch)] = "RB",
+        [typeof(PipelineOutputEnded)] = "RN",
         [typeof(PipelineError)] = "RE",
         [typeof(PipelineInfo)] = "RI",
         [typeof(PipelineReloaded)] = "RR",
@@ -59,12 +64,6 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(TenantList)] = "DTL",
         [typeof(DeleteTenant)] = "DDT",
         [typeof(TenantDeleted)] = "DTD",
-        [typeof(RegisterPipeline)] = "DRP",
-        [typeof(PipelineRegistered)] = "DPR",
-        [typeof(UnregisterPipeline)] = "DUP",
-        [typeof(PipelineUnregistered)] = "DPU",
-        [typeof(ListPipelines)] = "DLP",
-        [typeof(PipelinePage)] = "DPP",
         [typeof(DirectoryError)] = "DER",
         [typeof(DirectoryPing)] = "DPI",
         [typeof(DirectoryPong)] = "DPO",
@@ -73,6 +72,49 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineAdded)] = "JPA",
         [typeof(PipelineDropped)] = "JPD",
         [typeof(DirectorySnapshot)] = "JDS",
+        [typeof(PipelineSourceUpdated)] = "JPS",
+        [typeof(DeployPipelineRequest)] = "DDR",
+        [typeof(ReloadPipelineRequest)] = "DRR",
+        [typeof(RemovePipelineRequest)] = "DXR",
+        [typeof(QueryPipelines)] = "DQP",
+        [typeof(PipelineListItem)] = "DLI",
+        [typeof(PipelineListing)] = "DLG",
+        [typeof(GetTenantUsage)] = "DGU",
+        [typeof(TenantUsage)] = "DTU",
+        [typeof(GetWorkers)] = "MGW",
+        [typeof(WorkerList)] = "MWL",
+        [typeof(GetWorker)] = "MGO",
+        [typeof(WorkerFound)] = "MWF",
+        [typeof(DrainWorker)] = "MDW",
+        [typeof(WorkerDrained)] = "MWD",
+        [typeof(RemoveWorker)] = "MRW",
+        [typeof(WorkerRemoved)] = "MWR",
+        [typeof(GetTopology)] = "MGT",
+        [typeof(TopologyReport)] = "MTR",
+        [typeof(GetClusterSummary)] = "MGS",
+        [typeof(SummaryReport)] = "MSR",
+        [typeof(GetMigrations)] = "MGM",
+        [typeof(MigrationList)] = "MML",
+        [typeof(RebalanceCluster)] = "MRB",
+        [typeof(RebalanceStarted)] = "MRS",
+        [typeof(GetClusterHealth)] = "MGH",
+        [typeof(ClusterHealth)] = "MCH",
+        [typeof(GetPlacements)] = "MGP",
+        [typeof(PlacementList)] = "MPL",
+        [typeof(CheckPlacementCapacity)] = "MCC",
+        [typeof(PlacementCapacity)] = "MPC",
+        [typeof(ClusterError)] = "MER",
+        [typeof(WorkerHeartbeat)] = "MHB",
+        [typeof(PipelineHosted)] = "MPH",
+        [typeof(PipelineReleased)] = "MPX",
+        [typeof(ReportNow)] = "MRN",
+        [typeof(DrainBegun)] = "JCD",
+        [typeof(DrainEnded)] = "JCE",
+        [typeof(MigrationRecorded)] = "JCM",
+        [typeof(ClusterManagerSnapshot)] = "JCS",
+        [typeof(PlacementDirectives)] = "MPD",
+        [typeof(RequestJoinGrant)] = "BRQ",
+        [typeof(JoinGrant)] = "BGR",
         [typeof(DeliverToSinks)] = "CD",
         [typeof(SinkRecord)] = "CR",
         [typeof(GetConnectorStatus)] = "CGS",
@@ -117,6 +159,9 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         EventsAccepted e => WriteEventsAccepted(e),
         IngestEvents i => WriteIngest(i),
+        IngestResult r => WriteIngestResult(r),
+        SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
+            new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
         _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), VplJson.SerializerOptions),
     };
 
@@ -126,45 +171,127 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
+        if (type == typeof(SubscribePipelineOutput))
+        {
+            var wire = JsonSerializer.Deserialize<SubscriptionWire>(bytes, VplJson.SerializerOptions)
+                ?? throw new SerializationException("empty SubscribePipelineOutput payload");
+            return new SubscribePipelineOutput(wire.PipelineId, wire.TenantId, system.Provider.ResolveActorRef(wire.Subscriber));
+        }
         if (type == typeof(GetTenants)) return GetTenants.Instance;
         if (type == typeof(DirectoryPing)) return DirectoryPing.Instance;
         return JsonSerializer.Deserialize(bytes, type, VplJson.SerializerOptions)
             ?? throw new SerializationException($"empty payload for manifest '{manifest}'");
     }
 
-    // [version][is_batch][ingest time, 8 bytes LE][body]
+    /// <summary>An actor reference travels as its serialized path (with the address of its node).</summary>
+    private sealed record SubscriptionWire(string PipelineId, string TenantId, string Subscriber);
+
+    // v1 (journals written before idempotency keys): [1][is_batch][ingest time, 8 bytes LE][body]
+    // v2: [2][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body]
     private static byte[] WriteEventsAccepted(EventsAccepted e)
     {
-        var bytes = new byte[10 + e.Body.Length];
-        bytes[0] = BinaryVersion;
+        int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
+        var bytes = new byte[14 + keyLen + e.Body.Length];
+        bytes[0] = 2;
         bytes[1] = e.IsBatch ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(2), e.IngestTimeNanos);
-        e.Body.CopyTo(bytes.AsSpan(10));
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), e.IdempotencyKey is null ? -1 : keyLen);
+        if (e.IdempotencyKey is not null) Encoding.UTF8.GetBytes(e.IdempotencyKey, bytes.AsSpan(14));
+        e.Body.CopyTo(bytes.AsSpan(14 + keyLen));
         return bytes;
     }
 
     private static EventsAccepted ReadEventsAccepted(byte[] bytes)
     {
-        if (bytes.Length < 10 || bytes[0] != BinaryVersion) throw new SerializationException("invalid EventsAccepted payload");
-        return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
+        if (bytes.Length >= 10 && bytes[0] == 1)
+            return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
+        if (bytes.Length < 14 || bytes[0] != 2) throw new SerializationException("invalid EventsAccepted payload");
+        int keyLen = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(10));
+        if (keyLen > bytes.Length - 14) throw new SerializationException("truncated EventsAccepted payload");
+        string? key = keyLen < 0 ? null : Encoding.UTF8.GetString(bytes, 14, keyLen);
+        int bodyAt = 14 + Math.Max(0, keyLen);
+        return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
     }
 
-    // [version][is_batch][id length, 4 bytes][id][tenant length, 4 bytes][tenant][body]
+    // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]
     private static byte[] WriteIngest(IngestEvents i)
     {
         int idLen = Encoding.UTF8.GetByteCount(i.PipelineId);
         int tenantLen = Encoding.UTF8.GetByteCount(i.TenantId);
-        var bytes = new byte[2 + 4 + idLen + 4 + tenantLen + i.Body.Length];
+        int keyLen = i.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(i.IdempotencyKey);
+        var bytes = new byte[2 + 8 + 4 + idLen + 4 + tenantLen + 4 + keyLen + i.Body.Length];
         var span = bytes.AsSpan();
-        span[0] = BinaryVersion;
+        span[0] = 2;
         span[1] = i.IsBatch ? (byte)1 : (byte)0;
-        int pos = 2;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], i.DeadlineUnixMs);
+        int pos = 10;
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], idLen);
         pos += 4 + Encoding.UTF8.GetBytes(i.PipelineId, span[(pos + 4)..]);
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], tenantLen);
         pos += 4 + Encoding.UTF8.GetBytes(i.TenantId, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], i.IdempotencyKey is null ? -1 : keyLen);
+        pos += 4;
+        if (i.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(i.IdempotencyKey, span[pos..]);
         i.Body.CopyTo(span[pos..]);
         return bytes;
+    }
+
+    // The reply of every ingest request, which crosses the network back when the pipeline runs on another node: the
+    // output events stay the raw JSON the entity rendered (no base64).
+    // [1][accepted, 4][rejected, 4][output count, 4][processing time us, 8][error count, 4]([index, 4][length, 4][utf-8])*[outputs JSON]
+    private static byte[] WriteIngestResult(IngestResult r)
+    {
+        int size = 25;
+        foreach (var e in r.Errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
+        var bytes = new byte[size + r.OutputEventsJson.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        BinaryPrimitives.WriteInt32LittleEndian(span[1..], r.Accepted);
+        BinaryPrimitives.WriteInt32LittleEndian(span[5..], r.Rejected);
+        BinaryPrimitives.WriteInt32LittleEndian(span[9..], r.OutputCount);
+        BinaryPrimitives.WriteInt64LittleEndian(span[13..], r.ProcessingTimeUs);
+        BinaryPrimitives.WriteInt32LittleEndian(span[21..], r.Errors.Count);
+        int pos = 25;
+        foreach (var e in r.Errors)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
+            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
+            pos += 8 + n;
+        }
+        r.OutputEventsJson.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static IngestResult ReadIngestResult(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            if (span[0] != 1) throw new SerializationException("invalid IngestResult payload");
+            int count = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
+            var errors = new List<IngestError>(Math.Min(count, 1024));
+            int pos = 25;
+            for (int i = 0; i < count; i++)
+            {
+                int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+                int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
+                errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+                pos += 8 + n;
+            }
+            return new IngestResult(
+                BinaryPrimitives.ReadInt32LittleEndian(span[1..]),
+                BinaryPrimitives.ReadInt32LittleEndian(span[5..]),
+                errors,
+                span[pos..].ToArray(),
+                BinaryPrimitives.ReadInt32LittleEndian(span[9..]),
+                BinaryPrimitives.ReadInt64LittleEndian(span[13..]));
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated IngestResult payload: " + ex.Message);
+        }
     }
 
     private static IngestEvents ReadIngest(byte[] bytes)
@@ -172,16 +299,25 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         try
         {
             var span = bytes.AsSpan();
-            if (span[0] != BinaryVersion) throw new SerializationException("invalid IngestEvents payload");
+            if (span[0] != 2) throw new SerializationException("invalid IngestEvents payload");
             bool batch = span[1] == 1;
-            int pos = 2;
+            long deadline = BinaryPrimitives.ReadInt64LittleEndian(span[2..]);
+            int pos = 10;
             int idLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
             string id = Encoding.UTF8.GetString(span.Slice(pos + 4, idLen));
             pos += 4 + idLen;
             int tenantLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
             string tenant = Encoding.UTF8.GetString(span.Slice(pos + 4, tenantLen));
             pos += 4 + tenantLen;
-            return new IngestEvents(id, tenant, span[pos..].ToArray(), batch);
+            int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            pos += 4;
+            string? key = null;
+            if (keyLen >= 0)
+            {
+                key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
+                pos += keyLen;
+            }
+            return new IngestEvents(id, tenant, span[pos..].ToArray(), batch, key, deadline);
         }
         catch (ArgumentOutOfRangeException ex)
         {

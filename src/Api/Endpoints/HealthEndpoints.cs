@@ -1,25 +1,45 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Health;
 using Varpulis.Actors.Node;
 using Varpulis.Api.Http;
+using Varpulis.Contracts.Cluster;
 
 namespace Varpulis.Api.Endpoints;
 
-/// <summary><c>/health</c> (the process answers) and <c>/ready</c> (actor system, cluster membership, journal): open endpoints.</summary>
+/// <summary>
+/// <c>/health</c> (the process answers; on a coordinator, the cluster's state) and <c>/ready</c> (actor system, cluster
+/// membership, journal): open endpoints.
+/// </summary>
 public static class HealthEndpoints
 {
+    private static readonly TimeSpan ManagerTimeout = TimeSpan.FromSeconds(3);
+
     public static void MapHealth(this IEndpointRouteBuilder app, DateTimeOffset startedAt)
     {
-        app.MapGet("/health", (HttpContext ctx, TimeProvider time) => ApiJson.WriteAsync(ctx, 200, w =>
+        app.MapGet("/health", async (HttpContext ctx, TimeProvider time, NodeRole role, IServiceProvider services) =>
         {
-            w.WriteStartObject();
-            w.WriteString("status", "healthy");
-            w.WriteNumber("uptime_seconds", Math.Max(0, (long)(time.GetUtcNow() - startedAt).TotalSeconds));
-            w.WriteString("version", VarpulisVersion.Current);
-            w.WriteEndObject();
-        }));
+            long uptime = Math.Max(0, (long)(time.GetUtcNow() - startedAt).TotalSeconds);
+            if (role.IsCoordinator)
+            {
+                var health = await CoordinatorHealthAsync(services, uptime, ctx.RequestAborted);
+                await ApiJson.WriteAsync(ctx, 200, w => JsonSerializer.Serialize(w, health, ClusterJsonContext.Default.CoordinatorHealth));
+                return;
+            }
+            await ApiJson.WriteAsync(ctx, 200, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("status", "healthy");
+                w.WriteNumber("uptime_seconds", uptime);
+                w.WriteString("version", VarpulisVersion.Current);
+                w.WriteEndObject();
+            });
+        });
         app.MapGet("/ready", async (HttpContext ctx, NodeReadiness readiness) =>
         {
             var reason = await readiness.CheckAsync(ctx.RequestAborted);
@@ -40,5 +60,34 @@ public static class HealthEndpoints
                 w.WriteEndObject();
             });
         });
+    }
+
+    /// <summary>The coordinator's <c>/health</c> status for its workers (see <see cref="CoordinatorHealthAsync"/>).</summary>
+    internal static string StatusOf(WorkerCounts w)
+        => w.Total == 0 ? "no_workers" : w.Healthy == 0 ? "critical" : w.Unhealthy > 0 ? "degraded" : "healthy";
+
+    /// <summary>
+    /// A coordinator's health: <c>no_workers</c> when no worker is a member, <c>critical</c> when none is ready (or the
+    /// cluster manager does not answer), <c>degraded</c> when some are unhealthy, else <c>healthy</c> (a draining worker
+    /// is an operator's choice, not a fault). <c>ha_role</c> is <c>leader</c> on the coordinator hosting the manager.
+    /// </summary>
+    private static async Task<CoordinatorHealth> CoordinatorHealthAsync(IServiceProvider services, long uptime, CancellationToken ct)
+    {
+        var system = (ActorSystem)services.GetService(typeof(ActorSystem))!;
+        var manager = (IRequiredActor<ClusterManager>)services.GetService(typeof(IRequiredActor<ClusterManager>))!;
+        ClusterHealth? h = null;
+        try
+        {
+            h = await (await manager.GetAsync(ct)).Ask<ClusterHealth>(GetClusterHealth.Instance, ManagerTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+        }
+        if (h is null)
+            return new CoordinatorHealth("critical", "coordinator", VarpulisVersion.Current, "follower", new WorkerCounts(0, 0, 0, 0), 0, 0, uptime);
+        var w = h.Workers;
+        string status = StatusOf(w);
+        string haRole = h.LeaderAddress == Akka.Cluster.Cluster.Get(system).SelfAddress.ToString() ? "leader" : "follower";
+        return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, h.PipelineGroups, h.ActiveMigrations, uptime);
     }
 }

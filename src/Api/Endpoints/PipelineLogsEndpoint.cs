@@ -15,7 +15,8 @@ namespace Varpulis.Api.Endpoints;
 /// <summary>
 /// <c>GET /api/v1/pipelines/{id}/logs</c>: the pipeline's output events as Server-Sent Events. Each subscriber reads
 /// its own drop-oldest backlog of the pipeline's BroadcastHub; a subscriber that falls behind gets
-/// <c>event: warning</c> with the number of events it skipped, never a stalled pipeline.
+/// <c>event: warning</c> with the number of events it skipped, never a stalled pipeline. The pipeline may run on
+/// another node: this node's hub follows it there, and after it moves; the stream ends when it is deleted.
 /// </summary>
 public static class PipelineLogsEndpoint
 {
@@ -34,7 +35,7 @@ public static class PipelineLogsEndpoint
 
         var body = ctx.Response.Body;
         var ct = ctx.RequestAborted;
-        var source = hubs.Get(id).Subscribe(
+        var source = hubs.Get(id, caller.TenantId).Subscribe(
             Math.Max(1, settings.Server.SseBufferEvents),
             TimeSpan.FromSeconds(Math.Max(1, settings.Server.SseKeepAliveSecs)));
         var (killSwitch, done) = source

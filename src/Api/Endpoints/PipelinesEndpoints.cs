@@ -30,8 +30,8 @@ public static class PipelinesEndpoints
         g.MapGet("/{id}", Get);
         g.MapDelete("/{id}", Delete);
         g.MapPost("/{id}/reload", Reload);
-        g.MapPost("/{id}/events", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: false));
-        g.MapPost("/{id}/events-batch", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: true));
+        g.MapPost("/{id}/events", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b, TimeProvider t) => Ingest(ctx, id, gw, b, t, batch: false));
+        g.MapPost("/{id}/events-batch", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b, TimeProvider t) => Ingest(ctx, id, gw, b, t, batch: true));
         g.MapGet("/{id}/metrics", Metrics);
         g.MapPost("/{id}/checkpoint", Checkpoint);
         g.MapPost("/{id}/restore", Restore);
@@ -55,25 +55,12 @@ public static class PipelinesEndpoints
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.deploy");
         activity?.SetTag("varpulis.pipeline.name", name);
         activity?.SetTag("varpulis.tenant", caller.TenantId);
-        var program = PipelineCompiler.CompileDeployable(source, out var diagnostics);
-        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
-        CheckStreamQuota(caller, program.Streams.Count);
-
         var id = Guid.NewGuid().ToString();
         activity?.SetTag("varpulis.pipeline.id", id);
-        var now = time.GetUtcNow();
-        await gw.AskDirectoryAsync<PipelineRegistered>(
-            new RegisterPipeline(new PipelineEntry(id, caller.TenantId, name, source, now), caller.Quota.MaxPipelines), ctx.RequestAborted);
-        PipelineInfo info;
-        try
-        {
-            info = await gw.AskPipelineAsync<PipelineInfo>(new DeployPipeline(id, caller.TenantId, name, source, now), CancellationToken.None);
-        }
-        catch
-        {
-            await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
-            throw;
-        }
+        // The directory indexes it within the quota and the worker's entity compiles it (once) and starts it.
+        var entry = new PipelineEntry(id, caller.TenantId, name, source, time.GetUtcNow());
+        var info = await gw.AskDirectoryAsync<PipelineInfo>(
+            new DeployPipelineRequest(entry, caller.Quota.MaxPipelines, caller.Quota.MaxStreamsPerPipeline), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 201, w =>
         {
             w.WriteStartObject();
@@ -84,42 +71,31 @@ public static class PipelinesEndpoints
         });
     }
 
+    /// <summary>One ask: the directory's page, with where (<c>worker_id</c>, in a cluster) and since when each pipeline runs.</summary>
     private static async Task List(HttpContext ctx, PipelineGateway gw, TimeProvider time)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
         var paging = Paging.From(ctx.Request);
-        var page = await gw.AskDirectoryAsync<PipelinePage>(new ListPipelines(caller.TenantId, paging.Offset, paging.Limit), ctx.RequestAborted);
-        var infos = await Task.WhenAll(page.Entries.Select(async e =>
-        {
-            try
-            {
-                return await gw.AskPipelineAsync<PipelineInfo>(new GetPipelineInfo(e.PipelineId, caller.TenantId), ctx.RequestAborted);
-            }
-            catch (ApiException)
-            {
-                return null;
-            }
-        }));
+        var listing = await gw.AskDirectoryAsync<PipelineListing>(new QueryPipelines(caller.TenantId, paging.Offset, paging.Limit), ctx.RequestAborted);
         var now = time.GetUtcNow();
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
             w.WritePropertyName("pipelines");
             w.WriteStartArray();
-            for (int i = 0; i < page.Entries.Count; i++)
+            foreach (var item in listing.Items)
             {
-                var e = page.Entries[i];
-                var info = infos[i];
                 w.WriteStartObject();
-                w.WriteString("id", e.PipelineId);
-                w.WriteString("name", e.Name);
-                w.WriteString("status", info?.Status ?? "failed");
-                w.WriteString("source", info?.Source ?? e.Source);
-                w.WriteNumber("uptime_secs", info is null ? 0 : Uptime(info, now));
+                w.WriteString("id", item.Entry.PipelineId);
+                w.WriteString("name", item.Entry.Name);
+                w.WriteString("status", item.Status);
+                w.WriteString("source", item.Entry.Source);
+                w.WriteNumber("uptime_secs", item.StartedAt is { } started ? Math.Max(0, (long)(now - started).TotalSeconds) : 0);
+                if (item.WorkerId is not null) w.WriteString("worker_id", item.WorkerId);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            paging.Write(w, page.Total, page.Entries.Count);
+            paging.Write(w, listing.Total, listing.Items.Count);
             w.WriteEndObject();
         });
     }
@@ -138,6 +114,7 @@ public static class PipelinesEndpoints
             w.WriteString("source", info.Source);
             w.WriteNumber("uptime_secs", Uptime(info, now));
             w.WriteString("created_at", Rfc3339(info.CreatedAt));
+            if (info.WorkerId is not null) w.WriteString("worker_id", info.WorkerId);
             w.WritePropertyName("streams");
             w.WriteStartArray();
             foreach (var s in info.Streams) w.WriteStringValue(s);
@@ -149,8 +126,7 @@ public static class PipelinesEndpoints
     private static async Task Delete(HttpContext ctx, string id, PipelineGateway gw)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
-        await gw.AskPipelineAsync<PipelineDeleted>(new DeletePipeline(id, caller.TenantId), ctx.RequestAborted);
-        await gw.AskDirectoryAsync<PipelineUnregistered>(new UnregisterPipeline(id), CancellationToken.None);
+        await gw.AskDirectoryAsync<PipelineDeleted>(new RemovePipelineRequest(id, caller.TenantId), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -169,10 +145,8 @@ public static class PipelinesEndpoints
             var root = ApiJson.RequireObject(doc, "source");
             source = ApiJson.RequireString(root, "source", PipelineCompiler.MaxSourceLength);
         }
-        var program = PipelineCompiler.CompileDeployable(source, out var diagnostics);
-        if (program is null) throw PipelineGateway.ParseError(PipelineCompiler.Summary(diagnostics), diagnostics);
-        CheckStreamQuota(caller, program.Streams.Count);
-        var r = await gw.AskPipelineAsync<PipelineReloaded>(new ReloadPipeline(id, caller.TenantId, source), CancellationToken.None);
+        var r = await gw.AskDirectoryAsync<PipelineReloaded>(
+            new ReloadPipelineRequest(id, caller.TenantId, source, caller.Quota.MaxStreamsPerPipeline), CancellationToken.None);
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -183,7 +157,7 @@ public static class PipelinesEndpoints
         });
     }
 
-    private static async Task Ingest(HttpContext ctx, string id, PipelineGateway gw, TokenBuckets buckets, bool batch)
+    private static async Task Ingest(HttpContext ctx, string id, PipelineGateway gw, TokenBuckets buckets, TimeProvider time, bool batch)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
         double rate = caller.Quota.MaxEventsPerSecond;
@@ -192,11 +166,13 @@ public static class PipelinesEndpoints
             throw new ApiException(429, "quota_exceeded",
                 $"tenant '{caller.TenantId}' exceeded its quota of {caller.Quota.MaxEventsPerSecond} events per second");
         }
+        var key = IdempotencyKey(ctx);
         var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.ingest");
         activity?.SetTag("varpulis.pipeline.id", id);
         activity?.SetTag("varpulis.batch", batch);
-        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch), CancellationToken.None);
+        // Past this the gateway has given up: the entity must not process a request nobody waits for any more.
+        var result = await gw.AskIngestAsync(new IngestEvents(id, caller.TenantId, body, batch, key, gw.DeadlineUnixMs(time)), CancellationToken.None);
         activity?.SetTag("varpulis.events.accepted", result.Accepted);
         buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
         if (!batch)
@@ -326,13 +302,14 @@ public static class PipelinesEndpoints
         });
     }
 
-    private static void CheckStreamQuota(Caller caller, int streams)
+    /// <summary>The <c>Idempotency-Key</c> header: 1 to 255 visible ASCII characters, or none.</summary>
+    private static string? IdempotencyKey(HttpContext ctx)
     {
-        if (streams > caller.Quota.MaxStreamsPerPipeline)
-        {
-            throw new ApiException(429, "quota_exceeded",
-                $"the program has {streams} streams; tenant '{caller.TenantId}' may have at most {caller.Quota.MaxStreamsPerPipeline} per pipeline");
-        }
+        if (!ctx.Request.Headers.TryGetValue("Idempotency-Key", out var values)) return null;
+        var key = values.ToString();
+        if (key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
+            throw ApiException.BadRequest("the Idempotency-Key header must be 1 to 255 visible ASCII characters");
+        return key;
     }
 
     internal static long Uptime(PipelineInfo info, DateTimeOffset now) => Math.Max(0, (long)(now - info.StartedAt).TotalSeconds);

@@ -107,19 +107,9 @@ public static class TenantsEndpoints
     {
         ApiAccessMiddleware.RequireAdmin(ctx, tenants);
         if (id == TenantRegistry.DefaultTenantId) throw new ApiException(400, "invalid_request", "the default tenant cannot be deleted");
+        // The directory revokes the key on every node and deletes the tenant's pipelines before it answers.
         var deleted = await gw.AskDirectoryAsync<TenantDeleted>(new DeleteTenant(id), CancellationToken.None);
         tenants.Remove(id);
-        foreach (var pid in deleted.PipelineIds)
-        {
-            try
-            {
-                await gw.AskPipelineAsync<PipelineDeleted>(new DeletePipeline(pid, id), CancellationToken.None);
-            }
-            catch (ApiException ex) when (ex.Status == 404)
-            {
-                // Already gone.
-            }
-        }
         await ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
@@ -143,25 +133,8 @@ public static class TenantsEndpoints
         });
     }
 
-    private sealed record TenantUsage(long EventsProcessed, long OutputEventsEmitted, int ActivePipelines);
-
-    private static async Task<TenantUsage> UsageOf(PipelineGateway gw, string tenantId, CancellationToken ct)
-    {
-        var page = await gw.AskDirectoryAsync<PipelinePage>(new ListPipelines(tenantId, 0, int.MaxValue), ct);
-        var metrics = await Task.WhenAll(page.Entries.Select(async e =>
-        {
-            try
-            {
-                return await gw.AskPipelineAsync<PipelineMetrics>(new GetPipelineMetrics(e.PipelineId, tenantId), ct);
-            }
-            catch (ApiException)
-            {
-                return null;
-            }
-        }));
-        var live = metrics.Where(m => m is not null).ToList();
-        return new TenantUsage(live.Sum(m => m!.EventsProcessed), live.Sum(m => m!.OutputEventsEmitted), live.Count);
-    }
+    private static Task<TenantUsage> UsageOf(PipelineGateway gw, string tenantId, CancellationToken ct)
+        => gw.AskDirectoryAsync<TenantUsage>(new GetTenantUsage(tenantId), ct);
 
     private static void WriteUsage(Utf8JsonWriter w, TenantUsage u)
     {

@@ -15,7 +15,7 @@ internal sealed class ClusterMembersRoute(bool readOnly) : ManagementRoute
 
     protected override async Task<bool> HandleAsync(ActorSystem system, IHttpContext http)
     {
-        var cluster = Cluster.Get(system);
+        var cluster = Akka.Cluster.Cluster.Get(system);
         switch (http.Request.Method)
         {
             case "GET":
@@ -45,7 +45,7 @@ internal sealed class ClusterMemberRoute(bool readOnly) : ManagementRoute
 
     protected override async Task<bool> HandleAsync(ActorSystem system, IHttpContext http)
     {
-        var cluster = Cluster.Get(system);
+        var cluster = Akka.Cluster.Cluster.Get(system);
         var text = Uri.UnescapeDataString(http.Request.Path[Prefix.Length..]);
         var method = http.Request.Method;
         if (readOnly && method != "GET") return await MethodNotAllowedAsync(http);

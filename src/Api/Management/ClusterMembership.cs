@@ -12,9 +12,9 @@ public static class ClusterMembership
     // Which members observed a member unreachable lives in the cluster's reachability table, which Akka.NET keeps
     // internal (Cluster.ReadView.Reachability). Read once through reflection; should an Akka.NET upgrade move it, the
     // routes keep working with empty observer lists (and ClusterMembersRoutesSpecs fails, to say so).
-    private static readonly Func<Cluster, ImmutableDictionary<UniqueAddress, ImmutableHashSet<UniqueAddress>>?> ObserversOf = ObserversAccessor();
+    private static readonly Func<Akka.Cluster.Cluster, ImmutableDictionary<UniqueAddress, ImmutableHashSet<UniqueAddress>>?> ObserversOf = ObserversAccessor();
 
-    public static ClusterMembers Snapshot(Cluster cluster)
+    public static ClusterMembers Snapshot(Akka.Cluster.Cluster cluster)
     {
         var state = cluster.State;
         var members = state.Members.Select(ToContract).ToList();
@@ -46,16 +46,16 @@ public static class ClusterMembership
     /// The member an address names: its full form (<c>akka.tcp://varpulis@10.0.0.1:4053</c>), without the protocol
     /// (<c>varpulis@10.0.0.1:4053</c>, as the JVM accepts), or just <c>host:port</c>.
     /// </summary>
-    public static Member? Find(Cluster cluster, string address)
+    public static Member? Find(Akka.Cluster.Cluster cluster, string address)
         => cluster.State.Members.FirstOrDefault(m => Names(m.Address, address));
 
     public static bool Names(Address a, string text)
         => text == a.ToString() || text == a.HostPort() || text == $"{a.Host}:{a.Port}";
 
-    private static Func<Cluster, ImmutableDictionary<UniqueAddress, ImmutableHashSet<UniqueAddress>>?> ObserversAccessor()
+    private static Func<Akka.Cluster.Cluster, ImmutableDictionary<UniqueAddress, ImmutableHashSet<UniqueAddress>>?> ObserversAccessor()
     {
         const BindingFlags Any = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
-        var readView = typeof(Cluster).GetProperty("ReadView", Any);
+        var readView = typeof(Akka.Cluster.Cluster).GetProperty("ReadView", Any);
         var reachability = readView?.PropertyType.GetProperty("Reachability", Any);
         var grouped = reachability?.PropertyType.GetProperty("ObserversGroupedByUnreachable", Any);
         if (readView is null || reachability is null || grouped is null) return _ => null;

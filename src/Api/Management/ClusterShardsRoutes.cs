@@ -76,7 +76,7 @@ internal sealed class ClusterShardsRoute : ManagementRoute
     private static List<string> Sorted(IImmutableSet<string>? ids) => (ids ?? ImmutableHashSet<string>.Empty).OrderBy(i => i, ShardIdOrder.Instance).ToList();
 }
 
-/// <summary>Shard ids in numeric order when they are numbers (the pipeline region's are: 0..99), ordinal otherwise.</summary>
+/// <summary>Shard ids in numeric order when they are numbers, ordinal otherwise (the pipeline region has one shard per pipeline, named by its id).</summary>
 public sealed class ShardIdOrder : IComparer<string>
 {
     public static readonly ShardIdOrder Instance = new();

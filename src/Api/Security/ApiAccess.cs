@@ -1,6 +1,8 @@
 using System.Globalization;
+using Akka.Actor;
 using Microsoft.AspNetCore.Http;
 using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Directory;
 using Varpulis.Api.Errors;
 
 namespace Varpulis.Api.Security;
@@ -8,15 +10,26 @@ namespace Varpulis.Api.Security;
 /// <summary>
 /// Cross-cutting checks of every <c>/api/v1</c> request: the per-IP rate limit (429 <c>rate_limited</c> with
 /// <c>Retry-After</c>), then authentication by <c>x-api-key</c> (401 <c>invalid_api_key</c>). The caller is left in
-/// <see cref="HttpContext.Items"/> for the endpoints.
+/// <see cref="HttpContext.Items"/> for the endpoints. A key this node does not know yet is looked up in the tenant
+/// replica (locally, then on a majority of nodes: a node that just joined may not have it by gossip yet).
 /// </summary>
-public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry tenants, TokenBuckets buckets, VarpulisSettings settings)
+public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry tenants, TokenBuckets buckets, VarpulisSettings settings, ActorSystem system)
 {
     private const string CallerKey = "varpulis.caller";
 
-    public Task InvokeAsync(HttpContext ctx)
+    public async Task InvokeAsync(HttpContext ctx)
     {
-        if (!ctx.Request.Path.StartsWithSegments("/api/v1")) return next(ctx);
+        if (!ctx.Request.Path.StartsWithSegments("/api/v1"))
+        {
+            await next(ctx);
+            return;
+        }
+        // Workers join with their own keys: the seed endpoint (addresses, no secret) is open.
+        if (HttpMethods.IsGet(ctx.Request.Method) && ctx.Request.Path.Equals(Endpoints.ClusterEndpoints.SeedPath))
+        {
+            await next(ctx);
+            return;
+        }
 
         int limit = settings.Server.RateLimit;
         if (limit > 0)
@@ -35,6 +48,7 @@ public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry ten
 
         var key = ctx.Request.Headers["x-api-key"].FirstOrDefault();
         var caller = tenants.Authenticate(key);
+        if (caller is null && !string.IsNullOrEmpty(key)) caller = await LookUpAsync(key, ctx.RequestAborted);
         if (caller is null && string.IsNullOrEmpty(key) && tenants.IsAdminKey(ctx.Request.Headers["x-admin-key"].FirstOrDefault()))
             caller = TenantRegistry.DefaultAdmin;
         if (caller is null)
@@ -43,7 +57,25 @@ public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry ten
                 string.IsNullOrEmpty(key) ? "missing API key: send it in the x-api-key header" : "invalid API key");
         }
         ctx.Items[CallerKey] = caller;
-        return next(ctx);
+        await next(ctx);
+    }
+
+    private async Task<Caller?> LookUpAsync(string key, CancellationToken ct)
+    {
+        foreach (bool majority in new[] { false, true })
+        {
+            if (majority && Akka.Cluster.Cluster.Get(system).State.Members.Count < 2) break;
+            try
+            {
+                if (await TenantReplica.ReadAsync(system, majority, ct) is { } all) tenants.Replace(all);
+            }
+            catch (AskTimeoutException)
+            {
+                return null;
+            }
+            if (tenants.Authenticate(key) is { } caller) return caller;
+        }
+        return null;
     }
 
     public static Caller CallerOf(HttpContext ctx) => (Caller)ctx.Items[CallerKey]!;

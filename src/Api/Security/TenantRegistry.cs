@@ -11,7 +11,8 @@ public sealed record Caller(string TenantId, string TenantName, QuotaTier Quota,
 /// <summary>
 /// The node's view of tenants for authentication: API keys are known only by their SHA-256, looked up by hash and
 /// confirmed with a constant-time comparison. The tenant <c>default</c> (enterprise quota) is implicit and belongs
-/// to the server key. Loaded from the directory at startup and kept in step by the tenant endpoints.
+/// to the node's own key. Follows the cluster-wide tenant replica (Distributed Data), which the directory writes to
+/// every node before it answers a tenant change.
 /// </summary>
 public sealed class TenantRegistry
 {
@@ -59,6 +60,14 @@ public sealed class TenantRegistry
 
     public void Load(IEnumerable<TenantInfo> tenants)
     {
+        foreach (var t in tenants) Add(t);
+    }
+
+    /// <summary>Makes the registry exactly <paramref name="tenants"/> (a new state of the replica).</summary>
+    public void Replace(IReadOnlyList<TenantInfo> tenants)
+    {
+        var ids = tenants.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in _byId.Keys.Where(id => !ids.Contains(id)).ToList()) Remove(id);
         foreach (var t in tenants) Add(t);
     }
 

@@ -34,7 +34,7 @@ public static class ConfigTemplate
     private static string Literal(object? value, string kind) => kind switch
     {
         "bool" => (bool)value! ? "true" : "false",
-        "int" => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        "int" or "number" => Convert.ToString(value, CultureInfo.InvariantCulture)!,
         _ => "\"" + ((string?)value ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"",
     };
 }

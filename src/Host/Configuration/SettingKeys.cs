@@ -51,10 +51,24 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Logging.Format, (s, v) => s.Logging.Format = OneOf(v, "logging.format", "text", "json")),
         new("logging", "timestamps", "bool", null, "Prefix log lines with an RFC 3339 UTC timestamp.",
             s => s.Logging.Timestamps, (s, v) => s.Logging.Timestamps = Bool(v, "logging.timestamps")),
-        new("cluster", "hostname", "string", null, "Akka.NET remoting address of this node.",
+        new("cluster", "hostname", "string", null, "Akka.NET remoting address other nodes reach this one at. Empty: 127.0.0.1 when bound to loopback, a worker's advertise-address host, else the machine's host name.",
             s => s.Cluster.Hostname, (s, v) => s.Cluster.Hostname = v),
-        new("cluster", "port", "int", null, "Akka.NET remoting port; 0 picks a free one (a single node joins itself).",
+        new("cluster", "port", "int", null, "Akka.NET remoting port; 0 picks a free one (workers learn the coordinator's from its /api/v1/cluster/seed).",
             s => s.Cluster.Port, (s, v) => s.Cluster.Port = NonNegative(v, "cluster.port") is var p && p <= 65535 ? p : throw Invalid("cluster.port", v, "a port from 0 to 65535")),
+        new("cluster", "coordinator", "string", "VARPULIS_COORDINATOR", "A worker: the coordinator's URL (http://host:9100). Empty: a single server.",
+            s => s.Cluster.Coordinator ?? "", (s, v) => s.Cluster.Coordinator = v.Length == 0 ? null : v),
+        new("cluster", "worker_id", "string", "VARPULIS_WORKER_ID", "A worker's id as the coordinator lists it. Empty: <host>-<port>.",
+            s => s.Cluster.WorkerId ?? "", (s, v) => s.Cluster.WorkerId = v.Length == 0 ? null : v),
+        new("cluster", "advertise_address", "string", null, "A worker's HTTP address as clients reach it. Empty: http://<hostname>:<port>.",
+            s => s.Cluster.AdvertiseAddress ?? "", (s, v) => s.Cluster.AdvertiseAddress = v.Length == 0 ? null : v),
+        new("cluster", "heartbeat_interval_secs", "number", null, "Coordinator: seconds between failure-detector heartbeats and worker reports (workers take it from the coordinator).",
+            s => s.Cluster.HeartbeatIntervalSecs, (s, v) => s.Cluster.HeartbeatIntervalSecs = Seconds(v, "cluster.heartbeat_interval_secs")),
+        new("cluster", "heartbeat_timeout_secs", "number", null, "Coordinator: seconds of silence after which a member is downed and its pipelines move elsewhere.",
+            s => s.Cluster.HeartbeatTimeoutSecs, (s, v) => s.Cluster.HeartbeatTimeoutSecs = Seconds(v, "cluster.heartbeat_timeout_secs")),
+        new("cluster", "max_pipelines", "int", null, "A worker's capacity: pipelines placed on it at most.",
+            s => s.Cluster.MaxPipelines, (s, v) => s.Cluster.MaxPipelines = Positive(v, "cluster.max_pipelines")),
+        new("cluster", "placement", "string", null, "Coordinator: where new pipelines go: least-loaded (fewest pipelines) or round-robin.",
+            s => s.Cluster.Placement, (s, v) => s.Cluster.Placement = OneOf(v, "cluster.placement", "least-loaded", "round-robin")),
     ];
 
     public static SettingKey? Find(string section, string key) => All.FirstOrDefault(k => k.Section == section && k.Key == key);
@@ -67,6 +81,11 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
 
     private static int Positive(string v, string name)
         => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : throw Invalid(name, v, "a positive integer");
+
+    private static double Seconds(string v, string name)
+        => double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d) && d > 0 && d <= 3600
+            ? d
+            : throw Invalid(name, v, "a number of seconds above 0 (at most 3600)");
 
     private static bool Bool(string v, string name) => v.ToLowerInvariant() switch
     {

@@ -17,10 +17,14 @@ public static class SettingsLoader
 {
     public const string ConfigEnvVar = "VARPULIS_CONFIG";
 
-    /// <summary>Defaults, file and environment (flags are applied by the caller, last).</summary>
-    public static VarpulisSettings Load(string? configPath, Func<string, string?> env)
+    /// <summary>
+    /// Defaults (with <paramref name="defaults"/>: a command's own, e.g. the coordinator's port 9100), file and
+    /// environment (flags are applied by the caller, last).
+    /// </summary>
+    public static VarpulisSettings Load(string? configPath, Func<string, string?> env, Action<VarpulisSettings>? defaults = null)
     {
         var settings = new VarpulisSettings();
+        defaults?.Invoke(settings);
         var path = configPath ?? NullIfEmpty(env(ConfigEnvVar));
         if (path is not null) ApplyFile(settings, path);
         foreach (var key in SettingKey.All)
@@ -56,7 +60,8 @@ public static class SettingsLoader
             var setting = SettingKey.Find(section, key)
                 ?? throw new ConfigurationException($"config file '{path}': unknown key '{section}.{key}'");
             if (value is null) continue;
-            if (type is not null && type != setting.Kind)
+            // A "number" key (seconds) takes integers and decimals alike.
+            if (type is not null && type != setting.Kind && !(setting.Kind == "number" && type is "int" or "float"))
             {
                 throw new ConfigurationException(
                     $"config file '{path}': {setting.Path} must be {KindName(setting.Kind)}, not {KindName(type)} ({Quote(value, type)})");
@@ -76,7 +81,7 @@ public static class SettingsLoader
     {
         "int" => "an integer",
         "bool" => "true or false",
-        "float" => "a number",
+        "float" or "number" => "a number",
         _ => "a string",
     };
 
@@ -149,8 +154,8 @@ public static class SettingsLoader
         return result;
     }
 
-    /// <summary>Checks the settings as a whole (after flags): the loopback rule, ports, persistence.</summary>
-    public static void Validate(VarpulisSettings s)
+    /// <summary>Checks the settings as a whole (after flags): the loopback rule, ports, persistence, the cluster.</summary>
+    public static void Validate(VarpulisSettings s, bool coordinator = false)
     {
         if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey))
         {
@@ -160,16 +165,36 @@ public static class SettingsLoader
                 "or bind to 127.0.0.1.");
         }
         if (ParseBind(s.Server.Bind) is null) throw new ConfigurationException($"invalid bind address '{s.Server.Bind}': expected an IP address or localhost");
-        if (s.Metrics.Enabled && s.Metrics.Port == s.Server.Port)
+        if (s.Metrics.Enabled && !coordinator && s.Metrics.Port == s.Server.Port)
             throw new ConfigurationException($"--metrics-port {s.Metrics.Port} is the API port; choose another");
-        if (s.Management.Port is int mp && mp != 0 && (mp == s.Server.Port || (s.Metrics.Enabled && mp == s.Metrics.Port)))
+        if (s.Management.Port is int mp && mp != 0 && (mp == s.Server.Port || (s.Metrics.Enabled && !coordinator && mp == s.Metrics.Port)))
             throw new ConfigurationException($"--management-port {mp} is the {(mp == s.Server.Port ? "API" : "metrics")} port; choose another");
         if (s.Persistence.IsPostgres && string.IsNullOrWhiteSpace(s.Persistence.ConnectionString))
         {
             throw new ConfigurationException(
                 "persistence.provider is postgresql but no connection string is set: set persistence.connection_string in the config file or VARPULIS_PERSISTENCE_CONNECTION");
         }
+        ValidateCluster(s.Cluster);
     }
+
+    private static void ValidateCluster(ClusterSettings c)
+    {
+        if (c.HeartbeatTimeoutSecs <= c.HeartbeatIntervalSecs)
+        {
+            throw new ConfigurationException(
+                $"the heartbeat timeout ({c.HeartbeatTimeoutSecs.ToString(CultureInfo.InvariantCulture)} s) must be longer than the heartbeat interval ({c.HeartbeatIntervalSecs.ToString(CultureInfo.InvariantCulture)} s)");
+        }
+        if (!c.IsWorker) return;
+        if (!IsHttpUrl(c.Coordinator!))
+            throw new ConfigurationException($"invalid coordinator URL '{c.Coordinator}': expected http://host:port or https://host:port");
+        if (c.WorkerId is not null && !Varpulis.Actors.Cluster.MemberRoles.IsValidWorkerId(c.WorkerId))
+            throw new ConfigurationException($"invalid worker id '{c.WorkerId}': use 1 to 64 letters, digits, dots, dashes and underscores");
+        if (c.AdvertiseAddress is not null && !IsHttpUrl(c.AdvertiseAddress))
+            throw new ConfigurationException($"invalid advertise address '{c.AdvertiseAddress}': expected http://host:port or https://host:port");
+    }
+
+    private static bool IsHttpUrl(string s)
+        => Uri.TryCreate(s, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps) && !string.IsNullOrEmpty(u.Host);
 
     public static IPAddress? ParseBind(string bind)
         => bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback

@@ -20,21 +20,24 @@ using Varpulis.Api;
 using Varpulis.Api.Endpoints;
 using Varpulis.Api.Errors;
 using Varpulis.Api.Management;
+using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
 
 namespace Varpulis.Host.Server;
 
 /// <summary>
-/// The composition root of <c>varpulis server</c>: Kestrel (API port, and the Prometheus port when enabled), Serilog,
-/// OpenTelemetry when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and the Akka.NET node.
+/// The composition root of <c>varpulis server</c> (a single server, or a worker with <c>--coordinator</c>) and of
+/// <c>varpulis coordinator</c>: Kestrel (API port, and the Prometheus port when enabled), Serilog, OpenTelemetry when
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, and the Akka.NET node. A worker learns its cluster from its coordinator
+/// first (<see cref="WorkerBootstrap"/>) and is built with that plan.
 /// </summary>
 public static class VarpulisServer
 {
-    public static WebApplication Build(VarpulisSettings settings, TextWriter? logOutput = null, Func<string, string?>? env = null)
+    public static WebApplication Build(VarpulisSettings settings, TextWriter? logOutput = null, Func<string, string?>? env = null, bool coordinator = false, NodePlan? workerPlan = null)
     {
         env ??= Environment.GetEnvironmentVariable;
-        SettingsLoader.Validate(settings);
+        SettingsLoader.Validate(settings, coordinator);
         // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
         // that a journal write never waits for the pool's slow thread injection.
         ThreadPool.GetMinThreads(out int workers, out int io);
@@ -44,7 +47,7 @@ public static class VarpulisServer
         try
         {
             stateLock?.RequireWritable(VarpulisPersistence.SqliteFileNames);
-            return Build(settings, stateLock, logOutput, env);
+            return Build(settings, stateLock, logOutput, env, coordinator, workerPlan);
         }
         catch
         {
@@ -53,9 +56,11 @@ public static class VarpulisServer
         }
     }
 
-    private static WebApplication Build(VarpulisSettings settings, StateDirectoryLock? stateLock, TextWriter? logOutput, Func<string, string?> env)
+    private static WebApplication Build(VarpulisSettings settings, StateDirectoryLock? stateLock, TextWriter? logOutput, Func<string, string?> env, bool coordinator, NodePlan? workerPlan)
     {
         var startedAt = DateTimeOffset.UtcNow;
+        // A coordinator serves /metrics on its API port (runbook §6.2); a server on --metrics-port.
+        bool metricsPort = settings.Metrics.Enabled && !coordinator;
         VarpulisMetrics.Initialize();
         var logger = VarpulisLogging.Create(settings.Logging, logOutput);
         AkkaStdoutLogger.Target = logger;
@@ -73,12 +78,24 @@ public static class VarpulisServer
             k.Limits.MaxRequestBodySize = null;
             // Requests Kestrel rejects before any middleware (a NUL in the path) still get the JSON error body.
             k.Listen(bind, settings.Server.Port, l => l.Use(RejectedRequestBodies.Middleware));
-            if (settings.Metrics.Enabled) k.Listen(bind, settings.Metrics.Port, l => l.Use(RejectedRequestBodies.Middleware));
+            if (metricsPort) k.Listen(bind, settings.Metrics.Port, l => l.Use(RejectedRequestBodies.Middleware));
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(sp => new OutputHubs(sp.GetRequiredService<ActorSystem>()));
-        builder.Services.AddAkka("varpulis", (akka, _) =>
+        builder.Services.AddSingleton(sp => new OutputHubs(
+            sp.GetRequiredService<ActorSystem>(),
+            () => sp.GetRequiredService<ActorRegistry>().Get<Varpulis.Actors.Pipelines.PipelineEntity>()));
+        var kind = coordinator ? NodeKind.Coordinator : settings.Cluster.IsWorker ? NodeKind.Worker : NodeKind.Single;
+        var holder = new NodePlanHolder(kind switch
+        {
+            NodeKind.Coordinator => NodePlanner.Coordinator(settings),
+            NodeKind.Worker => workerPlan ?? throw new InvalidOperationException("a worker is built with the plan its coordinator gave (WorkerBootstrap.PlanAsync)"),
+            _ => NodePlan.Single(settings),
+        });
+        builder.Services.AddSingleton(holder);
+        builder.Services.AddSingleton(new NodeRole(kind));
+        if (kind == NodeKind.Coordinator) builder.Services.AddSingleton(NodePlanner.JournalOf(settings));
+        builder.Services.AddAkka(NodePlan.SystemName, (akka, sp) =>
         {
             // Lines Akka writes while its loggers are not running (start, shutdown) go through Serilog too.
             akka.AddHocon($"akka.stdout-logger-class = \"{typeof(AkkaStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
@@ -87,7 +104,7 @@ public static class VarpulisServer
                 l.ClearLoggers();
                 l.AddLoggerFactory();
             });
-            akka.WithVarpulisNode(settings);
+            akka.WithVarpulisNode(settings, sp.GetRequiredService<NodePlanHolder>().Plan);
             akka.WithVarpulisManagement(settings);
         });
         builder.Services.AddVarpulisApi(settings);
@@ -113,10 +130,14 @@ public static class VarpulisServer
             app.Services.GetRequiredService<StateDirectoryLock>();
             app.Lifetime.ApplicationStopped.Register(stateLock.Dispose);
         }
-        if (settings.Metrics.Enabled)
+        if (metricsPort)
         {
-            int metricsPort = settings.Metrics.Port;
-            app.MapWhen(ctx => ctx.Connection.LocalPort == metricsPort, branch => branch.Run(PrometheusEndpoint.ServeAsync));
+            int port = settings.Metrics.Port;
+            app.MapWhen(ctx => ctx.Connection.LocalPort == port, branch => branch.Run(PrometheusEndpoint.ServeAsync));
+        }
+        else if (settings.Metrics.Enabled)
+        {
+            app.MapWhen(ctx => ctx.Request.Path == "/metrics", branch => branch.Run(PrometheusEndpoint.ServeAsync));
         }
         app.UseVarpulisApi(startedAt);
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -124,8 +145,10 @@ public static class VarpulisServer
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Varpulis.Host.Server");
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var auth = string.IsNullOrEmpty(settings.Server.ApiKey) ? "authentication off (loopback only)" : "API key required";
-            log.LogInformation("Varpulis {Version} listening on {Addresses}; {Auth}; state in {Store}", VarpulisVersion.Current,
-                string.Join(", ", addresses), auth, settings.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(settings.Server.StateDir));
+            var plan = holder.Plan;
+            log.LogInformation("Varpulis {Version} listening on {Addresses} ({Kind}); {Auth}; state in {Store}", VarpulisVersion.Current,
+                string.Join(", ", addresses), kind == NodeKind.Worker ? "worker " + plan.WorkerId : kind.ToString().ToLowerInvariant(), auth,
+                plan.Persistence.IsPostgres ? "PostgreSQL" : Path.GetFullPath(plan.JournalDir));
         });
         return app;
     }
@@ -137,7 +160,7 @@ public static class VarpulisServer
         foreach (var a in addresses)
         {
             var uri = new Uri(a.Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
-            if (!settings.Metrics.Enabled || uri.Port != settings.Metrics.Port) return uri;
+            if (!settings.Metrics.Enabled || uri.Port != settings.Metrics.Port || settings.Metrics.Port == settings.Server.Port) return uri;
         }
         throw new InvalidOperationException("server has no address");
     }

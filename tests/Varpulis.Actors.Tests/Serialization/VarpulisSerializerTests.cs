@@ -2,11 +2,13 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Serialization;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Serialization;
+using Varpulis.Contracts.Cluster;
 using Varpulis.Vpl.Json;
 
 namespace Varpulis.Actors.Tests.Serialization;
@@ -28,20 +30,32 @@ public sealed class VarpulisSerializerTests : IDisposable
           serialization-bindings {
             "Varpulis.Actors.Pipelines.IPipelineProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Directory.IDirectoryProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Cluster.IClusterManagerProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Cluster.IClusterBootstrapProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Connectors.IConnectorsProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
+
+    private static readonly WorkerInfo Worker = new(
+        "worker-0", "http://127.0.0.1:9000", "akka.tcp://varpulis@127.0.0.1:4001", WorkerStatus.Ready, ["worker"], 1, 1000, 2, ["orders"], 42, At);
+
+    private static readonly MigrationInfo Migration = new(
+        "m1", "p1", "orders", "worker-0", "worker-1", MigrationReason.Drain, MigrationStatus.Completed, At, At.AddSeconds(2), 2000, null);
+
+    private static readonly HostedPipeline Hosted = new("p1", "t1", "orders", 10, 2, At);
 
     public static IEnumerable<object[]> Messages()
     {
         object[] all =
         [
             new DeployPipeline("p1", "t1", "name", "stream A = B .emit(x: 1)", At),
+            new DeployPipeline("p1", "t1", "name", "stream A = B .emit(x: 1)", At, 50),
             new EnsurePipeline("p1", "t1", "name", "src", At),
             new ReloadPipeline("p1", "t1", "src2"),
             new DeletePipeline("p1", "t1"),
             new IngestEvents("p1", "t1", "{\"event_type\":\"A\"}"u8.ToArray(), true),
+            new IngestEvents("p1", "t1", "{\"event_type\":\"A\"}"u8.ToArray(), false, "key-é1", 1_735_689_600_000),
             new GetPipelineInfo("p1", "t1"),
             new GetPipelineMetrics("p1", "t1"),
             new CheckpointPipeline("p1", "t1"),
@@ -50,9 +64,11 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineError("parse_error", "bad", [new DiagnosticInfo("error", 1, 2, "m", "h"), new DiagnosticInfo("warning", 3, 4, "w", null)]),
             new PipelineError("pipeline_not_found", "nope"),
             new PipelineInfo("p1", "t1", "name", "running", "src", ["A", "B"], At, At.AddSeconds(5)),
+            new PipelineInfo("p1", "t1", "name", "running", "src", ["A"], At, At, "worker-0"),
             new PipelineReloaded(["A"], ["B"]),
             new PipelineDeleted("p1"),
             new IngestResult(2, 1, [new IngestError(1, "bad")], "[{\"x\":1}]"u8.ToArray(), 1, 42),
+            new IngestResult(0, 2, [new IngestError(0, "unknown event type 'Ü'"), new IngestError(5, "")], [], 0, 0),
             new PipelineMetrics("p1", 10, 2, 1.5, 3.25, 7.75, 4, 1, 0),
             new CheckpointTaken("p1", "{\"version\":1}", 10, At),
             new PipelineRestored("p1", 10, ["A"], []),
@@ -61,10 +77,13 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineSourceReloaded("src2", At),
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
+            new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
             new PipelineSnapshot("p1", "t1", "name", "src", At, true, null),
+            new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}",
+                [new IdempotentReply("k1", "aGFzaA==", 5, new IngestResult(1, 0, [], "[]"u8.ToArray(), 0, 3))]),
             Tenant,
             Entry,
             new CreateTenant(Tenant),
@@ -72,12 +91,6 @@ public sealed class VarpulisSerializerTests : IDisposable
             new TenantList([Tenant]),
             new DeleteTenant("t1"),
             new TenantDeleted("t1", ["p1", "p2"]),
-            new RegisterPipeline(Entry, 10),
-            new PipelineRegistered("p1"),
-            new UnregisterPipeline("p1"),
-            new PipelineUnregistered("p1"),
-            new ListPipelines("t1", 0, 50),
-            new PipelinePage(1, [Entry]),
             new DirectoryError("quota_exceeded", "full"),
             DirectoryPing.Instance,
             new DirectoryPong(1, 2),
@@ -86,6 +99,64 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineAdded(Entry),
             new PipelineDropped("p1"),
             new DirectorySnapshot([Tenant], [Entry]),
+            new PipelineSourceUpdated("p1", "stream B = C .emit(y: 2)"),
+            new DeployPipelineRequest(Entry, 10, 50),
+            new ReloadPipelineRequest("p1", "t1", "src", 50),
+            new RemovePipelineRequest("p1", "t1"),
+            new QueryPipelines("t1", 0, 50),
+            new PipelineListItem(Entry, "running", "worker-0", At),
+            new PipelineListing(2, [new PipelineListItem(Entry, "running", "worker-0", At), new PipelineListItem(Entry, "starting", null, null)]),
+            new GetTenantUsage("t1"),
+            new TenantUsage("t1", 10, 2, 1),
+            GetWorkers.Instance,
+            new WorkerList([Worker, Worker with { Id = "worker-1", LastHeartbeat = null, Status = WorkerStatus.Unhealthy }]),
+            new GetWorker("worker-0"),
+            new WorkerFound(Worker),
+            new DrainWorker("worker-0"),
+            new WorkerDrained(new DrainResult("worker-0", 3, "drained")),
+            new RemoveWorker("worker-0"),
+            new WorkerRemoved(new WorkerDeleted(true, "worker-0", 2)),
+            GetTopology.Instance,
+            new TopologyReport(new ClusterTopology(
+                [new ClusterNodeInfo("akka.tcp://varpulis@127.0.0.1:4000", ["coordinator"], "up", true, null, null, true)],
+                [new PipelinePlacementInfo("p1", "orders", "default", "worker-0", "running")])),
+            GetClusterSummary.Instance,
+            new SummaryReport(new ClusterSummary(new WorkerCounts(3, 2, 1, 0), 1, 5, 0, 1, 4, "akka.tcp://varpulis@127.0.0.1:4000")),
+            GetMigrations.Instance,
+            new MigrationList([Migration, Migration with { Id = "m2", Status = MigrationStatus.InProgress, CompletedAt = null, DurationMs = null }]),
+            RebalanceCluster.Instance,
+            new RebalanceStarted(new RebalanceResult("started", 1, [Migration])),
+            GetClusterHealth.Instance,
+            new ClusterHealth(new WorkerCounts(1, 1, 0, 0), 0, 0, "akka.tcp://varpulis@127.0.0.1:4000"),
+            new GetPlacements(["p1"]),
+            new GetPlacements(null),
+            new PlacementList([new PipelinePlacementInfo("p1", "orders", "default", null, "starting")]),
+            CheckPlacementCapacity.Instance,
+            new PlacementCapacity(2),
+            new ClusterError("worker_not_found", "worker 'x' not found"),
+            new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", 2, 1000, [Hosted], At),
+            new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", null, 2, 1000, [], At),
+            new PipelineHosted("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", Hosted),
+            new PipelineReleased("akka.tcp://varpulis@127.0.0.1:4001", "p1", "handoff"),
+            ReportNow.Instance,
+            new DrainBegun("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At),
+            new DrainEnded("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At),
+            new MigrationRecorded(Migration),
+            new ClusterManagerSnapshot([new DrainBegun("worker-0", "akka.tcp://varpulis@127.0.0.1:4001", At)], [Migration]),
+            HandOffPipeline.Instance,
+            new PipelineOutputSubscribed("p1"),
+            new PipelineOutputBatch("p1", ["{\"event_type\":\"A\"}", "{\"event_type\":\"B\"}"]),
+            new PipelineOutputEnded("p1", "moving"),
+            new PlacementDirectives(
+                ["akka.tcp://varpulis@127.0.0.1:4001"],
+                new Dictionary<string, string> { ["p1"] = "akka.tcp://varpulis@127.0.0.1:4002" },
+                new Dictionary<string, int> { ["akka.tcp://varpulis@127.0.0.1:4001"] = 1000 },
+                new Dictionary<string, string> { ["p2"] = "worker-1" },
+                new Dictionary<string, string> { ["akka.tcp://varpulis@127.0.0.1:4001"] = "worker-0" },
+                PlacementDirectives.RoundRobin),
+            new RequestJoinGrant("worker-0"),
+            new JoinGrant("postgresql", "Host=db;Password=secret"),
+            new JoinGrant("sqlite", null),
             new DeliverToSinks(7, [Record, new SinkRecord("Hook", null, null, "{}"u8.ToArray())]),
             Record,
             new GetConnectorStatus("p1"),
@@ -128,9 +199,22 @@ public sealed class VarpulisSerializerTests : IDisposable
     }
 
     [Fact]
+    public void ASubscriptionCarriesItsSubscriberAsAResolvableReference()
+    {
+        var subscriber = _system.ActorOf(Akka.Actor.Props.Empty, "subscriber");
+        var message = new SubscribePipelineOutput("p1", "t1", subscriber);
+        var serializer = _system.Serialization.FindSerializerFor(message);
+        Assert.IsType<VarpulisSerializer>(serializer);
+        var back = (SubscribePipelineOutput)_system.Serialization.Deserialize(
+            serializer.ToBinary(message), serializer.Identifier, Akka.Serialization.Serialization.ManifestFor(serializer, message));
+        Assert.Equal(("p1", "t1"), (back.PipelineId, back.TenantId));
+        Assert.Equal(subscriber, back.Subscriber);
+    }
+
+    [Fact]
     public void EveryMessageTypeIsCovered()
     {
-        var covered = Messages().Select(m => m[0].GetType()).ToHashSet();
+        var covered = Messages().Select(m => m[0].GetType()).Append(typeof(SubscribePipelineOutput)).ToHashSet();
         Assert.Equal([], VarpulisSerializer.SupportedTypes.Where(t => !covered.Contains(t)).Select(t => t.Name));
     }
 
@@ -139,7 +223,8 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false }
-                && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t) || typeof(IConnectorsProtocol).IsAssignableFrom(t)));
+                && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t) || typeof(IConnectorsProtocol).IsAssignableFrom(t)
+                    || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 
@@ -155,14 +240,31 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         var body = "{\"event_type\":\"A\"}"u8.ToArray();
         var bytes = _system.Serialization.FindSerializerFor(new EventsAccepted(1, false, body)).ToBinary(new EventsAccepted(1, false, body));
-        Assert.Equal(10 + body.Length, bytes.Length);
+        Assert.Equal(14 + body.Length, bytes.Length);
+    }
+
+    [Fact]
+    public void EventsAcceptedWrittenBeforeIdempotencyKeysStillReads()
+    {
+        // Layout 1: [1][is_batch][ingest time, 8 bytes LE][body]
+        var body = "{\"event_type\":\"A\"}"u8.ToArray();
+        var v1 = new byte[10 + body.Length];
+        v1[0] = 1;
+        v1[1] = 1;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(v1.AsSpan(2), 123);
+        body.CopyTo(v1.AsSpan(10));
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventsAccepted));
+        var e = (EventsAccepted)serializer.FromBinary(v1, "JE");
+        Assert.Equal((123L, true, (string?)null), (e.IngestTimeNanos, e.IsBatch, e.IdempotencyKey));
+        Assert.Equal(body, e.Body);
     }
 
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
-        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}",
-        IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}",
+        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
+        IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
+        IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),
     };
 

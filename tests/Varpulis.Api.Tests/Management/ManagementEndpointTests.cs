@@ -18,7 +18,7 @@ public sealed class ManagementEndpointTests(ManagementFixture f) : IClassFixture
         var r = await CallAsync(f.Management, HttpMethod.Get, "/cluster/members", Key);
         Assert.Equal(HttpStatusCode.OK, r.Status);
         var a = f.Self;
-        Assert.Equal(Json($"{{'selfNode':'{a}','members':[{{'node':'{a}','nodeUid':'{f.SelfUid}','status':'Up','roles':['worker']}}],'unreachable':[],'leader':'{a}','oldest':'{a}','oldestPerRole':{{'worker':'{a}'}}}}"), r.Body);
+        Assert.Equal(Json($"{{'selfNode':'{a}','members':[{{'node':'{a}','nodeUid':'{f.SelfUid}','status':'Up','roles':['coordinator','worker']}}],'unreachable':[],'leader':'{a}','oldest':'{a}','oldestPerRole':{{'coordinator':'{a}','worker':'{a}'}}}}"), r.Body);
         Assert.Equal(r, await CallAsync(f.Management, HttpMethod.Get, "/cluster/members/", Key));
     }
 
@@ -73,7 +73,7 @@ public sealed class ManagementEndpointTests(ManagementFixture f) : IClassFixture
             _ => $"{a.Host}:{a.Port}",
         };
         var r = await CallAsync(f.Management, HttpMethod.Get, "/cluster/members/" + text, Key);
-        Assert.Equal((HttpStatusCode.OK, Json($"{{'node':'{a}','nodeUid':'{f.SelfUid}','status':'Up','roles':['worker']}}")), r);
+        Assert.Equal((HttpStatusCode.OK, Json($"{{'node':'{a}','nodeUid':'{f.SelfUid}','status':'Up','roles':['coordinator','worker']}}")), r);
     }
 
     [Fact]

@@ -44,6 +44,19 @@ public sealed class ManagementSettingsTests
     }
 
     [Fact]
+    public void OnACoordinatorTheMetricsPortIsFreeForIt()
+    {
+        // A coordinator serves /metrics on its API port, so the metrics port is not taken.
+        var s = new VarpulisSettings();
+        s.Server.Port = 9100;
+        s.Metrics.Enabled = true;
+        s.Management.Port = 9090;
+        SettingsLoader.Validate(s, coordinator: true);
+        s.Management.Port = 9100;
+        Assert.Equal("--management-port 9100 is the API port; choose another", Assert.Throws<ConfigurationException>(() => SettingsLoader.Validate(s, coordinator: true)).Message);
+    }
+
+    [Fact]
     public void ConfigGenWritesItCommentedOutSoTheGeneratedFileKeepsTheDefaultBehaviour()
     {
         Assert.Contains("\nmanagement:\n  # Akka.Management HTTP port", ConfigTemplate.Render("yaml"));

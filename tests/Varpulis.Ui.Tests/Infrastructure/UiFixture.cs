@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Varpulis.Host.Tests.Server;
+using Varpulis.TestSupport;
 
 namespace Varpulis.Ui.Tests.Infrastructure;
 

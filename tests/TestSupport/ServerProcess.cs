@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Varpulis.Host.Tests.Server;
+namespace Varpulis.TestSupport;
 
 /// <summary>A real <c>varpulis</c> process (the built executable), its output captured; killed at disposal.</summary>
 public sealed class ServerProcess : IAsyncDisposable
@@ -39,15 +39,18 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <c>varpulis ARGS</c> with the given extra environment (VARPULIS_* of this process removed).</summary>
-    public static ServerProcess Start(int port, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    /// <summary>
+    /// Starts <c>varpulis ARGS</c> with the given extra environment (VARPULIS_* of this process removed), in
+    /// <paramref name="workingDirectory"/> (default: the test's output directory).
+    /// </summary>
+    public static ServerProcess Start(int port, IEnumerable<string> args, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "varpulis.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -103,6 +106,15 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, as <c>docker stop</c> or systemd would, then waits for the process to exit.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_process.HasExited) return;
+        Terminate();
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Varpulis.Api.Tests.Infrastructure;
+namespace Varpulis.TestSupport;
 
 /// <summary>
 /// A throwaway PostgreSQL for the persistence suite: <c>VARPULIS_TEST_PG</c> (a connection string) when set, else a
 /// server of its own (initdb + pg_ctl in a temporary directory, on a free loopback port, as the <c>postgres</c> user
-/// when running as root). Tests are skipped, saying why, only when no PostgreSQL binaries exist.
+/// when running as root). Tests are skipped, saying why, only when no PostgreSQL binaries exist. Shared by the test
+/// projects (linked from tests/TestSupport).
 /// </summary>
 public sealed class PostgresServer : IAsyncLifetime
 {
@@ -34,7 +35,7 @@ public sealed class PostgresServer : IAsyncLifetime
         Directory.CreateDirectory(_dataDir);
         bool root = Environment.UserName == "root";
         if (root) await Run("chown", "-R", "postgres:postgres", _dataDir);
-        int port = TestServer.FreePort();
+        int port = FreePort();
         await AsPostgres(root, $"{_binDir}/initdb -D {_dataDir}/data -A trust -U postgres --no-sync -E UTF8");
         await AsPostgres(root,
             $"{_binDir}/pg_ctl -D {_dataDir}/data -l {_dataDir}/log.txt -w -t 60 -o \"-p {port} -k {_dataDir} -c listen_addresses=127.0.0.1 -c fsync=off\" start");
@@ -65,6 +66,13 @@ public sealed class PostgresServer : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static string? FindBinDir()

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.DistributedData;
+
+namespace Varpulis.Actors.Cluster;
+
+/// <summary>
+/// The shard allocation strategy of the <c>pipeline</c> region (one shard per pipeline): decisions are
+/// <see cref="PlacementPolicy"/>'s, over the <see cref="PlacementDirectives"/> the cluster manager replicates with
+/// Distributed Data. It runs inside the shard coordinator (on the oldest worker) and reads the directives from the
+/// local replica, so placement never waits for the coordinator node.
+/// </summary>
+public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocationStrategy
+{
+    /// <summary>Pipelines handed off per rebalance round (a drain of many pipelines proceeds in rounds).</summary>
+    public const int MovesPerRound = 16;
+
+    public static readonly LWWRegisterKey<PlacementDirectives> DirectivesKey = new("varpulis-placement");
+
+    private volatile PlacementDirectives _directives = PlacementDirectives.Empty;
+    private Address _self = Address.AllSystems;
+    private int _turn;
+
+    public PlacementDirectives Directives => _directives;
+
+    public void Start(ActorSystem system)
+    {
+        _self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+        var replicator = DistributedData.Get(system).Replicator;
+        system.ActorOf(Props.Create(() => new DirectivesReader(replicator, this)));
+    }
+
+    public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
+    {
+        var (regions, byAddress) = Describe(currentShardAllocations);
+        var address = PlacementPolicy.Allocate(shardId, regions, _directives, ref _turn);
+        return Task.FromResult(address is null ? requester : byAddress[address]);
+    }
+
+    public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
+    {
+        var (regions, _) = Describe(currentShardAllocations);
+        var moves = PlacementPolicy.Rebalance(regions, _directives, rebalanceInProgress, MovesPerRound);
+        return Task.FromResult<IImmutableSet<string>>(moves.ToImmutableHashSet());
+    }
+
+    private (IReadOnlyList<RegionShards>, Dictionary<string, IActorRef>) Describe(IImmutableDictionary<IActorRef, IImmutableList<string>> allocations)
+    {
+        var regions = new List<RegionShards>(allocations.Count);
+        var byAddress = new Dictionary<string, IActorRef>(StringComparer.Ordinal);
+        foreach (var (region, shards) in allocations)
+        {
+            // The coordinator's own region is a local ref: its path carries no host.
+            var address = (region.Path.Address.HasLocalScope ? _self : region.Path.Address).ToString();
+            regions.Add(new RegionShards(address, shards));
+            byAddress[address] = region;
+        }
+        return (regions, byAddress);
+    }
+
+    /// <summary>Keeps the strategy's copy of the directives in step with the local replica.</summary>
+    private sealed class DirectivesReader : ReceiveActor
+    {
+        public DirectivesReader(IActorRef replicator, PipelineAllocationStrategy owner)
+        {
+            replicator.Tell(Dsl.Subscribe(DirectivesKey, Self));
+            replicator.Tell(Dsl.Get(DirectivesKey, ReadLocal.Instance));
+            Receive<Changed>(c => owner._directives = c.Get(DirectivesKey).Value);
+            Receive<GetSuccess>(g => owner._directives = g.Get(DirectivesKey).Value);
+            Receive<NotFound>(_ => { });
+            Receive<GetFailure>(_ => { });
+        }
+    }
+}
