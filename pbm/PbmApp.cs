@@ -19,6 +19,7 @@ public static class PbmApp
         };
         root.Subcommands.Add(ClusterCommands.Create(globals));
         root.Subcommands.Add(ClusterShardingCommands.Create(globals));
+        root.Subcommands.Add(VarpulisCommands.Create(globals));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

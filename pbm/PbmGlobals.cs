@@ -34,13 +34,16 @@ public sealed class PbmGlobals
 
     public Option<int> Timeout { get; } = new("--timeout")
     {
-        Description = "Seconds to wait for the node's answer (default 30).",
+        Description = "Seconds to wait for the node's answer (default 30; 360 for varpulis drain).",
         Recursive = true,
         DefaultValueFactory = _ => 30,
     };
 
-    /// <summary>Runs a command's body against the node; a <see cref="PbmFailure"/> is one line on stderr and its exit code.</summary>
-    public async Task<int> RunAsync(ParseResult parse, Func<ManagementClient, Printer, CancellationToken, Task> body, CancellationToken ct)
+    /// <summary>
+    /// Runs a command's body against the node; a <see cref="PbmFailure"/> is one line on stderr and its exit code. A command
+    /// that waits longer by nature (a drain) gives its own <paramref name="defaultTimeout"/>; <c>--timeout</c> still wins.
+    /// </summary>
+    public async Task<int> RunAsync(ParseResult parse, Func<ManagementClient, Printer, CancellationToken, Task> body, CancellationToken ct, TimeSpan? defaultTimeout = null)
     {
         var stdout = parse.InvocationConfiguration.Output;
         var stderr = parse.InvocationConfiguration.Error;
@@ -48,6 +51,7 @@ public sealed class PbmGlobals
         {
             int timeout = parse.GetValue(Timeout);
             if (timeout <= 0) throw new PbmFailure(ExitCodes.Usage, "--timeout must be a positive number of seconds");
+            if (defaultTimeout is { } longer && parse.GetResult(Timeout) is null or { Implicit: true }) timeout = (int)longer.TotalSeconds;
             // The parser does not insist on the root's argument once a command is named: `pbm cluster show` arrives here.
             var target = parse.GetValue(Target) ?? throw new PbmFailure(ExitCodes.Usage, "give the node first: pbm HOST:PORT COMMAND, e.g. pbm 127.0.0.1:8558 cluster show");
             using var client = new ManagementClient(BaseAddress(target), parse.GetValue(ApiKey), TimeSpan.FromSeconds(timeout));

@@ -10,7 +10,8 @@ namespace Varpulis.Api.Management;
 /// The one <see cref="IManagementRouteProvider"/> of a Varpulis node. Akka.Management concatenates its providers' routes
 /// and serves the first that answers, with no hook for authentication; so the node registers only this provider, which
 /// puts the access gate first, then Akka.Management's own routes (cluster-bootstrap's seed-node discovery, the remoting
-/// address), the cluster routes of the JVM's Akka Management Cluster HTTP, and a JSON 404 last.
+/// address), the cluster routes of the JVM's Akka Management Cluster HTTP, the cluster manager's routes for
+/// <c>pbm varpulis</c> (<see cref="VarpulisClusterRoute"/>), and a JSON 404 last.
 /// </summary>
 public sealed class VarpulisManagementRoutes(ExtendedActorSystem system) : IManagementRouteProvider
 {
@@ -28,6 +29,7 @@ public sealed class VarpulisManagementRoutes(ExtendedActorSystem system) : IMana
             (ClusterMemberRoute.Pattern, new ClusterMemberRoute(readOnly)),
             (ClusterShardTypesRoute.Pattern, new ClusterShardTypesRoute()),
             (ClusterShardsRoute.Pattern, new ClusterShardsRoute()),
+            (VarpulisClusterRoute.Pattern, new VarpulisClusterRoute()),
             ("[.*]", new ManagementNotFound()),
         ];
     }

@@ -129,7 +129,7 @@ public sealed class ManagementEndpointTests(ManagementFixture f) : IClassFixture
             ids.Add((string)deployed.Body["id"]!);
         }
         var extractor = new PipelineMessageExtractor();
-        var shards = ids.GroupBy(id => extractor.ShardId(id)).OrderBy(g => int.Parse(g.Key, System.Globalization.CultureInfo.InvariantCulture))
+        var shards = ids.GroupBy(id => extractor.ShardId(id)).OrderBy(g => g.Key, ShardIdOrder.Instance)
             .Select(g => $"{{'shardId':'{g.Key}','numEntities':{g.Count()}}}").ToList();
         var local = Json($"{{'regions':[{string.Join(",", shards)}],'failed':[]}}");
         Assert.Equal((HttpStatusCode.OK, local), await CallAsync(f.Management, HttpMethod.Get, "/cluster/shards/pipeline", Key));
