@@ -1,10 +1,10 @@
 using System.Net;
 using Akka;
 using Akka.Actor;
-using Akka.DependencyInjection;
 using Akka.Hosting;
 using Akka.Management;
 using Akka.Management.Dsl;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,26 +16,19 @@ public static class ManagementHostingExtensions
 {
     /// <summary>
     /// Akka.Management on the node: its settings and route providers (only <see cref="VarpulisManagementRoutes"/>, which
-    /// serves Akka.Management's own routes behind the access gate), served over HTTP on the node's bind address and
-    /// <c>management.port</c> once the actor system is up, until it shuts down. See <see cref="ManagementSettings.Port"/>
-    /// for a port that is taken.
+    /// serves Akka.Management's own routes behind the access gate). The HTTP endpoint itself is served by
+    /// <see cref="AddVarpulisManagementEndpoint"/>.
     /// </summary>
     public static AkkaConfigurationBuilder WithVarpulisManagement(this AkkaConfigurationBuilder builder, VarpulisSettings settings)
     {
-        var bind = settings.Server.Bind.Trim('[', ']');
-        var ip = bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(bind);
-        bool configured = settings.Management.Port is not null;
-        int port = settings.Management.EffectivePort;
-        // Links to this endpoint (Akka.Management's self URI) name a reachable host, not the wildcard address.
-        var advertised = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) ? settings.Cluster.Hostname : bind;
-
+        var endpoint = ManagementEndpointAddress.Of(settings);
         builder.AddSetup(new ManagementAccess(settings.Server.ApiKey));
         builder.WithAkkaManagement(new AkkaManagementOptions
         {
-            HostName = advertised,
-            Port = port,
-            BindHostName = bind,
-            BindPort = port,
+            HostName = endpoint.Advertised,
+            Port = endpoint.Port,
+            BindHostName = endpoint.Bind,
+            BindPort = endpoint.Port,
             RouteProviders = new Dictionary<string, Type?>
             {
                 // Akka.Management's defaults are served (behind the gate, in our order) by our provider.
@@ -46,25 +39,58 @@ public static class ManagementHostingExtensions
             },
             RouteProvidersReadOnly = false,
         });
-        builder.AddStartup(async (system, registry) =>
-        {
-            var resolver = DependencyResolver.For(system).Resolver;
-            var loggerFactory = resolver.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-            var log = loggerFactory.CreateLogger(typeof(ManagementHostingExtensions).Namespace!);
-            var endpoint = new EndpointPlan(system, ip, bind, port, advertised, settings.Server.ApiKey, loggerFactory, log);
-            if (configured)
-            {
-                await endpoint.StartAsync(strict: true);
-                return;
-            }
-            // The default port is best effort, and tried once the host has started: a node that fails to start for
-            // another reason (its API port taken) says only that.
-            var lifetime = resolver.GetService<IHostApplicationLifetime>();
-            if (lifetime is null) await endpoint.StartAsync(strict: false);
-            else lifetime.ApplicationStarted.Register(() => _ = endpoint.StartAsync(strict: false));
-        });
         return builder;
     }
+
+    /// <summary>
+    /// Serves the management endpoint over HTTP on the node's bind address and <c>management.port</c> from a hosted service
+    /// registered after <c>AddAkka</c> (so the actor system is up), until the actor system shuts down. A configured port
+    /// that cannot be bound fails the host's start with a <see cref="ManagementEndpointException"/>, as a taken API port
+    /// does (not from inside Akka.Hosting's own start, which would print its stack trace); see
+    /// <see cref="ManagementSettings.Port"/> for the default port.
+    /// </summary>
+    public static IServiceCollection AddVarpulisManagementEndpoint(this IServiceCollection services, VarpulisSettings settings)
+        => services.AddHostedService(sp => new ManagementEndpointService(sp, settings));
+}
+
+/// <summary>Where a node's management endpoint listens and the host name its links use.</summary>
+internal sealed record ManagementEndpointAddress(IPAddress Ip, string Bind, int Port, string Advertised, bool Configured)
+{
+    public static ManagementEndpointAddress Of(VarpulisSettings settings)
+    {
+        var bind = settings.Server.Bind.Trim('[', ']');
+        var ip = bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(bind);
+        // Links to this endpoint (Akka.Management's self URI) name a reachable host, not the wildcard address.
+        var advertised = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) ? settings.Cluster.Hostname : bind;
+        return new ManagementEndpointAddress(ip, bind, settings.Management.EffectivePort, advertised, settings.Management.Port is not null);
+    }
+}
+
+/// <summary>Starts the endpoint with the host: a configured port strictly, the default port best effort once the host has started.</summary>
+internal sealed class ManagementEndpointService(IServiceProvider services, VarpulisSettings settings) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Resolved now, after Akka.Hosting's service (registered before this one) has started the actor system.
+        var system = services.GetRequiredService<ActorSystem>();
+        var lifetime = services.GetService<IHostApplicationLifetime>();
+        var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        var address = ManagementEndpointAddress.Of(settings);
+        var log = loggerFactory.CreateLogger(typeof(ManagementHostingExtensions).Namespace!);
+        var endpoint = new EndpointPlan(system, address.Ip, address.Bind, address.Port, address.Advertised, settings.Server.ApiKey, loggerFactory, log);
+        if (address.Configured)
+        {
+            await endpoint.StartAsync(strict: true);
+            return;
+        }
+        // The default port is best effort, and tried once the host has started: a node that fails to start for
+        // another reason (its API port taken) says only that.
+        if (lifetime is null) await endpoint.StartAsync(strict: false);
+        else lifetime.ApplicationStarted.Register(() => _ = endpoint.StartAsync(strict: false));
+    }
+
+    /// <summary>The endpoint closes with the actor system (a coordinated-shutdown task), after the node has left its cluster.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Where and how a node's management endpoint is to be served, and its start.</summary>

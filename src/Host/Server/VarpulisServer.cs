@@ -107,6 +107,7 @@ public static class VarpulisServer
             akka.WithVarpulisNode(settings, sp.GetRequiredService<NodePlanHolder>().Plan);
             akka.WithVarpulisManagement(settings);
         });
+        builder.Services.AddVarpulisManagementEndpoint(settings);
         builder.Services.AddVarpulisApi(settings);
 
         var otlp = env("OTEL_EXPORTER_OTLP_ENDPOINT");

@@ -191,7 +191,7 @@ internal sealed class SpecCluster : IAsyncDisposable
                     var c = Akka.Cluster.Cluster.Get(system);
                     c.Join(seed ?? c.SelfAddress);
                 });
-        })).Build();
+        }).AddVarpulisManagementEndpoint(settings)).Build();
         await host.StartAsync();
         return new SpecNode(host);
     }
