@@ -23,15 +23,8 @@ public static class ClusterCommands
     }
 
     private static Command Show(PbmGlobals g)
-    {
-        var cmd = new Command("show", "List the members: address, status, roles, worker id, reachability.");
-        cmd.SetAction((parse, ct) => g.RunAsync(parse, async (client, printer, ct) =>
-        {
-            var members = await client.GetAsync("/cluster/members", ClusterHttpJsonContext.Default.ClusterMembers, ct);
-            printer.Write(members, ClusterHttpJsonContext.Default.ClusterMembers, output => WriteMembers(output, members));
-        }, ct));
-        return cmd;
-    }
+        => QueryCommand.Create(g, "show", "List the members: address, status, roles, worker id, reachability.",
+            "/cluster/members", ClusterHttpJsonContext.Default.ClusterMembers, WriteMembers);
 
     internal static void WriteMembers(TextWriter output, ClusterMembers members)
     {

@@ -17,18 +17,11 @@ public static class ClusterShardingCommands
     }
 
     private static Command Regions(PbmGlobals g)
-    {
-        var cmd = new Command("regions", "List the shard regions (entity types) started on the node.");
-        cmd.SetAction((parse, ct) => g.RunAsync(parse, async (client, printer, ct) =>
-        {
-            var keys = await client.GetAsync("/cluster/shards", ClusterHttpJsonContext.Default.ShardEntityTypeKeys, ct);
-            printer.Write(keys, ClusterHttpJsonContext.Default.ShardEntityTypeKeys, output =>
+        => QueryCommand.Create(g, "regions", "List the shard regions (entity types) started on the node.",
+            "/cluster/shards", ClusterHttpJsonContext.Default.ShardEntityTypeKeys, (output, keys) =>
             {
                 foreach (var name in keys.EntityTypeKeys) output.WriteLine(name);
             });
-        }, ct));
-        return cmd;
-    }
 
     private static Command RegionStats(PbmGlobals g)
     {

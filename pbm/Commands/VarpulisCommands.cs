@@ -23,15 +23,8 @@ public static class VarpulisCommands
     }
 
     private static Command Workers(PbmGlobals g)
-    {
-        var cmd = new Command("workers", "List the workers: id, status, pipelines running of the most it takes, events processed, addresses.");
-        cmd.SetAction((parse, ct) => g.RunAsync(parse, async (client, printer, ct) =>
-        {
-            var workers = await client.GetAsync("/varpulis/workers", ClusterJsonContext.Default.IReadOnlyListWorkerInfo, ct);
-            printer.Write(workers, ClusterJsonContext.Default.IReadOnlyListWorkerInfo, output => WriteWorkers(output, workers));
-        }, ct));
-        return cmd;
-    }
+        => QueryCommand.Create(g, "workers", "List the workers: id, status, pipelines running of the most it takes, events processed, addresses.",
+            "/varpulis/workers", ClusterJsonContext.Default.IReadOnlyListWorkerInfo, WriteWorkers);
 
     internal static void WriteWorkers(TextWriter output, IReadOnlyList<WorkerInfo> workers)
     {
@@ -76,15 +69,8 @@ public static class VarpulisCommands
     }
 
     private static Command Pipelines(PbmGlobals g)
-    {
-        var cmd = new Command("pipelines", "List the pipelines and the worker each runs on.");
-        cmd.SetAction((parse, ct) => g.RunAsync(parse, async (client, printer, ct) =>
-        {
-            var pipelines = await client.GetAsync("/varpulis/pipelines", ClusterJsonContext.Default.IReadOnlyListPipelinePlacementInfo, ct);
-            printer.Write(pipelines, ClusterJsonContext.Default.IReadOnlyListPipelinePlacementInfo, output => WritePipelines(output, pipelines));
-        }, ct));
-        return cmd;
-    }
+        => QueryCommand.Create(g, "pipelines", "List the pipelines and the worker each runs on.",
+            "/varpulis/pipelines", ClusterJsonContext.Default.IReadOnlyListPipelinePlacementInfo, WritePipelines);
 
     internal static void WritePipelines(TextWriter output, IReadOnlyList<PipelinePlacementInfo> pipelines)
     {
