@@ -167,9 +167,10 @@ public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : 
 /// <summary>
 /// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
 /// timestamps: replaying it through the same program rebuilds exactly the same events, and the same reply for its
-/// <paramref name="IdempotencyKey"/>.
+/// <paramref name="IdempotencyKey"/>. A batch that came over a pipeline group's route carries its
+/// <paramref name="Route"/> origin, so the pipeline recovers which routed batches it has applied.
 /// </summary>
-public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null) : IPipelineEvent;
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null, Routes.RouteOrigin? Route = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
@@ -177,7 +178,7 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 /// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
-/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted) and the remembered idempotent replies.</summary>
+/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted), the remembered idempotent replies and the routing state (pipeline groups).</summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
     string TenantId,
@@ -186,4 +187,5 @@ public sealed record PipelineSnapshot(
     DateTimeOffset CreatedAt,
     bool Deleted,
     string? CheckpointJson,
-    IReadOnlyList<IdempotentReply>? Replies = null) : IPipelineEvent;
+    IReadOnlyList<IdempotentReply>? Replies = null,
+    Routes.RouteSnapshot? Routing = null) : IPipelineEvent;

@@ -7,6 +7,7 @@ using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Actors.Serialization;
 using Varpulis.Contracts.Cluster;
 using Varpulis.Vpl.Json;
@@ -78,6 +79,18 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
             new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
+            new EventsAccepted(8, true, "{\"events\":[]}"u8.ToArray(), null, new RouteOrigin("source-pipeline", 41)),
+            new EventsAccepted(9, true, "{\"events\":[]}"u8.ToArray(), "k", new RouteOrigin("ü", long.MaxValue)),
+            new SetPipelineRoutes("p1", "t1", [new PipelineRoute("B", ["b0", "b1"], "k", ["Order*", "*"]), new PipelineRoute("C", ["c"], null, ["X"])]),
+            new DeliverRoutedEvents("p2", "t1", "p1", 7, "{\"events\":[{\"event_type\":\"A\"}]}"u8.ToArray()),
+            new RouteAck("p1", "p2", 6, 7),
+            new PipelineRoutesSet("p1", 2),
+            new PipelineRoutesChanged([new PipelineRoute("B", ["b0"], null, ["*"])], At),
+            new PipelineSnapshot("p1", "t1", "n", "src", At, false, "{}", [], new RouteSnapshot(
+                [new PipelineRoute("B", ["b0"], null, ["*"])],
+                new Dictionary<string, long> { ["b0"] = 3 },
+                [new RoutedBatch("b0", 3, "{\"events\":[]}"u8.ToArray())],
+                new Dictionary<string, long> { ["a"] = 9 })),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
@@ -262,7 +275,7 @@ public sealed class VarpulisSerializerTests : IDisposable
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
-        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
+        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}|{e.Route}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),
