@@ -108,6 +108,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ClusterHealth)] = "MCH",
         [typeof(GetPlacements)] = "MGP",
         [typeof(PlacementList)] = "MPL",
+        [typeof(GetClusterMetrics)] = "MGX",
+        [typeof(ClusterMetricsReport)] = "MMR",
         [typeof(CheckPlacementCapacity)] = "MCC",
         [typeof(PlacementCapacity)] = "MPC",
         [typeof(ClusterError)] = "MER",
