@@ -22,6 +22,7 @@ public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocation
     private volatile PlacementDirectives _directives = PlacementDirectives.Empty;
     private volatile IReadOnlyDictionary<string, string> _affinity = ImmutableDictionary<string, string>.Empty;
     private Address _self = Address.AllSystems;
+    private IActorRef? _replicator;
     private int _turn;
 
     public PlacementDirectives Directives => _affinity.Count == 0 ? _directives : _directives with { Affinity = _affinity };
@@ -30,14 +31,34 @@ public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocation
     {
         _self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         var replicator = DistributedData.Get(system).Replicator;
+        _replicator = replicator;
         system.ActorOf(Props.Create(() => new DirectivesReader(replicator, this)));
     }
 
-    public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
+    public async Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
     {
+        await RefreshAffinityAsync();
         var (regions, byAddress) = Describe(currentShardAllocations);
         var address = PlacementPolicy.Allocate(shardId, regions, Directives, ref _turn);
-        return Task.FromResult(address is null ? requester : byAddress[address]);
+        return address is null ? requester : byAddress[address];
+    }
+
+    /// <summary>
+    /// The affinities as the local replica has them now: the group manager writes them to every node before it deploys,
+    /// but subscribers hear of a change only at the next notification round, after the deploy may already be here.
+    /// </summary>
+    private async Task RefreshAffinityAsync()
+    {
+        if (_replicator is null) return;
+        try
+        {
+            var key = Groups.PipelineGroupManager.AffinityKey;
+            if (await _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), TimeSpan.FromSeconds(1)) is GetSuccess g) _affinity = g.Get(key).Entries;
+        }
+        catch (AskTimeoutException)
+        {
+            // The subscription's copy will do.
+        }
     }
 
     public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
