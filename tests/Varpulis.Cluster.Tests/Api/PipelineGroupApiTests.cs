@@ -57,6 +57,12 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
         Assert.Equal("""[{"from_pipeline":"_external","to_pipeline":"filter","event_types":["Order"]},{"from_pipeline":"filter","to_pipeline":"totals","event_types":["Big*"]}]""", g["routes"]!.ToJsonString());
         string id = (string)g["id"]!, filterId = (string)deployments[0]!["pipeline_id"]!, totalsId = (string)deployments[1]!["pipeline_id"]!;
 
+        // Counted by /health and the summary.
+        var count = (await SendAsync(f.Coordinator, HttpMethod.Get, "/api/v1/cluster/pipeline-groups")).Body.AsArray().Count;
+        Assert.Contains(id, (await SendAsync(f.Coordinator, HttpMethod.Get, "/api/v1/cluster/pipeline-groups")).Body.AsArray().Select(x => (string?)x!["id"]));
+        Assert.Equal(count, (int)(await SendAsync(f.Coordinator, HttpMethod.Get, "/health")).Body["pipeline_groups"]!);
+        Assert.Equal(count, (int)(await SendAsync(f.Coordinator, HttpMethod.Get, "/api/v1/cluster/summary")).Body["pipeline_groups"]!);
+
         // The runbook's §2.2 / §4.3 filter over the list.
         var list = await f.Coordinator.GetStringAsync("/api/v1/cluster/pipeline-groups");
         Assert.Contains("""{"name":"orders","workers":["worker-0","worker-0"]}""", await EndToEnd.ClusterRun.JqAsync(list, ".[] | {name, workers: [.deployments[].worker_id]}"));
