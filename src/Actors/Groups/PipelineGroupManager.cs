@@ -64,12 +64,20 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
             _log.LogInformation("Pipeline group deployed: {GroupId} ({GroupName}), {Count} pipelines, {Routes} routes", d.Group.Id, d.Group.Name, d.Group.Deployments.Count, d.Group.Routes.Count);
             d.ReplyTo.Tell(new PipelineGroupDeployed(_groups[d.Group.Id]));
         }));
-        Command<GroupSagas.DeployFailed>(f => Persist(new PipelineGroupRemoved(f.GroupId), e =>
+        Command<GroupSagas.DeployFailed>(f =>
         {
-            AfterPersist(e);
-            _log.LogWarning("Pipeline group {GroupId} not deployed: {Reason}", f.GroupId, f.Reason);
-            f.ReplyTo.Tell(f.Reply);
-        }));
+            // Undone: forgotten. Not undone (a pipeline did not answer its delete): kept as deleting, so that a delete
+            // of the group, or the manager's next start, finishes the job.
+            IPipelineGroupEvent outcome = f.Undone || !_groups.TryGetValue(f.GroupId, out var g)
+                ? new PipelineGroupRemoved(f.GroupId)
+                : new PipelineGroupRecorded(g with { Phase = GroupPhase.Deleting });
+            Persist(outcome, e =>
+            {
+                AfterPersist(e);
+                _log.LogWarning("Pipeline group {GroupId} not deployed: {Reason}", f.GroupId, f.Reason);
+                f.ReplyTo.Tell(f.Reply);
+            });
+        });
         Command<GroupSagas.TornDown>(t => Persist(new PipelineGroupRemoved(t.GroupId), e =>
         {
             AfterPersist(e);
@@ -189,7 +197,7 @@ internal static class GroupSagas
 
     public sealed record Deployed(PipelineGroup Group, IActorRef ReplyTo);
 
-    public sealed record DeployFailed(string GroupId, string Reason, object Reply, IActorRef ReplyTo);
+    public sealed record DeployFailed(string GroupId, string Reason, object Reply, IActorRef ReplyTo, bool Undone);
 
     public sealed record TornDown(string GroupId, int PipelinesDeleted);
 
@@ -278,17 +286,18 @@ internal static class GroupSagas
                     }
                     else
                     {
-                        // Undo: nothing of a group that was not deployed whole stays (what cannot be undone now is
-                        // undone when the manager next recovers: the group stays recorded as deploying until then).
+                        // Undo: nothing of a group that was not deployed whole stays.
+                        bool undone = true;
                         try
                         {
                             await RemoveAsync(system, g, deployed, directory);
                         }
                         catch (Exception ex)
                         {
+                            undone = false;
                             reason += "; undoing it failed too: " + ex.Message;
                         }
-                        parent.Tell(new DeployFailed(g.Id, reason, failure, replyTo));
+                        parent.Tell(new DeployFailed(g.Id, reason, failure, replyTo, undone));
                     }
                     self.Tell(PoisonPill.Instance);
                 }

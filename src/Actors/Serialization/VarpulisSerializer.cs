@@ -181,6 +181,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         EventsAccepted e => WriteEventsAccepted(e),
         IngestEvents i => WriteIngest(i),
+        DeliverRoutedEvents d => WriteRouted(d),
         IngestResult r => WriteIngestResult(r),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
             new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
@@ -193,6 +194,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(DeliverRoutedEvents)) return ReadRouted(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
         if (type == typeof(SubscribePipelineOutput))
         {
@@ -283,6 +285,51 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         string? key = keyLen < 0 ? null : Encoding.UTF8.GetString(bytes, 14, keyLen);
         int bodyAt = 14 + Math.Max(0, keyLen);
         return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
+    }
+
+    // A routed batch between pipelines (the body stays raw JSON, no base64):
+    // [1][sequence, 8 bytes LE][id length, 4][id][tenant length, 4][tenant][source length, 4][source][body]
+    private static byte[] WriteRouted(DeliverRoutedEvents d)
+    {
+        int idLen = Encoding.UTF8.GetByteCount(d.PipelineId);
+        int tenantLen = Encoding.UTF8.GetByteCount(d.TenantId);
+        int sourceLen = Encoding.UTF8.GetByteCount(d.Source);
+        var bytes = new byte[1 + 8 + 4 + idLen + 4 + tenantLen + 4 + sourceLen + d.Body.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], d.Sequence);
+        int pos = 9;
+        foreach (var text in new[] { d.PipelineId, d.TenantId, d.Source })
+        {
+            int n = Encoding.UTF8.GetBytes(text, span[(pos + 4)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+            pos += 4 + n;
+        }
+        d.Body.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static DeliverRoutedEvents ReadRouted(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            if (span[0] != 1) throw new SerializationException("invalid DeliverRoutedEvents payload");
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(span[1..]);
+            int pos = 9;
+            var texts = new string[3];
+            for (int i = 0; i < 3; i++)
+            {
+                int n = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+                texts[i] = Encoding.UTF8.GetString(span.Slice(pos + 4, n));
+                pos += 4 + n;
+            }
+            return new DeliverRoutedEvents(texts[0], texts[1], texts[2], sequence, span[pos..].ToArray());
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated DeliverRoutedEvents payload: " + ex.Message);
+        }
     }
 
     // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]

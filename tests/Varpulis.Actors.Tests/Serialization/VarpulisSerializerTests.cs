@@ -85,6 +85,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventsAccepted(9, true, "{\"events\":[]}"u8.ToArray(), "k", new RouteOrigin("ü", long.MaxValue)),
             new SetPipelineRoutes("p1", "t1", [new PipelineRoute("B", ["b0", "b1"], "k", ["Order*", "*"]), new PipelineRoute("C", ["c"], null, ["X"])]),
             new DeliverRoutedEvents("p2", "t1", "p1", 7, "{\"events\":[{\"event_type\":\"A\"}]}"u8.ToArray()),
+            new DeliverRoutedEvents("pü", "", "ß", long.MaxValue, []),
             new RouteAck("p1", "p2", 6, 7),
             new PipelineRoutesSet("p1", 2),
             new PipelineRoutesChanged([new PipelineRoute("B", ["b0"], null, ["*"])], At),
@@ -307,6 +308,7 @@ public sealed class VarpulisSerializerTests : IDisposable
     private static string Canonical(object o) => o switch
     {
         EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}|{e.Route}",
+        DeliverRoutedEvents d => $"{d.PipelineId}|{d.TenantId}|{d.Source}|{d.Sequence}|{Convert.ToBase64String(d.Body)}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),
