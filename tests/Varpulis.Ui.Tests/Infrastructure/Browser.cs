@@ -71,6 +71,50 @@ public sealed class Browser : IDisposable
 
     public void Open(Uri url) => Driver.Navigate().GoToUrl(url);
 
+    /// <summary>Opens the UI at <paramref name="ui"/> in a tab that has no key yet and enters <paramref name="key"/>.</summary>
+    public void SignIn(Uri ui, string key)
+    {
+        OpenWithoutKey(ui);
+        var input = WaitVisible("#key-input");
+        input.SendKeys(key);
+        Find("#key-submit").Click();
+        WaitFor("the key dialog to close", () => !(bool)Js("return document.getElementById('key-dialog').open")!);
+    }
+
+    /// <summary>
+    /// Opens the UI in a tab whose session storage has no key: clears it, leaves the page (so nothing it started runs
+    /// on without a key), forgets the console so far, and opens the UI again.
+    /// </summary>
+    public void OpenWithoutKey(Uri ui)
+    {
+        Open(ui);
+        Js("sessionStorage.clear()");
+        Reset();
+        Open(ui);
+    }
+
+    /// <summary>Navigates to a hash route of the signed-in UI (#/pipelines, ...).</summary>
+    public void Go(string route) => Js("location.hash = arguments[0]", route);
+
+    /// <summary>Clicks the element matching <paramref name="css"/>, found again if the page re-rendered it meanwhile.</summary>
+    public void Click(string css)
+        => WaitFor($"'{css}' to be clicked", () =>
+        {
+            var e = FindAll(css).FirstOrDefault(x => x.Displayed && x.Enabled);
+            if (e is null) return false;
+            e.Click();
+            return true;
+        });
+
+    /// <summary>Waits for the confirmation dialog, checks its text and presses its OK button.</summary>
+    public void Confirm(string title, string text)
+    {
+        WaitFor("the confirmation dialog", () => (bool)Js("return document.getElementById('confirm-dialog').open")!);
+        Assert.Equal(title, Find("#confirm-title").Text);
+        Assert.Equal(text, Find("#confirm-text").Text);
+        Find("#confirm-ok").Click();
+    }
+
     public object? Js(string script, params object[] args) => Driver.ExecuteScript(script, args);
 
     public IWebElement Find(string css) => Driver.FindElement(By.CssSelector(css));
