@@ -105,19 +105,19 @@ public sealed class ScriptTests(UiFixture f)
         "routes: [{from_pipeline: '_external', to_pipeline: 'ingest', event_types: ['Order*']}, {from_pipeline: 'ingest', to_pipeline: 'alerts', event_types: ['BigOrder']}, " +
         "{from_pipeline: 'ingest', to_pipeline: 'audit', event_types: []}, {from_pipeline: 'alerts', to_pipeline: 'audit', event_types: ['Alert', 'Warning']}]}";
 
-    private const string Layers = "(() => { const g = m.groupGraph(G); const l = m.layoutGraph(g.nodes, g.edges); " +
+    private const string Layers = "(() => { const g = m.groupGraph(GROUP); const l = m.layoutGraph(g.nodes, g.edges); " +
         "return {at: g.nodes.map(n => `${n.id}@${l.positions.get(n.id).layer}.${l.positions.get(n.id).order}`), back: [...l.back]}; })()";
 
     [Fact]
     public void GroupGraphLayersEachPipelineAfterTheLongestRouteToIt()
-        => Assert.Equal("""{"at":["_external@0.0","ingest@1.0","alerts@2.0","audit@3.0"],"back":[]}""", Eval("graph.js", Layers.Replace("G", Group, StringComparison.Ordinal)));
+        => Assert.Equal("""{"at":["_external@0.0","ingest@1.0","alerts@2.0","audit@3.0"],"back":[]}""", Eval("graph.js", Layers.Replace("GROUP", Group, StringComparison.Ordinal)));
 
     [Fact]
     public void GroupGraphOrdersALayerByItsPredecessorsAndDrawsCyclesBackwards()
     {
         const string g = "{name: 'c', deployments: ['a', 'b', 'x', 'y'].map(n => ({pipeline_name: n, worker_id: 'w', status: 'running'})), " +
             "routes: [{from_pipeline: 'b', to_pipeline: 'x', event_types: ['X']}, {from_pipeline: 'a', to_pipeline: 'y', event_types: ['Y']}, {from_pipeline: 'x', to_pipeline: 'b', event_types: ['B']}]}";
-        Assert.Equal("""{"at":["a@0.0","b@0.1","x@1.1","y@1.0"],"back":[2]}""", Eval("graph.js", Layers.Replace("G", g, StringComparison.Ordinal)));
+        Assert.Equal("""{"at":["a@0.0","b@0.1","x@1.1","y@1.0"],"back":[2]}""", Eval("graph.js", Layers.Replace("GROUP", g, StringComparison.Ordinal)));
     }
 
     [Fact]
