@@ -14,6 +14,9 @@ public sealed class Browser : IDisposable
     public const string ChromiumPath = "/usr/bin/chromium";
     public const string DriverPath = "/usr/bin/chromedriver";
 
+    private static readonly object ArtifactsLock = new();
+    private static bool _artifactsCleared;
+
     private readonly string _profileDir;
     private readonly List<LogEntry> _console = [];
 
@@ -53,7 +56,16 @@ public sealed class Browser : IDisposable
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         var browser = new Browser(driver, profile, downloads);
         browser.Viewport(1280, 800);
-        Directory.CreateDirectory(ArtifactsDir);
+        lock (ArtifactsLock)
+        {
+            // Screenshots of an earlier run would read as this run's: the first browser of a run removes them.
+            if (!_artifactsCleared && Directory.Exists(ArtifactsDir))
+            {
+                foreach (var old in Directory.GetFiles(ArtifactsDir, "*.png")) File.Delete(old);
+            }
+            _artifactsCleared = true;
+            Directory.CreateDirectory(ArtifactsDir);
+        }
         return browser;
     }
 
@@ -105,6 +117,24 @@ public sealed class Browser : IDisposable
             e.Click();
             return true;
         });
+
+    /// <summary>
+    /// What is wrong with the page on screen for a keyboard or screen-reader user: visible controls without an accessible
+    /// name (as Chromium's accessibility tree computes it), and a page wider than the window (it scrolls sideways).
+    /// </summary>
+    public List<string> AccessibilityProblems(string where)
+    {
+        var problems = new List<string>();
+        foreach (var e in FindAll("input, select, textarea, button, a[href], [role=button]"))
+        {
+            if (!e.Displayed) continue;
+            if (string.IsNullOrWhiteSpace(((WebElement)e).ComputedAccessibleLabel))
+                problems.Add($"{where}: <{e.TagName} id='{e.GetAttribute("id")}' class='{e.GetAttribute("class")}'> has no accessible name");
+        }
+        var (scroll, client) = ((long)Js("return document.documentElement.scrollWidth")!, (long)Js("return document.documentElement.clientWidth")!);
+        if (scroll > client) problems.Add($"{where} scrolls sideways ({scroll} > {client})");
+        return problems;
+    }
 
     /// <summary>Waits for the confirmation dialog, checks its text and presses its OK button.</summary>
     public void Confirm(string title, string text)

@@ -28,11 +28,6 @@ public sealed class UiFixture : IAsyncLifetime
         await Server.WaitReadyAsync();
         Api = new HttpClient { BaseAddress = Server.Address, Timeout = TimeSpan.FromSeconds(30) };
         Api.DefaultRequestHeaders.Add("x-api-key", Key);
-        // Screenshots of an earlier run would read as this run's.
-        if (Directory.Exists(Browser.ArtifactsDir))
-        {
-            foreach (var old in Directory.GetFiles(Browser.ArtifactsDir, "*.png")) File.Delete(old);
-        }
         Browser = Browser.Start();
     }
 

@@ -94,7 +94,7 @@ export function render(main, params, page) {
     h('dl', { class: 'tiles' },
       tile('workers', 'Workers'), tile('healthy', 'Healthy'), tile('unhealthy', 'Unhealthy'), tile('draining', 'Draining'),
       tile('pipelines', 'Pipelines'), tile('groups', 'Pipeline groups'), tile('active_migrations', 'Migrations running'),
-      tile('completed_migrations', 'Migrations done'), tile('coordinators', 'Coordinators')));
+      tile('completed_migrations', 'Migrations done')));
 
   // ------------------------------------------------------------ HA
   const haSummary = h('dl', { class: 'meta', id: 'ha-summary' });
@@ -230,8 +230,8 @@ export function render(main, params, page) {
     tiles.groups.textContent = fmtInt(s.pipeline_groups);
     tiles.active_migrations.textContent = fmtInt(s.active_migrations);
     tiles.completed_migrations.textContent = fmtInt(s.completed_migrations);
-    tiles.coordinators.textContent = fmtInt(s.coordinators);
     replace(haSummary,
+      h('dt', null, 'Coordinators'), h('dd', { id: 'ha-coordinators' }, fmtInt(s.coordinators)),
       h('dt', null, 'This coordinator'), h('dd', { id: 'ha-role' }, badge(health.ha_role)),
       h('dt', null, 'Cluster manager on'), h('dd', { id: 'ha-leader', class: 'mono' }, s.leader ?? 'none (no leader)'));
   }
