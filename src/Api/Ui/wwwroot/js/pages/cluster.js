@@ -147,17 +147,14 @@ export function render(main, params, page) {
     announce(text);
   }
 
-  async function drain(w) {
-    const n = w.pipelines_running;
-    if (!(await confirmAction('Drain worker?',
-      `Drain worker “${w.id}”? Its ${plural(n, 'pipeline')} move to the other workers with their state, and it takes no new pipeline until it is restarted.`,
-      'Drain'))) return;
-    busy.set(w.id, 'drain');
-    showAction(`Draining ${w.id}: moving ${plural(n, 'pipeline')}…`);
+  /** Asks, then runs a worker action (drain or remove) with the row's button busy and the outcome in the status line. */
+  async function workerAction(w, action, { title, text, ok, progress, method, path, done }) {
+    if (!(await confirmAction(title, text, ok))) return;
+    busy.set(w.id, action);
+    showAction(progress);
     renderWorkers();
     try {
-      const r = await api('POST', `/api/v1/cluster/workers/${encodeURIComponent(w.id)}/drain`, undefined, { signal });
-      showAction(`Drained ${r.worker_id}: ${plural(r.pipelines_migrated, 'pipeline')} moved to other workers. It can be stopped now.`);
+      showAction(done(await api(method, `/api/v1/cluster/workers/${encodeURIComponent(w.id)}${path}`, undefined, { signal })));
     } catch (e) {
       if (!isAbort(e)) drainStatus.hidden = true;
       fail(e);
@@ -167,24 +164,25 @@ export function render(main, params, page) {
     }
   }
 
-  async function remove(w) {
-    if (!(await confirmAction('Remove worker?',
-      `Remove worker “${w.id}” from the cluster? A running worker is told to leave (its process stops); its ${plural(w.pipelines_running, 'pipeline')} are placed on the other workers and recover their state.`,
-      'Remove'))) return;
-    busy.set(w.id, 'remove');
-    showAction(`Removing ${w.id}…`);
-    renderWorkers();
-    try {
-      const r = await api('DELETE', `/api/v1/cluster/workers/${encodeURIComponent(w.id)}`, undefined, { signal });
-      showAction(`Removed ${r.worker_id}: ${plural(r.pipelines_moved, 'pipeline')} placed on other workers.`);
-    } catch (e) {
-      if (!isAbort(e)) drainStatus.hidden = true;
-      fail(e);
-    } finally {
-      busy.delete(w.id);
-      if (page.alive) await refresh().catch(fail);
-    }
-  }
+  const drain = (w) => workerAction(w, 'drain', {
+    title: 'Drain worker?',
+    text: `Drain worker “${w.id}”? Its ${plural(w.pipelines_running, 'pipeline')} move to the other workers with their state, and it takes no new pipeline until it is restarted.`,
+    ok: 'Drain',
+    progress: `Draining ${w.id}: moving ${plural(w.pipelines_running, 'pipeline')}…`,
+    method: 'POST',
+    path: '/drain',
+    done: (r) => `Drained ${r.worker_id}: ${plural(r.pipelines_migrated, 'pipeline')} moved to other workers. It can be stopped now.`,
+  });
+
+  const remove = (w) => workerAction(w, 'remove', {
+    title: 'Remove worker?',
+    text: `Remove worker “${w.id}” from the cluster? A running worker is told to leave (its process stops); its ${plural(w.pipelines_running, 'pipeline')} are placed on the other workers and recover their state.`,
+    ok: 'Remove',
+    progress: `Removing ${w.id}…`,
+    method: 'DELETE',
+    path: '',
+    done: (r) => `Removed ${r.worker_id}: ${plural(r.pipelines_moved, 'pipeline')} placed on other workers.`,
+  });
 
   function workerRow(w, now) {
     const doing = busy.get(w.id);
