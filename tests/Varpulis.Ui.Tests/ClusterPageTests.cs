@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using OpenQA.Selenium;
 using Varpulis.Actors.Node;
 using Varpulis.Ui.Tests.Infrastructure;
 
@@ -62,57 +61,57 @@ public sealed class ClusterPageTests(ClusterFixture f)
         B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
         Assert.True(B.Find("#nav-cluster").Displayed);
         B.Find("#nav-cluster a").Click();
-        B.WaitFor("the cluster page", () => B.FindAll("#cluster-updated").FirstOrDefault()?.Text.StartsWith("2 workers, 2 pipelines · updated ", StringComparison.Ordinal));
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.StartsWith("2 workers, 2 pipelines · updated ", StringComparison.Ordinal));
         Assert.Equal("Cluster · Varpulis", B.Driver.Title);
         Assert.Equal("page", B.Find("[data-nav=cluster]").GetAttribute("aria-current"));
 
         // Health and counts.
-        Assert.Equal("healthy", B.Find("#cluster-status").Text);
+        Assert.Equal("healthy", B.Text("#cluster-status"));
         Assert.Equal(
             ["workers=2", "healthy=2", "unhealthy=0", "draining=0", "pipelines=2", "groups=0", "active_migrations=0", "completed_migrations=0"],
             Tiles());
-        Assert.Equal("leader", B.Find("#ha-role").Text);
-        Assert.Equal("1", B.Find("#ha-coordinators").Text);
-        Assert.Matches(@"^akka\.tcp://varpulis@127\.0\.0\.1:\d+$", B.Find("#ha-leader").Text);
+        Assert.Equal("leader", B.Text("#ha-role"));
+        Assert.Equal("1", B.Text("#ha-coordinators"));
+        Assert.Matches(@"^akka\.tcp://varpulis@127\.0\.0\.1:\d+$", B.Text("#ha-leader"));
 
         // The workers, in id order, with what the coordinator knows of each.
-        Assert.Equal(["worker-a", "worker-b"], B.FindAll("#workers-table tbody tr").Select(r => r.GetAttribute("data-id")));
+        Assert.Equal(["worker-a", "worker-b"], WorkerIds());
         var cores = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(["ready", "2 / 1,000", "alerts, totals", cores, "3"], WorkerCells("worker-a"));
         Assert.Equal(["ready", "0 / 1,000", "none", cores, "0"], WorkerCells("worker-b"));
-        Assert.Equal(f.Worker("worker-a").Address.ToString().TrimEnd('/'), B.Find("#workers-table tr[data-id=worker-a] th .mono").Text);
+        Assert.Equal(f.Worker("worker-a").Address.ToString().TrimEnd('/'), B.Text("#workers-table tr[data-id=worker-a] th .mono"));
         foreach (var id in new[] { "worker-a", "worker-b" })
-            Assert.Matches(@"^(just now|\d s ago)$", B.Find($"#workers-table tr[data-id={id}] td[data-col=heartbeat]").Text);
+            Assert.Matches(@"^(just now|\d s ago)$", B.Text($"#workers-table tr[data-id={id}] td[data-col=heartbeat]"));
 
         // Where each pipeline runs; nothing has moved yet; the three members.
-        Assert.Equal([("alerts", "worker-a", "running"), ("totals", "worker-a", "running")], PipelineRows());
-        Assert.Equal(alerts, B.Find("#cluster-pipelines-table tr[data-name=alerts]").GetAttribute("data-id"));
-        Assert.Equal("No pipeline has moved yet.", B.Find("#migrations-note").Text);
+        Assert.Equal(["alerts|worker-a|running", "totals|worker-a|running"], PipelineRows());
+        Assert.Equal(alerts, B.Js("return document.querySelector('#cluster-pipelines-table tr[data-name=alerts]').dataset.id"));
+        Assert.Equal("No pipeline has moved yet.", B.Text("#migrations-note"));
         Assert.False(B.Find("#migrations-table").Displayed);
-        Assert.Equal(3, B.FindAll("#members-table tbody tr").Count);
+        Assert.Equal(3L, B.Js("return document.querySelectorAll('#members-table tbody tr').length"));
 
         // The routes this coordinator does not serve yet say so.
-        Assert.Equal("Raft status is not available on this coordinator (it does not serve GET /api/v1/cluster/raft/status).", B.Find("#ha-raft").Text);
-        Assert.Equal("Pipeline groups is not available on this coordinator (it does not serve GET /api/v1/cluster/pipeline-groups).", B.Find("#groups-body").Text);
-        Assert.Equal("Per-pipeline cluster metrics is not available on this coordinator (it does not serve GET /api/v1/cluster/metrics).", B.Find("#cluster-metrics-body").Text);
-        Assert.Equal("The scaling recommendation is not available on this coordinator (it does not serve GET /api/v1/cluster/scaling).", B.Find("#scaling-body").Text);
+        Assert.Equal("Raft status is not available on this coordinator (it does not serve GET /api/v1/cluster/raft/status).", B.Text("#ha-raft"));
+        Assert.Equal("Pipeline groups is not available on this coordinator (it does not serve GET /api/v1/cluster/pipeline-groups).", B.Text("#groups-body"));
+        Assert.Equal("Per-pipeline cluster metrics is not available on this coordinator (it does not serve GET /api/v1/cluster/metrics).", B.Text("#cluster-metrics-body"));
+        Assert.Equal("The scaling recommendation is not available on this coordinator (it does not serve GET /api/v1/cluster/scaling).", B.Text("#scaling-body"));
         B.Screenshot("12-cluster");
 
         // Drain worker-a from the page: confirm, the button says it is draining, the result is reported.
         B.Click("#workers-table tr[data-id=worker-a] button[data-action=drain]");
         B.Confirm("Drain worker?", "Drain worker “worker-a”? Its 2 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
-        B.WaitFor("the drain result", () => B.Find("#worker-action-status").Text == "Drained worker-a: 2 pipelines moved to other workers. It can be stopped now.", TimeSpan.FromSeconds(120));
+        B.WaitFor("the drain result", () => B.Text("#worker-action-status") == "Drained worker-a: 2 pipelines moved to other workers. It can be stopped now.", TimeSpan.FromSeconds(120));
         B.WaitFor("the pipelines on worker-b", () =>
-            PipelineRows().SequenceEqual([("alerts", "worker-b", "running"), ("totals", "worker-b", "running")]), TimeSpan.FromSeconds(60));
+            PipelineRows().SequenceEqual(["alerts|worker-b|running", "totals|worker-b|running"]), TimeSpan.FromSeconds(60));
         B.WaitFor("worker-a drained in its row", () => WorkerCells("worker-a").Take(3).SequenceEqual(["draining", "0 / 1,000", "none"]));
         B.WaitFor("worker-b's pipelines in its row", () => WorkerCells("worker-b")[2] == "alerts, totals");
-        Assert.False(B.Find("#workers-table tr[data-id=worker-a] button[data-action=drain]").Enabled);
-        B.WaitFor("two completed migrations", () => B.FindAll("#migrations-table tbody tr").Count == 2 && B.Find("#migrations-note").Text == "2 migrations.");
-        var moves = B.FindAll("#migrations-table tbody tr")
-            .Select(r => string.Join("|", r.GetAttribute("data-pipeline"), Cell(r, "from"), Cell(r, "to"), Cell(r, "reason"), Cell(r, "status")))
+        Assert.Equal(true, B.Js("return document.querySelector('#workers-table tr[data-id=worker-a] button[data-action=drain]').disabled"));
+        B.WaitFor("two completed migrations", () => B.Text("#migrations-note") == "2 migrations.");
+        var moves = B.Strings("return [...document.querySelectorAll('#migrations-table tbody tr')].map(r => " +
+            "[r.dataset.pipeline, ...['from', 'to', 'reason', 'status'].map(c => r.querySelector(`td[data-col=${c}]`).innerText)].join('|'))")
             .Order(StringComparer.Ordinal);
         Assert.Equal(["alerts|worker-a|worker-b|drain|completed", "totals|worker-a|worker-b|drain|completed"], moves);
-        Assert.Equal("draining", B.Find("#workers-table tr[data-id=worker-a] td[data-col=status]").Text);
+        Assert.Equal("draining", B.Text("#workers-table tr[data-id=worker-a] td[data-col=status]"));
         B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=2"));
         // The whole page for the docs; then labelled controls and no sideways scroll, wide and narrow.
         var problems = new List<string>();
@@ -152,7 +151,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
         B.Click("#workers-table tr[data-id=worker-a] button[data-action=remove]");
         B.Confirm("Remove worker?", "Remove worker “worker-a” from the cluster? A running worker is told to leave (its process stops); its 0 pipelines are placed on the other workers and recover their state.");
         B.WaitText("#worker-action-status", "Removed worker-a: 0 pipelines placed on other workers.", TimeSpan.FromSeconds(120));
-        B.WaitFor("worker-a's row to go", () => B.FindAll("#workers-table tbody tr").Select(r => r.GetAttribute("data-id")).SequenceEqual(["worker-b"]), TimeSpan.FromSeconds(60));
+        B.WaitFor("worker-a's row to go", () => WorkerIds().SequenceEqual(["worker-b"]), TimeSpan.FromSeconds(60));
         await f.Worker("worker-a").WaitForExitAsync(TimeSpan.FromSeconds(60));
         B.AssertNoConsoleErrors();
     }
@@ -162,7 +161,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
     {
         B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
         B.Go("#/cluster");
-        B.WaitFor("the cluster page", () => B.FindAll("#cluster-updated").FirstOrDefault()?.Text.Contains(" · updated ", StringComparison.Ordinal));
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.Contains(" · updated ", StringComparison.Ordinal));
         // A coordinator that announced the route but answers 404 not_found (an older node behind the same address).
         B.ClearConsole();
         B.Js("return import('/ui/js/api.js').then(m => { m.node.features.push('scaling'); })");
@@ -173,21 +172,35 @@ public sealed class ClusterPageTests(ClusterFixture f)
         B.Reset(); // a fresh page reads config.json again
     }
 
+    [Fact]
+    public async Task ATenantsKeyIsToldThatClusterOperationsNeedTheAdminKey()
+    {
+        var tenant = await f.PostAsync("/api/v1/tenants", """{"name": "viewer-co"}""", HttpStatusCode.Created);
+        B.SignIn(f.Ui, (string)tenant["api_key"]!);
+        B.WaitFor("the tenant in the top bar", () => B.Text("#node-info")!.EndsWith(" · tenant " + (string)tenant["id"]!, StringComparison.Ordinal));
+        B.ClearConsole();
+        B.Go("#/cluster");
+        B.WaitText("#banner-text", "cluster operations need the coordinator's admin key (403 forbidden)");
+        Assert.Equal("", B.Text("#cluster-updated"));
+        var errors = B.ConsoleErrors();
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.Contains("Failed to load resource: the server responded with a status of 403 (Forbidden)", e));
+        B.Reset();
+    }
+
     private static string Deploy(string name, string source) => new JsonObject { ["name"] = name, ["source"] = source }.ToJsonString();
 
-    private List<string> Tiles() => B.FindAll("#cluster-health [data-tile]").Select(t => $"{t.GetAttribute("data-tile")}={t.Text}").ToList();
+    private List<string> Tiles()
+        => B.Strings("return [...document.querySelectorAll('#cluster-health [data-tile]')].map(t => t.dataset.tile + '=' + t.innerText)");
+
+    private List<string> WorkerIds() => B.Strings("return [...document.querySelectorAll('#workers-table tbody tr')].map(r => r.dataset.id)");
 
     /// <summary>Status, pipelines, assigned pipelines, CPU cores and events processed of a worker's row.</summary>
     private List<string> WorkerCells(string id)
-    {
-        var row = B.Find($"#workers-table tr[data-id={id}]");
-        return new[] { "status", "pipelines", "assigned", "cpu", "events" }.Select(c => Cell(row, c)).ToList();
-    }
+        => B.Strings("const r = document.querySelector(`#workers-table tr[data-id='${arguments[0]}']`); " +
+            "return r ? ['status', 'pipelines', 'assigned', 'cpu', 'events'].map(c => r.querySelector(`td[data-col=${c}]`).innerText) : [];", id);
 
-    private List<(string Name, string Worker, string Status)> PipelineRows()
-        => B.FindAll("#cluster-pipelines-table tbody tr")
-            .Select(r => (r.GetAttribute("data-name") ?? "", Cell(r, "worker"), Cell(r, "status")))
-            .ToList();
-
-    private static string Cell(IWebElement row, string col) => row.FindElement(By.CssSelector($"td[data-col={col}]")).Text;
+    private List<string> PipelineRows()
+        => B.Strings("return [...document.querySelectorAll('#cluster-pipelines-table tbody tr')].map(r => " +
+            "[r.dataset.name, r.querySelector('td[data-col=worker]').innerText, r.querySelector('td[data-col=status]').innerText].join('|'))");
 }

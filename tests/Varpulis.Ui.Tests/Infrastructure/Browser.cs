@@ -149,6 +149,16 @@ public sealed class Browser : IDisposable
 
     public IWebElement Find(string css) => Driver.FindElement(By.CssSelector(css));
 
+    /// <summary>
+    /// The rendered text of the first element matching <paramref name="css"/> (null when there is none), read in one
+    /// script call: safe on parts of a page that re-renders itself while the test reads it.
+    /// </summary>
+    public string? Text(string css) => (string?)Js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", css);
+
+    /// <summary>The strings a script returns as an array, read in one call (see <see cref="Text"/>).</summary>
+    public List<string> Strings(string script, params object[] args)
+        => ((IEnumerable<object>)Js(script, args)!).Select(o => (string)o).ToList();
+
     public ReadOnlyCollection<IWebElement> FindAll(string css) => Driver.FindElements(By.CssSelector(css));
 
     /// <summary>Polls <paramref name="probe"/> until it returns a value (not null, not false); fails with <paramref name="what"/>.</summary>
