@@ -115,6 +115,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
         B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=2"));
         // The whole page for the docs; then labelled controls and no sideways scroll, wide and narrow.
         var problems = new List<string>();
+        B.Find("#cluster-auto-refresh").Click(); // the page holds still while it is looked at
         try
         {
             B.Viewport(1280, 1640);
@@ -128,6 +129,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
         finally
         {
             B.Viewport(1280, 800);
+            B.Find("#cluster-auto-refresh").Click();
         }
         Assert.Empty(problems);
         B.AssertNoConsoleErrors();

@@ -124,6 +124,21 @@ public sealed class Browser : IDisposable
     /// </summary>
     public List<string> AccessibilityProblems(string where)
     {
+        // A page that re-renders part of itself meanwhile is checked again.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return CheckAccessibility(where);
+            }
+            catch (StaleElementReferenceException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private List<string> CheckAccessibility(string where)
+    {
         var problems = new List<string>();
         foreach (var e in FindAll("input, select, textarea, button, a[href], [role=button]"))
         {
