@@ -89,7 +89,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new RouteAck("p1", "p2", 6, 7),
             new PipelineRoutesSet("p1", 2),
             new PipelineRoutesChanged([new PipelineRoute("B", ["b0"], null, ["*"])], At),
-            new PipelineSnapshot("p1", "t1", "n", "src", At, false, "{}", [], new RouteSnapshot(
+            new PipelineSnapshot("p1", "t1", "n", "src", At, false, "{}", [], Routing: new RouteSnapshot(
                 [new PipelineRoute("B", ["b0"], null, ["*"])],
                 new Dictionary<string, long> { ["b0"] = 3 },
                 [new RoutedBatch("b0", 3, "{\"events\":[]}"u8.ToArray())],
