@@ -24,7 +24,24 @@ internal static class NodeRunner
         while (true)
         {
             NodePlan? workerPlan = null;
-            if (settings.Cluster.IsWorker)
+            if (coordinator && settings.Coordinator.Raft.Enabled)
+            {
+                using var logger = VarpulisLogging.Create(settings.Logging);
+                using var loggers = new SerilogLoggerFactory(logger);
+                try
+                {
+                    workerPlan = await RaftBootstrap.PlanAsync(settings, loggers.CreateLogger("Varpulis.Host.Cluster.RaftBootstrap"), ct);
+                }
+                catch (ConfigurationException ex)
+                {
+                    return CliFailure.Fail(ex.Message);
+                }
+                catch (OperationCanceledException)
+                {
+                    return 0;
+                }
+            }
+            else if (settings.Cluster.IsWorker)
             {
                 using var logger = VarpulisLogging.Create(settings.Logging);
                 using var loggers = new SerilogLoggerFactory(logger);
