@@ -19,12 +19,22 @@ public sealed class LeaderGateMiddleware(RequestDelegate next, IServiceProvider 
 
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (services.GetService(typeof(RaftView)) is RaftView { Enabled: true } view && IsCoordinatorWrite(ctx.Request)
-            && view.WhyNoLeader() is { } why)
+        if (services.GetService(typeof(RaftView)) is not RaftView { Enabled: true } view || !IsCoordinatorWrite(ctx.Request))
         {
-            throw LeaderUnavailable(why);
+            await next(ctx);
+            return;
         }
-        await next(ctx);
+        if (view.WhyNoLeader() is { } why) throw LeaderUnavailable(why);
+        try
+        {
+            await next(ctx);
+        }
+        catch (ApiException ex) when (ex.Status == 503 && ex.Code == "unavailable" && view.WhyNoLeader() is { } lost)
+        {
+            // The leader was lost while the write waited for it: say so (the write did not reach the lost leader's
+            // successor; whether the lost one applied it before dying is in the state the new leader recovers).
+            throw LeaderUnavailable(lost);
+        }
     }
 
     public static ApiException LeaderUnavailable(string why)

@@ -82,6 +82,7 @@ internal static class NodeRunner
             await app.DisposeAsync();
             // A worker downed by its cluster (cut off from the coordinators), or one that left a cluster without
             // coordinators, joins again through the coordinator's URL; one removed by the coordinator stops.
+            if (coordinator && !ct.IsCancellationRequested && RaftJoiner.TakeRestartRequest()) continue;
             bool rejoin = settings.Cluster.IsWorker && !ct.IsCancellationRequested
                 && (reason is CoordinatedShutdown.ClusterDowningReason || (reason is CoordinatedShutdown.ClusterLeavingReason && WorkerAgent.RejoinRequested));
             if (!rejoin) return Environment.ExitCode;

@@ -21,12 +21,18 @@ namespace Varpulis.Host.Cluster;
 /// <item>when no peer is a member, the coordinator with the lowest <c>--raft-node-id</c> among those that answer starts
 /// the cluster (joins itself) after seeing that for two rounds in a row; the others join it on their next round.</item>
 /// </list>
-/// So any majority of peers started in any order forms one cluster, a restarted coordinator rejoins the survivors, and
-/// after a full stop the lowest live id starts again. With the embedded journal every coordinator must use the same
-/// journal files (<see cref="RaftBootstrap"/>): one whose journal differs from a member peer's does not join, and says why.
+/// A cluster is only started when a majority of the peers answer. So any majority of peers started in any order forms
+/// one cluster, a restarted coordinator rejoins the survivors, and after a full stop the lowest live id starts again.
+/// With the embedded journal every coordinator must use the same journal files (<see cref="RaftBootstrap"/>): one that
+/// finds the cluster on another journal stops and starts again on it.
 /// </summary>
-public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, JournalInfo journal, ILogger<RaftJoiner> log) : BackgroundService
+public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, JournalInfo journal, IHostApplicationLifetime lifetime, ILogger<RaftJoiner> log) : BackgroundService
 {
+    private static int _restartRequested;
+
+    /// <summary>True once (then reset) when the coordinator stopped to start again on its peers' embedded journal.</summary>
+    public static bool TakeRestartRequest() => Interlocked.Exchange(ref _restartRequested, 0) == 1;
+
     private static readonly TimeSpan Round = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
@@ -48,10 +54,19 @@ public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, Journa
                 {
                     lowestRounds = 0;
                     var mismatch = members.FirstOrDefault(m => !SameJournal(m.Info.Journal, journal));
-                    if (mismatch.Info is not null)
+                    if (mismatch.Info is not null && journal.Mode == "embedded" && mismatch.Info.Journal.Mode == "embedded")
+                    {
+                        // The cluster's journal wins: start again on it (NodeRunner rebuilds the node, RaftBootstrap finds it).
+                        log.LogWarning("Raft: coordinator {Peer} keeps the cluster's journal in {Theirs}, this one in {Ours}: restarting this coordinator on the cluster's journal",
+                            mismatch.Url, Describe(mismatch.Info.Journal), Describe(journal));
+                        Interlocked.Exchange(ref _restartRequested, 1);
+                        lifetime.StopApplication();
+                        return;
+                    }
+                    else if (mismatch.Info is not null)
                     {
                         problem = $"coordinator {mismatch.Url} keeps the cluster's journal in {Describe(mismatch.Info.Journal)}, this one in {Describe(journal)}: " +
-                            "restart this coordinator so that it uses the same journal (see docs/cluster.md, HA coordinators)";
+                            "give every coordinator the same persistence settings";
                     }
                     else if (DateTime.UtcNow - joinSentAt > TimeSpan.FromSeconds(10))
                     {
@@ -63,8 +78,11 @@ public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, Journa
                 }
                 else
                 {
-                    var lower = answers.Where(a => a.Info.RaftNodeId is { } id && id < raft.NodeId).Select(a => a.Info.RaftNodeId).ToList();
-                    lowestRounds = lower.Count == 0 ? lowestRounds + 1 : 0;
+                    // Only a majority of the peers may start a cluster (as a Raft election needs a majority of votes):
+                    // a coordinator alone, or two that cannot see each other, never start two clusters.
+                    bool lowest = !answers.Any(a => a.Info.RaftNodeId is { } id && id < raft.NodeId);
+                    bool majority = answers.Count(a => a.Info.RaftNodeId is not null) + 1 >= raft.Majority;
+                    lowestRounds = lowest && majority ? lowestRounds + 1 : 0;
                     if (lowestRounds >= 2)
                     {
                         log.LogInformation("Raft: no peer is in a cluster and coordinator {NodeId} has the lowest id of the {Count} that answer: starting the cluster", raft.NodeId, answers.Count + 1);

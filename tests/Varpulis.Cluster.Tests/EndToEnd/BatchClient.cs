@@ -14,8 +14,13 @@ namespace Varpulis.Cluster.Tests.EndToEnd;
 /// (to any node) until it is acknowledged, so a retry after a timeout or a dropped connection never counts twice.
 /// The output events of every acknowledged batch are kept in order, to compare with a single-node run.
 /// </summary>
-public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf)
+public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpoints, string pipelineId, Func<int, string> batchOf)
 {
+    public BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf)
+        : this(run.Endpoints, pipelineId, batchOf)
+    {
+    }
+
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(150);
 
     private readonly List<string> _outputs = new();
@@ -48,8 +53,8 @@ public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, str
             while (true)
             {
                 if (started.Elapsed > GiveUpAfter) throw new TimeoutException($"batch {b} of {pipelineId} not acknowledged after {GiveUpAfter}");
-                var endpoints = run.Endpoints();
-                var (url, key) = endpoints[random.Next(endpoints.Count)];
+                var nodes = endpoints();
+                var (url, key) = nodes[random.Next(nodes.Count)];
                 using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(url, $"/api/v1/pipelines/{pipelineId}/events-batch"))
                 {
                     Content = new StringContent(body, Encoding.UTF8, "application/json"),
