@@ -47,7 +47,7 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
             Assert.Equal(true, (bool?)status["enabled"]);
             Assert.Equal(id, (int?)status["this_node_id"]);
             Assert.Equal(
-                string.Join(",", Enumerable.Range(1, 3).Select(n => $"{n}:http://127.0.0.1:{run.Ports[n - 1]}:{(n == leader ? "leader" : "follower")}:{n == id}:True")),
+                string.Join(",", Enumerable.Range(1, 3).Select(n => $"{n}:http://127.0.0.1:{run.Ports[n - 1]}:{(n == leader ? "leader" : "follower")}:{(n == id ? "true" : "false")}:true")),
                 string.Join(",", status["nodes"]!.AsArray().Select(n => $"{n!["id"]}:{n["address"]}:{n["role"]}:{n["is_current"]}:{n["reachable"]}")));
         }
         Assert.Contains($"Raft leadership changed: coordinator {leader} (", run.Coordinator(leader).Output);
