@@ -11,8 +11,10 @@ namespace Varpulis.Cluster.Tests.EndToEnd;
 /// <c>--raft*</c> and two workers; a window pipeline fed through the workers while the leader is killed with
 /// <c>kill -9</c>. Every coordinator left names the same new leader with a higher term, writes during the change get
 /// 503 <c>leader_unavailable</c> with <c>Retry-After</c>, reads keep answering, the pipeline directory is there on the
-/// new leader, and the pipeline's outputs equal a single-node run (nothing lost, nothing twice). The killed
-/// coordinator then rejoins as a follower.
+/// new leader with the drain state and migration record made before, and the pipeline's outputs equal a single-node
+/// run (nothing lost, nothing twice). The killed coordinator then rejoins as a follower; a full stop and start of every
+/// coordinator brings the same state back under a later term. A coordinator alone (a minority) is not ready and
+/// refuses writes.
 /// </summary>
 public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper output)
 {
@@ -20,9 +22,31 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
     private static readonly DateTime Base = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     [Fact]
-    public async Task KillingTheLeaderElectsAnotherAndLosesNothing()
+    public Task KillingTheLeaderElectsAnotherAndLosesNothing() => RunAsync(null);
+
+    [PostgresFact]
+    public async Task KillingTheLeaderElectsAnotherAndLosesNothingOnPostgreSql()
     {
-        await using var run = new HaRun();
+        var pg = new PostgresServer();
+        await pg.InitializeAsync();
+        try
+        {
+            var connection = await pg.CreateDatabaseAsync();
+            await RunAsync(new Dictionary<string, string>
+            {
+                ["VARPULIS_PERSISTENCE_PROVIDER"] = "postgresql",
+                ["VARPULIS_PERSISTENCE_CONNECTION"] = connection,
+            });
+        }
+        finally
+        {
+            await pg.DisposeAsync();
+        }
+    }
+
+    private async Task RunAsync(IDictionary<string, string>? coordinatorEnv)
+    {
+        await using var run = new HaRun(coordinatorEnv);
         try
         {
             await ScenarioAsync(run);
@@ -35,7 +59,23 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
 
     private async Task ScenarioAsync(HaRun run)
     {
-        foreach (int id in new[] { 1, 2, 3 }) run.LaunchCoordinator(id);
+        // A coordinator alone is a minority of its peers: not ready, and it refuses writes.
+        run.LaunchCoordinator(1);
+        string? notReady = null;
+        await ClusterRun.WaitForAsync("coordinator 1 answering /ready", async () =>
+        {
+            var (status, text, _) = await run.SendAsync(1, HttpMethod.Get, "/ready", timeout: TimeSpan.FromSeconds(5));
+            notReady = text;
+            return status == HttpStatusCode.ServiceUnavailable && text.Contains("raft peers", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(180));
+        Assert.Equal("""{"status":"not_ready","reason":"only 1 of 3 raft peers are reachable; a majority (2) is needed"}""", notReady);
+        var (alone, aloneBody, aloneRetry) = await run.SendAsync(1, HttpMethod.Post, "/api/v1/pipelines", $$"""{"name": "x", "source": "{{SumsProgram}}"}""");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, alone);
+        Assert.Equal("leader_unavailable", (string?)JsonNode.Parse(aloneBody)!["code"]);
+        Assert.Equal("2", aloneRetry);
+
+        run.LaunchCoordinator(2);
+        run.LaunchCoordinator(3);
         foreach (int id in new[] { 1, 2, 3 }) await run.Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
         var (leader, term) = await run.AgreedLeaderAsync([1, 2, 3]);
         Assert.True(term >= 1, $"term {term}");
@@ -62,10 +102,28 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.True(deployed == HttpStatusCode.Created, body);
         var pipelineId = (string)JsonNode.Parse(body)!["id"]!;
 
+        var (idleDeployed, idleBody, _) = await run.SendAsync(followers[1], HttpMethod.Post, "/api/v1/pipelines", $$"""{"name": "idle", "source": "{{SumsProgram}}"}""");
+        Assert.True(idleDeployed == HttpStatusCode.Created, idleBody);
+
         var client = new BatchClient(run.WorkerEndpoints, pipelineId, Batch);
         using var stop = new CancellationTokenSource();
         var producing = Task.Run(() => client.RunAsync(stop.Token));
         await ProgressAsync(producing, client, 5);
+
+        // A drain before the failover: its state and its migration record must be there on the next leader.
+        string idleWorker = "";
+        await ClusterRun.WaitForAsync("idle placed", async () =>
+        {
+            var p = (await run.GetAsync(leader, "/api/v1/pipelines"))["pipelines"]!.AsArray().Single(x => (string?)x!["name"] == "idle")!;
+            idleWorker = (string?)p["worker_id"] ?? "";
+            return idleWorker.Length > 0;
+        });
+        var (drained, drainBody, _) = await run.SendAsync(followers[0], HttpMethod.Post, $"/api/v1/cluster/workers/{idleWorker}/drain");
+        Assert.True(drained == HttpStatusCode.OK, drainBody);
+        Assert.Equal("drained", (string?)JsonNode.Parse(drainBody)!["status"]);
+        var migrationsBefore = MigrationsOf(await run.GetAsync(leader, "/api/v1/cluster/migrations"));
+        Assert.Contains($"idle:{idleWorker}:drain:completed", migrationsBefore);
+        await ProgressAsync(producing, client, 3);
 
         // kill -9 of the leader, mid-stream.
         run.KillCoordinator(leader);
@@ -108,9 +166,11 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Contains($"term {newTerm} (was coordinator {leader}, term {term})", run.Coordinator(newLeader).Output);
         Assert.Equal("leader", (string?)(await run.GetAsync(newLeader, "/health"))["ha_role"]);
 
-        // The directory moved with the leader: the pipeline is listed; writes work again.
+        // The directory and the cluster manager moved with the leader: pipelines, drain state and migration history.
         var listed = await run.GetAsync(newLeader, "/api/v1/pipelines");
-        Assert.Equal("sums", (string?)listed["pipelines"]!.AsArray().Single()!["name"]);
+        Assert.Equal("idle,sums", string.Join(",", listed["pipelines"]!.AsArray().Select(p => (string?)p!["name"]).Order(StringComparer.Ordinal)));
+        Assert.Equal(migrationsBefore, MigrationsOf(await run.GetAsync(newLeader, "/api/v1/cluster/migrations")));
+        Assert.Equal("draining", (string?)(await run.GetAsync(newLeader, $"/api/v1/cluster/workers/{idleWorker}"))["status"]);
         var (rebalanced, rebalanceBody, _) = await run.SendAsync(followers[0], HttpMethod.Post, "/api/v1/cluster/rebalance");
         Assert.True(rebalanced == HttpStatusCode.OK, rebalanceBody);
         await ProgressAsync(producing, client, 5);
@@ -123,6 +183,17 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal("follower", (string?)(await run.GetAsync(leader, "/health"))["ha_role"]);
         await ProgressAsync(producing, client, 3);
 
+        // Full stop of every coordinator, then start again: the same state, a later term; the workers join again.
+        await Task.WhenAll(new[] { 1, 2, 3 }.Select(id => run.Coordinator(id).StopAsync(TimeSpan.FromSeconds(90))));
+        foreach (int id in new[] { 3, 1, 2 }) run.LaunchCoordinator(id);
+        foreach (int id in new[] { 1, 2, 3 }) await run.Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
+        var (restarted, restartTerm) = await run.AgreedLeaderAsync([1, 2, 3], (_, t) => t > newTerm);
+        output.WriteLine($"after a full restart coordinator {restarted} leads with term {restartTerm}");
+        var relisted = await run.GetAsync(restarted, "/api/v1/pipelines");
+        Assert.Equal("idle,sums", string.Join(",", relisted["pipelines"]!.AsArray().Select(p => (string?)p!["name"]).Order(StringComparer.Ordinal)));
+        Assert.Equal(migrationsBefore, MigrationsOf(await run.GetAsync(restarted, "/api/v1/cluster/migrations")));
+        await ProgressAsync(producing, client, 5);
+
         stop.Cancel();
         await producing;
         output.WriteLine($"{client.Acknowledged} batches acknowledged, {client.Retries} retries, longest wait {client.LongestWait.TotalSeconds:0.0} s");
@@ -130,6 +201,10 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         var metrics = await run.GetAsync(newLeader, $"/api/v1/pipelines/{pipelineId}/metrics");
         Assert.Equal(client.Acknowledged * 20L, (long)metrics["events_processed"]!);
     }
+
+    /// <summary>The migration history as <c>pipeline:from:reason:status</c>, newest first.</summary>
+    private static List<string> MigrationsOf(JsonNode page)
+        => page["migrations"]!.AsArray().Select(m => $"{m!["pipeline_name"]}:{m["from_worker"]}:{m["reason"]}:{m["status"]}").ToList();
 
     private static async Task ProgressAsync(Task producing, BatchClient client, int batches)
     {

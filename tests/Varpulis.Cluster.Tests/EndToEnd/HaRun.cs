@@ -19,8 +19,12 @@ public sealed class HaRun : IAsyncDisposable
     private readonly List<ServerProcess> _all = new();
     private readonly object _gate = new();
 
-    public HaRun()
+    private readonly IDictionary<string, string>? _coordinatorEnv;
+
+    /// <param name="coordinatorEnv">The coordinators' environment (PostgreSQL settings); workers get the journal when they join.</param>
+    public HaRun(IDictionary<string, string>? coordinatorEnv = null)
     {
+        _coordinatorEnv = coordinatorEnv;
         Directory = ServerProcess.TempDir();
         Ports = [ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort()];
     }
@@ -54,7 +58,7 @@ public sealed class HaRun : IAsyncDisposable
             "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[nodeId - 1]), "--api-key", CoordinatorKey,
             "--heartbeat-interval", "1", "--heartbeat-timeout", "5",
             "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", Peers, "--raft-data-dir", Path.Combine(Directory, $"raft-{nodeId}"),
-        ], null, Directory);
+        ], _coordinatorEnv, Directory);
         lock (_gate)
         {
             _coordinators[nodeId - 1] = p;

@@ -70,7 +70,8 @@ public sealed class RaftView
     {
         get
         {
-            if (Cluster.SelfMember.Status != MemberStatus.Up) return 0;
+            // Before it has joined, a coordinator reaches only itself.
+            if (Cluster.SelfMember.Status != MemberStatus.Up) return 1;
             return UpCoordinators().Count(m => IsReachable(m) && (Plan is null || MemberRoles.RaftNodeIdOf(m) is not null));
         }
     }
