@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Configuration;
@@ -109,7 +108,10 @@ public sealed class ScalingAdvisor : ReceiveActor, IWithTimers
         {
             try
             {
-                using var resp = await _http.PostAsJsonAsync(url, r, HaJsonContext.Default.ScalingRecommendation);
+                // A buffered body with Content-Length (not chunked): some webhook receivers accept nothing else.
+                using var content = new ByteArrayContent(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r, HaJsonContext.Default.ScalingRecommendation));
+                content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                using var resp = await _http.PostAsync(url, content);
                 if (resp.IsSuccessStatusCode) return new Delivered(r, attempt, null);
                 error = $"HTTP {(int)resp.StatusCode}";
             }
