@@ -43,6 +43,7 @@ public static class VarpulisApi
         app.MapServerUi(app.Services.GetRequiredService<VarpulisSettings>());
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
+        api.MapConnectors();
         api.MapTenants();
         api.MapValidate();
         if (app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>().IsCoordinator)
