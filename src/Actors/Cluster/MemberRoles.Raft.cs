@@ -12,5 +12,6 @@ public static partial class MemberRoles
 
     /// <summary>A coordinator's <c>--raft-node-id</c>; null for members started without <c>--raft</c>.</summary>
     public static int? RaftNodeIdOf(Member m)
-        => Find(m.Roles, RaftNodeIdPrefix) is { } s && int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
+        => m.Roles.FirstOrDefault(r => r.StartsWith(RaftNodeIdPrefix, StringComparison.Ordinal)) is { } role
+            && int.TryParse(role.AsSpan(RaftNodeIdPrefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
 }
