@@ -180,6 +180,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             if (_pendingDrains.Remove(address, out var drain))
             {
                 // Gone before it finished draining: what it still had recovers elsewhere.
+                ClusterTelemetry.Drain(drain.WorkerId, drain.Since, now, drain.Pipelines.Count);
                 foreach (var w in drain.Waiters) w.Tell(new WorkerDrained(new DrainResult(drain.WorkerId, drain.Pipelines.Count, "drained")));
                 Timers.Cancel("drain-" + address);
             }
@@ -302,6 +303,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             _pendingDrains.Remove(drain.Address);
             Timers.Cancel("drain-" + drain.Address);
             _log.LogInformation("Drain completed: worker {WorkerId} runs no pipeline; {Count} migrated", drain.WorkerId, drain.Pipelines.Count);
+            ClusterTelemetry.Drain(drain.WorkerId, drain.Since, _time.GetUtcNow(), drain.Pipelines.Count);
             foreach (var w in drain.Waiters) w.Tell(new WorkerDrained(new DrainResult(drain.WorkerId, drain.Pipelines.Count, "drained")));
         }
     }
@@ -312,6 +314,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         int left = _state.PlacedOn(address).Count;
         var error = new ClusterError("unavailable",
             $"worker '{drain.WorkerId}' still runs {left} pipelines after {DrainWorker.DrainTimeout.TotalMinutes:0} minutes; it stays draining: retry the drain to wait again");
+        ClusterTelemetry.Drain(drain.WorkerId, drain.Since, _time.GetUtcNow(), drain.Pipelines.Count, error.Message);
         foreach (var w in drain.Waiters) w.Tell(error);
     }
 
@@ -428,6 +431,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private void AfterPersist(IClusterManagerEvent e)
     {
         _state.Apply(e);
+        if (e is MigrationRecorded { Migration.Status: not MigrationStatus.InProgress } finished) ClusterTelemetry.Migration(finished.Migration);
         if (++_sinceSnapshot >= SnapshotEvery)
         {
             _sinceSnapshot = 0;

@@ -85,7 +85,7 @@ public static class NodeHostingExtensions
             builder.AddPipelineRegionProxy();
         }
         builder.AddServerDirectory(plan.HostsSingletons);
-        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence);
+        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence).AddClusterMetrics(plan.HeartbeatInterval);
         return builder;
     }
 

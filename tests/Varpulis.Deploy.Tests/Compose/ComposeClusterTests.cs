@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Varpulis.Deploy.Tests.Support;
+using YamlDotNet.RepresentationModel;
+
+namespace Varpulis.Deploy.Tests.Compose;
+
+/// <summary>
+/// The compose cluster run as local processes (<see cref="ComposeCluster"/>) checked step by step: it forms with four
+/// workers on PostgreSQL, Prometheus scrapes every target, every dashboard and alert query evaluates and the core
+/// panels have data, every metric they read is served, drain and migration spans reach the collector with the services'
+/// names, and the worker-down alert fires after a <c>kill -9</c>.
+/// </summary>
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+[Collection(ProcessCollection.Name)]
+public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<ComposeCluster>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    [ComposeFact, Step(1)]
+    public async Task TheClusterFormsWithFourWorkersOnPostgreSqlAndEveryHealthcheckPasses()
+    {
+        var workers = (await cluster.CoordinatorGetAsync("/api/v1/cluster/workers")).AsArray();
+        Assert.Equal(ComposeCluster.Workers, workers.Select(w => (string)w!["id"]!).Order(StringComparer.Ordinal));
+        foreach (var w in workers)
+        {
+            var id = (string)w!["id"]!;
+            Assert.Equal("ready", (string?)w["status"]);
+            // --advertise-address http://worker-N:900N, rewritten to the worker's local port.
+            Assert.Equal($"http://127.0.0.1:{cluster.Local.HostPort(id, 9000 + int.Parse(id[^1..], CultureInfo.InvariantCulture))}", (string?)w["address"]);
+        }
+        var health = await cluster.CoordinatorGetAsync("/health");
+        Assert.Equal("healthy", (string?)health["status"]);
+        Assert.Equal(4, (int)health["workers"]!["total"]!);
+        Assert.Equal("leader", (string?)health["ha_role"]);
+
+        // The coordinator was given PostgreSQL by the compose file; the workers received it when they joined.
+        foreach (var w in ComposeCluster.Workers)
+            Assert.Contains("journal: PostgreSQL", cluster.Local.Processes.Single(p => p.Name == w).Output);
+        foreach (var service in new[] { "coordinator" }.Concat(ComposeCluster.Workers))
+        {
+            var (code, output) = await cluster.Local.HealthcheckAsync(service);
+            Assert.True(code == 0, $"{service} healthcheck: {output}");
+            Assert.StartsWith(service == "coordinator" ? "healthy: {\"status\":\"healthy\",\"role\":\"coordinator\"" : "healthy: {\"status\":\"healthy\"", output);
+        }
+        // Nothing of the image's own ASP.NET port (ASPNETCORE_HTTP_PORTS=8080, cleared by the Dockerfile) is used.
+        Assert.DoesNotContain("Overriding", cluster.Local.Logs());
+
+        // The web UI of the compose cluster is the coordinator's /ui/ (runbook §1.2's "Web UI"), published on 9100.
+        using var ui = await cluster.Http.GetAsync(new Uri(cluster.Coordinator, "/ui/"));
+        Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+        Assert.Contains("<html", await ui.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        // The MQTT broker runs with the mounted mosquitto.conf: a message published on its port reaches a subscriber.
+        var port = cluster.Local.HostPort("mosquitto", 1883).ToString(CultureInfo.InvariantCulture);
+        var env = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" };
+        var subscriber = LocalProcess.RunAsync(DebianTools.MosquittoSub, ["-h", "127.0.0.1", "-p", port, "-t", "sensors/#", "-C", "1", "-W", "60"], env);
+        await Eventually("a message through the broker", async () =>
+        {
+            await LocalProcess.RunAsync(DebianTools.MosquittoPub, ["-h", "127.0.0.1", "-p", port, "-t", "sensors/room-1", "-m", "{\"value\": 41.5}"], env);
+            return subscriber.IsCompleted;
+        });
+        Assert.Equal((0, "{\"value\": 41.5}\n"), await subscriber);
+    }
+
+    [ComposeFact, Step(2)]
+    public async Task PrometheusScrapesTheCoordinatorAndEveryWorkerAndReportsThemUp()
+    {
+        string[] jobs = ["varpulis-coordinator", "varpulis-worker-0", "varpulis-worker-1", "varpulis-worker-2", "varpulis-worker-3", "prometheus"];
+        await Eventually("every target up", async () =>
+        {
+            var targets = await cluster.Prometheus.TargetsAsync();
+            return jobs.All(j => targets.Any(t => t.Job == j && t.Health == "up"));
+        });
+        var up = await cluster.Prometheus.QueryAsync("up");
+        Assert.Equal(jobs.Order(StringComparer.Ordinal), up.ByLabel("job").Keys.Order(StringComparer.Ordinal));
+        Assert.All(up.ByLabel("job"), kv => Assert.Equal(1.0, kv.Value));
+        // The runbook's selector (§6.3) finds the four workers, labelled with their service names.
+        var workers = await cluster.Prometheus.QueryAsync("""up{job=~"varpulis-worker.*"}""");
+        Assert.Equal(ComposeCluster.Workers, workers.ByLabel("instance").Keys.Order(StringComparer.Ordinal));
+    }
+
+    [ComposeFact, Step(3)]
+    public async Task EveryDashboardAndAlertQueryEvaluatesWithoutError()
+    {
+        var queries = Dashboards.Expressions().Select(e => ($"{e.File} / {e.Panel}", e.Query))
+            .Concat(AlertExpressions().Select(a => ($"alerts.yml / {a.Alert}", a.Expr)))
+            .ToList();
+        Assert.True(queries.Count >= 45, $"only {queries.Count} queries found");
+        foreach (var (where, query) in queries)
+        {
+            var result = await cluster.Prometheus.QueryAsync(query);
+            Assert.True(result.Success, $"{where}: {query} -> {result.Error}");
+        }
+        // Prometheus evaluates every loaded rule without error.
+        await Eventually("every rule evaluated", async () => (await cluster.Prometheus.RulesAsync()).Values.All(r => r.Health == "ok"));
+        var rules = await cluster.Prometheus.RulesAsync();
+        Assert.Equal(AlertExpressions().Select(a => a.Alert).Order(StringComparer.Ordinal), rules.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [ComposeFact, Step(4)]
+    public async Task TheCorePanelsReturnData()
+    {
+        // Throughput, latency and pipelines of the overview; workers, distribution and per-worker throughput of the cluster.
+        string[] core =
+        [
+            "varpulis.json / Events in /s", "varpulis.json / Output events /s", "varpulis.json / Events processed by stream /s",
+            "varpulis.json / Processing latency p50 by stream", "varpulis.json / Processing latency p99 by stream",
+            "varpulis.json / Pipelines", "varpulis.json / Active streams", "varpulis.json / Active pattern runs",
+            "varpulis-cluster.json / Workers ready", "varpulis-cluster.json / Worker targets up", "varpulis-cluster.json / Pipelines",
+            "varpulis-cluster.json / Worker status", "varpulis-cluster.json / Pipelines per worker",
+            "varpulis-cluster.json / Events in /s per worker", "varpulis-cluster.json / Coordinator leader",
+        ];
+        // A panel's first query (the core panels have one).
+        var panels = Dashboards.Expressions().GroupBy(e => $"{e.File} / {e.Panel}").ToDictionary(g => g.Key, g => g.First().Query);
+        foreach (var name in core)
+        {
+            Assert.True(panels.ContainsKey(name), "no panel " + name);
+            await Eventually(name + " has data", async () => (await cluster.Prometheus.QueryAsync(panels[name])).HasData);
+        }
+        Assert.Equal(4.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Workers ready"])));
+        Assert.Equal(4.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Worker targets up"])));
+        Assert.Equal(2.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Pipelines"])));
+        Assert.Equal(2.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis.json / Pipelines"])));
+        var statuses = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Worker status"]);
+        Assert.Equal(ComposeCluster.Workers, statuses.ByLabel("worker_id").Keys.Order(StringComparer.Ordinal));
+        Assert.All(statuses.Series, s => Assert.Equal("ready", (string?)s["metric"]!["status"]));
+        var leader = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Coordinator leader"]);
+        Assert.Equal("coordinator", Assert.Single(leader.ByLabel("instance").Keys));
+        // Every pipeline is counted on one worker, as the coordinator places them.
+        var perWorker = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Pipelines per worker"]);
+        Assert.Equal(2.0, perWorker.ByLabel("worker_id").Values.Sum());
+        var p99 = await cluster.Prometheus.QueryAsync(panels["varpulis.json / Processing latency p99 by stream"]);
+        Assert.Contains(p99.Series, s => double.TryParse(s["value"]![1]!.ToString(), CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1);
+    }
+
+    [ComposeFact, Step(5)]
+    public async Task EveryMetricTheDashboardsAndAlertsReadIsServedByTheCluster()
+    {
+        var names = Dashboards.Expressions().SelectMany(e => Dashboards.Metrics(e.Expr))
+            .Concat(AlertExpressions().SelectMany(a => Dashboards.Metrics(a.Expr)))
+            .ToHashSet(StringComparer.Ordinal);
+        var scrape = await cluster.ScrapeAllAsync();
+        var families = Regex.Matches(scrape, @"^# TYPE (\S+) (\S+)$", RegexOptions.Multiline).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToHashSet();
+        // The connectors' series appear once a pipeline runs connectors; deployed pipelines do not start their connectors
+        // yet (connectors phase 2), so those names are checked against the connector metrics the nodes declare.
+        var connectorFamilies = typeof(Varpulis.Actors.Connectors.ConnectorMetrics).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(f => ((Prometheus.Collector)f.GetValue(null)!).Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(["varpulis_connector_circuit_state", "varpulis_connector_events_total", "varpulis_dlq_events_total"],
+            names.Where(n => !Served(n)).Order(StringComparer.Ordinal));
+        Assert.All(names.Where(n => !Served(n)), n => Assert.Contains(n, connectorFamilies));
+
+        bool Served(string name) => families.Any(f => f.Item1 == name)
+            || families.Any(f => f.Item2 == "histogram" && (name == f.Item1 + "_bucket" || name == f.Item1 + "_sum" || name == f.Item1 + "_count"));
+    }
+
+    [ComposeFact, Step(6)]
+    public async Task DeployIngestDrainAndMigrationSpansReachTheCollectorUnderEachServiceName()
+    {
+        // §1.4 drain of the worker that runs "sums": its pipelines migrate, with a span for the drain and one per move.
+        var placed = (await cluster.CoordinatorGetAsync("/api/v1/cluster/topology"))["pipelines"]!.AsArray()
+            .Single(p => (string?)p!["name"] == "sums")!["worker_id"]!.ToString();
+        var (status, body) = await cluster.SendAsync(HttpMethod.Post, new Uri(cluster.Coordinator, $"/api/v1/cluster/workers/{placed}/drain"), cluster.CoordinatorKey);
+        Assert.True(status == HttpStatusCode.OK, body);
+        int migrated = (int)JsonNode.Parse(body)!["pipelines_migrated"]!;
+        Assert.True(migrated >= 1, body);
+
+        await Eventually("drain and migration spans", () => Task.FromResult(
+            cluster.Collector.Spans.Any(s => s.Name == "cluster.drain") && cluster.Collector.Spans.Count(s => s.Name == "pipeline.migration") >= migrated));
+        var spans = cluster.Collector.Spans;
+        var drain = Assert.Single(spans, s => s.Name == "cluster.drain");
+        Assert.Equal("varpulis-coordinator", drain.Service);
+        Assert.Equal(placed, drain.Attributes["varpulis.worker_id"]);
+        Assert.Equal(migrated.ToString(CultureInfo.InvariantCulture), drain.Attributes["varpulis.pipelines_migrated"]);
+        var moves = spans.Where(s => s.Name == "pipeline.migration").ToList();
+        Assert.All(moves, m =>
+        {
+            Assert.Equal("varpulis-coordinator", m.Service);
+            Assert.Equal("drain", m.Attributes["varpulis.reason"]);
+            Assert.Equal(placed, m.Attributes["varpulis.from_worker"]);
+            Assert.NotEqual(placed, m.Attributes["varpulis.to_worker"]);
+        });
+        Assert.Contains(moves, m => m.Attributes["varpulis.pipeline_id"] == cluster.Pipelines["sums"]);
+        // The deploys went to worker-0; ingestion reached every worker.
+        Assert.Equal(2, spans.Count(s => s.Name == "pipeline.deploy" && s.Service == "varpulis-worker-0"));
+        foreach (var w in ComposeCluster.Workers)
+            Assert.Contains(spans, s => s.Name == "pipeline.ingest" && s.Service == "varpulis-" + w);
+
+        // The cluster dashboard's migration series count the moves.
+        await Eventually("migrations counted", async () =>
+            (await cluster.Prometheus.QueryAsync("""sum(varpulis_cluster_migrations_total{reason="drain", status="completed"})""")) is { HasData: true } r
+            && r.Series[0]["value"]![1]!.ToString() == migrated.ToString(CultureInfo.InvariantCulture));
+        await Eventually("draining worker shown", async () =>
+            (await cluster.Prometheus.QueryAsync("""varpulis_cluster_worker_status{status="draining"} == 1""")).ByLabel("worker_id").Keys.SequenceEqual([placed]));
+    }
+
+    [ComposeFact, Step(7)]
+    public async Task TheWorkerDownAlertFiresAfterAWorkerIsKilled()
+    {
+        Assert.DoesNotContain(await cluster.Prometheus.AlertsAsync(), a => a.Name == "VarpulisWorkerDown");
+
+        var victim = cluster.Local.Processes.Single(p => p.Name == "worker-3");
+        victim.Kill9();
+        await Eventually("VarpulisWorkerDown firing for worker-3", async () =>
+            (await cluster.Prometheus.AlertsAsync()).Any(a => a.Name == "VarpulisWorkerDown" && a.State == "firing" && (string?)a.Labels["instance"] == "worker-3"));
+        var down = (await cluster.Prometheus.AlertsAsync()).Where(a => a.Name == "VarpulisWorkerDown").ToList();
+        var alert = Assert.Single(down);
+        Assert.Equal("varpulis-worker-3", (string?)alert.Labels["job"]);
+        Assert.Equal("critical", (string?)alert.Labels["severity"]);
+    }
+
+    /// <summary>(alert name, expression) of the committed alerts.yml.</summary>
+    internal static IEnumerable<(string Alert, string Expr)> AlertExpressions()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Repo.File("prometheus", "alerts.yml"))));
+        var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+        foreach (var group in (YamlSequenceNode)root["groups"])
+        {
+            foreach (var rule in (YamlSequenceNode)((YamlMappingNode)group)["rules"])
+            {
+                var r = (YamlMappingNode)rule;
+                yield return (((YamlScalarNode)r["alert"]).Value!, ((YamlScalarNode)r["expr"]).Value!);
+            }
+        }
+    }
+
+    private static double Single(QueryResult r) => double.Parse(Assert.Single(r.Series)["value"]![1]!.ToString(), CultureInfo.InvariantCulture);
+
+    private Task Eventually(string what, Func<Task<bool>> condition) => LocalProcess.WaitForAsync(what, condition, Patience, cluster.Local.Logs);
+}
