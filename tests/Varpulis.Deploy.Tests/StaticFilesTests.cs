@@ -211,6 +211,8 @@ public sealed class StaticFilesTests
                 w.Command);
             // The advertise host is the service name: the worker's Akka.NET remoting address other containers resolve.
             Assert.Equal($"worker-{i}", w.Hostname);
+            // The runbook's §1.4 stops a worker by its container name: `docker stop varpulis-worker-3`.
+            Assert.Equal($"varpulis-worker-{i}", (string?)w.Node["container_name"]);
             Assert.Equal("worker-secret", w.Environment["VARPULIS_API_KEY"]);
             Assert.Equal($"varpulis-worker-{i}", w.Environment["OTEL_SERVICE_NAME"]);
             Assert.Equal("service_healthy", w.DependsOn["coordinator"]);

@@ -32,6 +32,8 @@ public sealed class LocalProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ExitCode => _process.ExitCode;
+
     public string Output
     {
         get
