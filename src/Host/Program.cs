@@ -10,4 +10,4 @@ root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ConfigGenCommand.Create());
 root.Subcommands.Add(HealthcheckCommand.Create());
 foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
-return await root.Parse(args).InvokeAsync();
+return await CliFailure.RunAsync(root, args);

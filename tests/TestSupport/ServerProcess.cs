@@ -35,6 +35,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>
@@ -99,17 +101,21 @@ public sealed class ServerProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>SIGTERM, as <c>docker stop</c> or systemd would: the process shuts down gracefully; waits for it to exit.</summary>
+    /// <summary>SIGTERM: a graceful stop (what systemd and Ctrl+C-like stops send).</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, as <c>docker stop</c> or systemd would, then waits for the process to exit.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
         if (_process.HasExited) return;
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            await kill.WaitForExitAsync();
+        Terminate();
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
     }
-
-    public int Pid => _process.Id;
 
     /// <summary>SIGKILL: no shutdown hooks, no flush.</summary>
     public void Kill9()

@@ -1,4 +1,5 @@
 using System.Net;
+using Varpulis.Api.Endpoints;
 using Varpulis.Api.Tests.Infrastructure;
 
 namespace Varpulis.Api.Tests;
@@ -26,6 +27,16 @@ public sealed class HealthEndpointsTests(ServerFixture f) : IClassFixture<Server
         Assert.Equal("up", (string?)r.Body["cluster_member"]);
         Assert.Equal("ok", (string?)r.Body["journal"]);
     }
+
+    [Theory]
+    [InlineData(0, 0, 0, 0, "no_workers")]
+    [InlineData(3, 3, 0, 0, "healthy")]
+    [InlineData(3, 2, 0, 1, "healthy")]
+    [InlineData(3, 2, 1, 0, "degraded")]
+    [InlineData(2, 0, 2, 0, "critical")]
+    [InlineData(2, 0, 0, 2, "critical")]
+    public void ACoordinatorsHealthFollowsItsWorkers(int total, int healthy, int unhealthy, int draining, string status)
+        => Assert.Equal(status, HealthEndpoints.StatusOf(new Varpulis.Contracts.Cluster.WorkerCounts(total, healthy, unhealthy, draining)));
 
     [Fact]
     public async Task ASingleServerHasNoCoordinatorRoutes()

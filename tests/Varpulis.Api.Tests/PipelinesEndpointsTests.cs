@@ -32,6 +32,77 @@ public sealed class PipelinesEndpointsTests(ServerFixture f) : IClassFixture<Ser
         Assert.StartsWith("line 1, column ", (string?)r.Body["error"]);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   \n\n")]
+    [InlineData("# only a comment\n/* and a block */\n")]
+    [InlineData("const LIMIT = 5\nfn twice(x: int) -> int:\n    return x * 2\n")]
+    public async Task DeployWithoutStreamsIsParseErrorNoStreams(string source)
+    {
+        var r = await f.Admin.PostAsync("/api/v1/pipelines", new JsonObject { ["name"] = "empty", ["source"] = source }.ToJsonString());
+        r.AssertError(HttpStatusCode.BadRequest, "parse_error",
+            "line 1, column 1: no streams: the program defines no stream, so a pipeline would do nothing (is the source empty or only comments and declarations?)");
+        var d = Assert.Single(r.Body["diagnostics"]!.AsArray())!;
+        Assert.Equal("error", (string?)d["severity"]);
+        Assert.Equal(1, (int)d["line"]!);
+        Assert.Equal(1, (int)d["column"]!);
+        Assert.StartsWith("no streams: ", (string?)d["message"]);
+    }
+
+    [Fact]
+    public async Task ReloadToACommentOnlySourceIsParseErrorAndKeepsTheProgram()
+    {
+        var id = await f.DeployAsync(Programs.Alert);
+        var r = await f.Admin.PostAsync($"/api/v1/pipelines/{id}/reload", """{"source": "# nothing left\n"}""");
+        r.AssertError(HttpStatusCode.BadRequest, "parse_error");
+        Assert.StartsWith("line 1, column 1: no streams: ", (string?)r.Body["error"]);
+        var info = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}");
+        Assert.Equal(Programs.Alert, (string?)info.Body["source"]);
+    }
+
+    [Fact]
+    public async Task EventWithoutFieldsMeansEmptyFields()
+    {
+        var id = await f.DeployAsync("stream Pings = Ping .emit(kind: \"ping\", has_host: host != null)");
+        var single = await f.Admin.PostAsync($"/api/v1/pipelines/{id}/events", """{"event_type": "Ping", "timestamp": "2025-01-01T00:00:00Z"}""");
+        Assert.Equal(HttpStatusCode.OK, single.Status);
+        Assert.Equal("""{"accepted":true,"output_events":[{"event_type":"Pings","timestamp":"2025-01-01T00:00:00Z","fields":{"kind":"ping","has_host":false}}]}""", single.Body.ToJsonString());
+        var batch = await f.Admin.PostAsync($"/api/v1/pipelines/{id}/events-batch", """{"events": [{"event_type": "Ping", "timestamp": 1000}, {"event_type": "Ping", "fields": {}, "timestamp": 2000}]}""");
+        Assert.Equal(2, (int)batch.Body["accepted"]!);
+        Assert.Equal(0, (int)batch.Body["rejected"]!);
+        Assert.Equal(
+            """[{"event_type":"Pings","timestamp":"1970-01-01T00:00:01Z","kind":"ping","has_host":false},{"event_type":"Pings","timestamp":"1970-01-01T00:00:02Z","kind":"ping","has_host":false}]""",
+            batch.Body["output_events"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task TimestampOutOfRangeStatesTheRange()
+    {
+        var id = await f.DeployAsync(Programs.Alert);
+        var r = await f.Admin.PostAsync($"/api/v1/pipelines/{id}/events", """{"event_type": "TempReading", "fields": {"value": 1}, "timestamp": "3000-01-01T00:00:00Z"}""");
+        r.AssertError(HttpStatusCode.BadRequest, "invalid_request",
+            "timestamp '3000-01-01T00:00:00Z' is out of range: timestamps go from 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z (epoch milliseconds -9223372036854 to 9223372036854)");
+    }
+
+    [Fact]
+    public async Task RestoreIntoAProgramWhoseStreamChangedShapeResetsThatStream()
+    {
+        var a = await f.DeployAsync(Programs.AlertAndWindow, "shape-a");
+        await f.Admin.PostAsync($"/api/v1/pipelines/{a}/events-batch", Programs.Batch([Programs.Reading("S1", 10, 1000), Programs.Reading("S1", 20, 2000)]));
+        using var cpResp = await f.Admin.PostAsync($"/api/v1/pipelines/{a}/checkpoint", (HttpContent?)null);
+        var checkpointDoc = await cpResp.Content.ReadAsStringAsync();
+
+        // Same stream names; Avg's window is now 2 events instead of 3.
+        var changed = Programs.AlertAndWindow.Replace(".window(3)", ".window(2)", StringComparison.Ordinal);
+        var b = await f.DeployAsync(changed, "shape-b");
+        var restored = await f.Admin.PostAsync($"/api/v1/pipelines/{b}/restore", checkpointDoc);
+        Assert.Equal(HttpStatusCode.OK, restored.Status);
+        Assert.Equal($$"""{"pipeline_id":"{{b}}","restored":true,"events_restored":2,"restored_streams":["Alert"],"reset_streams":["Avg"]}""", restored.Body.ToJsonString());
+        // Avg starts empty: two more readings close its first window of 2.
+        var r = await f.Admin.PostAsync($"/api/v1/pipelines/{b}/events-batch", Programs.Batch([Programs.Reading("S1", 30, 3000), Programs.Reading("S1", 40, 4000)]));
+        Assert.Equal("""[{"event_type":"Avg","timestamp":"1970-01-01T00:00:04Z","sensor":"S1","n":2,"total":70}]""", r.Body["output_events"]!.ToJsonString());
+    }
+
     [Fact]
     public async Task DeployWithoutNameIsInvalidRequestNamingTheField()
     {

@@ -55,14 +55,14 @@ public sealed class ServerConfigurationTests
         foreach (var expected in new[]
         {
             "varpulis_events_total{event_type=\"TempReading\"}",
-            "varpulis_events_processed{stream=\"Avg\"}",
-            "varpulis_output_events_total{stream=\"Alert\",event_type=\"Alert\"}",
-            "varpulis_processing_latency_seconds_bucket{stream=\"Avg\",le=\"0.0001\"}",
-            "varpulis_processing_latency_seconds_bucket{stream=\"Avg\",le=\"0.0005\"}",
-            "varpulis_processing_latency_seconds_bucket{stream=\"Avg\",le=\"1\"}",
-            "varpulis_stream_queue_size{stream=\"Avg\"}",
+            $"varpulis_events_processed{{pipeline=\"{id}\",stream=\"Avg\"}}",
+            $"varpulis_output_events_total{{pipeline=\"{id}\",stream=\"Alert\",event_type=\"Alert\"}}",
+            $"varpulis_processing_latency_seconds_bucket{{pipeline=\"{id}\",stream=\"Avg\",le=\"0.0001\"}}",
+            $"varpulis_processing_latency_seconds_bucket{{pipeline=\"{id}\",stream=\"Avg\",le=\"0.0005\"}}",
+            $"varpulis_processing_latency_seconds_bucket{{pipeline=\"{id}\",stream=\"Avg\",le=\"1\"}}",
+            $"varpulis_stream_queue_size{{pipeline=\"{id}\",stream=\"Avg\"}}",
             "varpulis_active_streams ",
-            "varpulis_active_runs{stream=\"Alert\"}",
+            $"varpulis_active_runs{{pipeline=\"{id}\",stream=\"Alert\"}}",
             "varpulis_late_events_total ",
             "varpulis_pipelines ",
             "process_cpu_seconds_total",
@@ -82,9 +82,10 @@ public sealed class ServerConfigurationTests
             """{"events": [{"event_type": "ProbeReading", "fields": {"value": 300}}, {"event_type": "ProbeReading", "fields": {"value": 2}}]}""");
         var lines = (await metrics.GetStringAsync("/metrics")).Split('\n');
         Assert.Contains("varpulis_events_total{event_type=\"ProbeReading\"} 5", lines);
-        Assert.Contains("varpulis_events_processed{stream=\"MetricsProbe\"} 5", lines);
-        Assert.Contains("varpulis_output_events_total{stream=\"MetricsProbe\",event_type=\"MetricsProbe\"} 3", lines);
-        Assert.Contains("varpulis_processing_latency_seconds_count{stream=\"MetricsProbe\"} 5", lines);
+        Assert.Contains($"varpulis_events_processed{{pipeline=\"{probeId}\",stream=\"MetricsProbe\"}} 5", lines);
+        Assert.Contains($"varpulis_output_events_total{{pipeline=\"{probeId}\",stream=\"MetricsProbe\",event_type=\"MetricsProbe\"}} 3", lines);
+        // Latency is sampled: the first event of each request (and every 64th after it) is timed, so 2 samples here.
+        Assert.Contains($"varpulis_processing_latency_seconds_count{{pipeline=\"{probeId}\",stream=\"MetricsProbe\"}} 2", lines);
 
         // The API port does not serve metrics, the metrics port serves nothing else.
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics")).StatusCode);

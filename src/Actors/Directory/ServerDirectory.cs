@@ -318,6 +318,6 @@ public sealed class ServerDirectory : ReceivePersistentActor
             var e = _entries[id];
             _pipelines.Tell(new EnsurePipeline(e.PipelineId, e.TenantId, e.Name, e.Source, e.CreatedAt), Self);
         }
-        if (_order.Count > 0) _log.LogInformation("Directory recovered: {Tenants} tenants, {Pipelines} pipelines", _tenants.Count, _order.Count);
+        if (_order.Count > 0) _log.LogInformation("Directory recovered: tenants {Tenants}, pipelines {Pipelines}", _tenants.Count, _order.Count);
     }
 }

@@ -38,9 +38,13 @@ public static class NodeHostingExtensions
                 akka.actor.serialize-messages = off
                 akka.persistence.journal.auto-start-journals = []
                 akka.cluster.sharding.rebalance-interval = 2s
+                # The proxies warn at startup before the cluster is even up; a worker without a coordinator says so itself (Heartbeat failed).
+                akka.cluster.singleton-proxy.log-singleton-identification-failure = off
                 akka.remote.dot-netty.tcp.maximum-frame-size = {{MaxFrameBytes}}b
                 akka.remote.dot-netty.tcp.send-buffer-size = {{MaxFrameBytes}}b
                 akka.remote.dot-netty.tcp.receive-buffer-size = {{MaxFrameBytes}}b
+                # A request crossing to another worker waits for its reply: no 40 ms batching delay on either hop.
+                akka.remote.dot-netty.tcp.batching.enabled = false
                 akka.cluster.roles = [{{string.Join(", ", plan.Roles.Select(Quote))}}]
                 {{FailureDetection(plan)}}
                 """,
@@ -90,12 +94,12 @@ public static class NodeHostingExtensions
     }
 
     /// <summary>
-    /// The heartbeat flags on Akka.NET's failure detector and split-brain resolver: heartbeats every interval; a member
-    /// silent for about (interval + acceptable pause) is unreachable (its worker shows <c>unhealthy</c>), and downed
-    /// <c>stable-after</c> later, so about the heartbeat timeout after its last heartbeat; its pipelines then recover
-    /// elsewhere. Keep-majority counts the <c>coordinator</c> members only: the coordinators are the quorum (like the
-    /// Raft peers they stand for), so a worker cut off from them downs itself, and a coordinator with one worker never
-    /// loses a 1-1 tie to it.
+    /// The heartbeat flags on Akka.NET's failure detector and split-brain resolver: failure-detector heartbeats every
+    /// interval (at most every second, see <see cref="Timings"/>); a member silent for about (heartbeat + acceptable
+    /// pause) is unreachable (its worker shows <c>unhealthy</c>), and downed <c>stable-after</c> later, so about the
+    /// heartbeat timeout after its last heartbeat; its pipelines then recover elsewhere. Keep-majority counts the
+    /// <c>coordinator</c> members only: the coordinators are the quorum (like the Raft peers they stand for), so a
+    /// worker cut off from them downs itself, and a coordinator with one worker never loses a 1-1 tie to it.
     /// </summary>
     internal static string FailureDetection(NodePlan plan)
     {
@@ -107,17 +111,29 @@ public static class NodeHostingExtensions
             akka.cluster.failure-detector.acceptable-heartbeat-pause = {Ms(pause)}
             akka.cluster.split-brain-resolver.active-strategy = keep-majority
             akka.cluster.split-brain-resolver.stable-after = {Ms(stable)}
+            akka.cluster.down-removal-margin = {Ms(stable)}
             akka.cluster.split-brain-resolver.keep-majority.role = "{MemberRoles.Coordinator}"
             akka.cluster.seed-node-timeout = {Ms(TimeSpan.FromSeconds(Math.Max(2, interval.TotalSeconds)))}
             """;
     }
 
-    /// <summary>Heartbeat interval, acceptable pause and SBR stable-after for the flags (see <see cref="FailureDetection"/>).</summary>
+    /// <summary>
+    /// Failure-detector heartbeat interval, acceptable pause and SBR stable-after for the heartbeat flags
+    /// (<see cref="FailureDetection"/>). The detector's heartbeats come every <paramref name="interval"/> but at most
+    /// every second: the phi-accrual detector judges from several heartbeats within the pause (Akka.NET warns when
+    /// heartbeats are further apart than 2/3 of it), and the runbook's worker heartbeat (the report of each worker's
+    /// pipelines, <c>last_heartbeat</c>) keeps the flag's own interval. stable-after = max(1 s, T/5); pause = T −
+    /// stable-after − heartbeat (at least 1.5 heartbeats): downed about T after the last heartbeat. The removal
+    /// margin (how long sharding and singletons wait after a removal before starting its actors elsewhere, so that a
+    /// node that downed itself on the other side of a partition has stopped them) is stable-after too, as Akka.NET's
+    /// default makes it, but explicit here.
+    /// </summary>
     public static (TimeSpan Interval, TimeSpan Pause, TimeSpan StableAfter) Timings(TimeSpan interval, TimeSpan timeout)
     {
-        var stable = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, timeout.Ticks / 3));
-        var pause = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, (timeout - interval - stable).Ticks));
-        return (interval, pause, stable);
+        var heartbeat = interval < TimeSpan.FromSeconds(1) ? interval : TimeSpan.FromSeconds(1);
+        var stable = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, timeout.Ticks / 5));
+        var pause = TimeSpan.FromTicks(Math.Max(heartbeat.Ticks * 3 / 2, (timeout - stable - heartbeat).Ticks));
+        return (heartbeat, pause, stable);
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

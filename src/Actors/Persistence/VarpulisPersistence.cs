@@ -41,6 +41,15 @@ public static class VarpulisPersistence
         return builder;
     }
 
+    /// <summary>The SQLite files of a state directory (with their write-ahead logs), which the node must be able to write.</summary>
+    public static readonly IReadOnlyList<string> SqliteFileNames =
+    [
+        "journal.db", "journal.db-wal", "journal.db-shm",
+        "snapshots.db", "snapshots.db-wal", "snapshots.db-shm",
+        "sharding-journal.db", "sharding-journal.db-wal", "sharding-journal.db-shm",
+        "sharding-snapshots.db", "sharding-snapshots.db-wal", "sharding-snapshots.db-shm",
+    ];
+
     /// <summary>The four plugin configurations for the settings (SQLite files are prepared on disk).</summary>
     public static PersistencePlan Plan(PersistenceSettings settings, string stateDir)
     {

@@ -34,7 +34,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _agent;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly PipelineTelemetry _telemetry = new();
+    private readonly PipelineTelemetry _telemetry;
+    private bool _restarting;
     private PipelineRuntime? _runtime;
     private bool _deleted;
     private DateTimeOffset _startedAt;
@@ -56,6 +57,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _agent = agent;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
+        _telemetry = new PipelineTelemetry(new PipelineSeries(pipelineId), _log);
         _startedAt = time.GetUtcNow();
 
         Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
@@ -209,7 +211,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
-            _log.LogDebug("Pipeline {PipelineId} recovered: {Events} events processed, {ActiveRuns} live runs, last sequence number {SequenceNr}",
+            _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
     }
@@ -230,7 +232,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(_runtime.Definition.TenantId == tenant ? Info(_runtime) : new PipelineError("conflict", $"pipeline id '{id}' is taken"));
             return;
         }
-        var program = PipelineCompiler.Compile(source, out var diagnostics);
+        var program = ensure ? PipelineCompiler.Compile(source, out var diagnostics) : PipelineCompiler.CompileDeployable(source, out diagnostics);
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
@@ -252,7 +254,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
-            _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
+            if (program.Streams.Count == 1) _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} stream", id, name, 1);
+            else _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
         });
     }
@@ -369,8 +372,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     {
         var engine = rt.Engine;
         _log.LogDebug(
-            "Pipeline {PipelineId} ingested {Accepted} events ({Rejected} rejected) in {ElapsedUs:F0} us: {Outputs} outputs, {ActiveRuns} live runs, watermark {Watermark}",
-            _pipelineId, outcome.Accepted, outcome.Rejected, outcome.ElapsedMicros, outcome.Outputs.Count, engine.ActiveRuns,
+            "Pipeline {PipelineId} ingested a request: accepted {Accepted}, rejected {Rejected}, outputs {Outputs}, live runs {ActiveRuns}, engine time {ElapsedUs:F0} us, watermark {Watermark}",
+            _pipelineId, outcome.Accepted, outcome.Rejected, outcome.Outputs.Count, engine.ActiveRuns, outcome.ElapsedMicros,
             engine.Watermark == long.MinValue ? "none" : TimeFormat.FormatTimestamp(engine.Watermark));
         if (!_log.IsEnabled(LogLevel.Trace)) return;
         foreach (var e in outcome.Outputs)
@@ -380,7 +383,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Reload(ReloadPipeline cmd)
     {
         if (!TryGetRuntime(cmd, out var rt)) return;
-        var program = PipelineCompiler.Compile(cmd.Source, out var diagnostics);
+        var program = PipelineCompiler.CompileDeployable(cmd.Source, out var diagnostics);
         if (program is null)
         {
             Sender.Tell(new PipelineError("parse_error", PipelineCompiler.Summary(diagnostics), diagnostics));
@@ -403,6 +406,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         CountRunning();
+        _telemetry.Reset(rt.Engine);
         var sender = Sender;
         PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
         {
@@ -422,6 +426,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             var d = rt.Definition;
             ApplyRemoved();
             UncountRunning();
+            _telemetry.RemoveSeries();
             Timers.CancelAll();
             EndSubscriptions("deleted");
             ReportDown("deleted");
@@ -456,7 +461,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         var sender = Sender;
         PersistAsync(new PipelineCheckpointRestored(cmd.CheckpointJson, _time.GetUtcNow()), _ =>
         {
-            _log.LogInformation("Pipeline restored from checkpoint: {PipelineId}, {Events} events", _pipelineId, report.EventsRestored);
+            _log.LogInformation("Pipeline restored from checkpoint: {PipelineId}, events processed {Events}", _pipelineId, report.EventsRestored);
             sender.Tell(new PipelineRestored(_pipelineId, report.EventsRestored, report.RestoredStreams, report.ResetStreams));
             // The restored document is large: a snapshot now keeps the journal short.
             TakeSnapshot();
@@ -599,7 +604,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     private long NowNanos() => (_time.GetUtcNow().UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
 
-    private EngineOptions EngineOptionsFor() => new() { Host = new PipelineEngineHost(_pipelineId, _log) };
+    private EngineOptions EngineOptionsFor() => new()
+    {
+        Host = new PipelineEngineHost(_pipelineId, _log),
+        LatencySampleInterval = PipelineTelemetry.LatencySampleInterval,
+    };
 
     private void CountRunning()
     {
@@ -622,9 +631,18 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _countedStreams = 0;
     }
 
+    protected override void PreRestart(Exception reason, object message)
+    {
+        _telemetry.CountRestart();
+        _restarting = true;
+        base.PreRestart(reason, message);
+    }
+
     protected override void PostStop()
     {
         UncountRunning();
+        // A restart keeps the pipeline's series (its next instance continues them); any other stop takes them away.
+        if (!_restarting) _telemetry.RemoveSeries();
         base.PostStop();
     }
 

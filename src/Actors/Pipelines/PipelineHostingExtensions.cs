@@ -51,14 +51,7 @@ public static class PipelineHostingExtensions
             var agent = registry.Get<WorkerAgent>();
             var time = resolver.GetService<TimeProvider>();
             var loggers = resolver.GetService<ILoggerFactory>();
-            Props EntityProps(string entityId)
-            {
-                var entity = PipelineEntity.Props(entityId, settings, agent, time, loggers);
-                return BackoffSupervisor.Props(
-                    Backoff.OnFailure(entity, "pipeline", MinRestartBackoff, MaxRestartBackoff, 0.2, -1)
-                        .WithReplyWhileStopped(PipelineError.Unavailable(entityId, "restarting after a failure"))
-                        .WithFinalStopMessage(m => m is HandOffPipeline));
-            }
+            Props EntityProps(string entityId) => Supervised(entityId, PipelineEntity.Props(entityId, settings, agent, time, loggers));
             var region = await ClusterSharding.Get(system).StartAsync(
                 RegionName,
                 EntityProps,
@@ -69,6 +62,17 @@ public static class PipelineHostingExtensions
             registry.Register<PipelineEntity>(region);
         });
     }
+
+    /// <summary>
+    /// The entity under its backoff supervisor: a failure (the engine threw) stops it and starts it again from its
+    /// journal after 0.5 s, 1 s, 2 s ... up to 30 s; meanwhile every command is answered <c>unavailable</c>. The
+    /// hand-off message goes to the entity, and the supervisor stops with it.
+    /// </summary>
+    internal static Props Supervised(string entityId, Props entity, TimeSpan? minBackoff = null)
+        => BackoffSupervisor.Props(
+            Backoff.OnFailure(entity, "pipeline", minBackoff ?? MinRestartBackoff, MaxRestartBackoff, 0.2, -1)
+                .WithReplyWhileStopped(PipelineError.Unavailable(entityId, "restarting after a failure"))
+                .WithFinalStopMessage(m => m is HandOffPipeline));
 
     /// <summary>A coordinator runs no pipeline: it reaches them through a proxy of the workers' region.</summary>
     public static AkkaConfigurationBuilder AddPipelineRegionProxy(this AkkaConfigurationBuilder builder)

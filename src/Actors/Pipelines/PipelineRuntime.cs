@@ -51,6 +51,9 @@ public sealed class PipelineRuntime
         _accepted.Clear();
         _errors.Clear();
         _outputs.Events.Clear();
+        // The API checks bodies before they get here; other ways in (and journals written before that check) may not:
+        // text that is not UTF-8, or an unpaired surrogate escape, is a bad request, never an engine failure.
+        if (JsonText.FindEncodingProblem(body.Span, "request body") is { } problem) return IngestOutcome.Invalid(problem);
         JsonDocument doc;
         try
         {
@@ -58,7 +61,7 @@ public sealed class PipelineRuntime
         }
         catch (JsonException ex)
         {
-            return IngestOutcome.Invalid("invalid JSON: " + ex.Message);
+            return IngestOutcome.Invalid("invalid JSON: " + JsonText.Describe(ex, body.Span));
         }
         using (doc)
         {
@@ -127,7 +130,7 @@ public sealed class PipelineRuntime
         }
         catch (JsonException ex)
         {
-            throw new CheckpointException("checkpoint is not valid JSON: " + ex.Message, ex);
+            throw new CheckpointException("checkpoint is not valid JSON: " + JsonText.Describe(ex, System.Text.Encoding.UTF8.GetBytes(checkpointJson)), ex);
         }
         if (node is not JsonObject obj) throw new CheckpointException("a checkpoint must be a JSON object");
         return Engine.Restore(obj);

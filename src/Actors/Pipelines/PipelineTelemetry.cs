@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Metrics;
 using Varpulis.Vpl.Runtime;
 
@@ -5,11 +6,15 @@ namespace Varpulis.Actors.Pipelines;
 
 /// <summary>
 /// Per-pipeline measurements: feeds the node's Prometheus metrics after each batch (per-stream deltas of the
-/// engine's counters) and keeps what <c>GET /pipelines/{id}/metrics</c> reports (rate over the last seconds,
-/// latency percentiles over the last batches).
+/// engine's counters, the engine's per-stream latency samples, type errors) through the pipeline's
+/// <see cref="PipelineSeries"/>, and keeps what <c>GET /pipelines/{id}/metrics</c> reports (rate over the last
+/// seconds, latency percentiles over the last batches).
 /// </summary>
-internal sealed class PipelineTelemetry
+internal sealed class PipelineTelemetry(PipelineSeries series, ILogger log)
 {
+    /// <summary>The engine times one input event in this many (and the first of each request) for the latency histogram.</summary>
+    public const int LatencySampleInterval = 64;
+
     private const int RateWindowSecs = 10;
     private const int LatencySamples = 1024;
 
@@ -20,17 +25,32 @@ internal sealed class PipelineTelemetry
     private int _latencyCount;
     private int _latencyNext;
     private long[] _lastIn = [];
+    private long[] _lastTypeErrors = [];
+    private readonly List<StreamLatencySample> _samples = new();
+    private readonly HashSet<string> _typeErrorsLogged = new(StringComparer.Ordinal);
     private long _lastLate;
     private DateTimeOffset _firstRecord = DateTimeOffset.MinValue;
 
     /// <summary>Aligns the per-stream baselines with an engine (after deploy, reload, restore, recovery).</summary>
+    /// <remarks>Streams the engine no longer has lose their series; samples taken meanwhile (a journal replay) are dropped.</remarks>
     public void Reset(Engine engine)
     {
         var stats = engine.GetStreamStats();
         _lastIn = stats.Select(s => s.EventsIn).ToArray();
+        _lastTypeErrors = stats.Select(s => s.TypeErrors).ToArray();
         _lastLate = engine.LateEvents;
-        foreach (var s in stats) VarpulisMetrics.ActiveRuns.WithLabels(s.Stream).Set(s.ActiveRuns);
+        series.RetainStreams(stats.Select(s => s.Stream).ToHashSet(StringComparer.Ordinal));
+        foreach (var s in stats) series.Stream(s.Stream).ActiveRuns.Set(s.ActiveRuns);
+        _samples.Clear();
+        engine.DrainLatencySamples(_samples);
+        _samples.Clear();
     }
+
+    /// <summary>The pipeline was deleted or left this node: its series leave the scrape.</summary>
+    public void RemoveSeries() => series.RemoveAll();
+
+    /// <summary>The engine failed and the pipeline restarts from its journal.</summary>
+    public void CountRestart() => series.Restarts.Inc();
 
     public void Record(IngestOutcome outcome, Engine engine, DateTimeOffset now)
     {
@@ -38,27 +58,38 @@ internal sealed class PipelineTelemetry
         CountByType(outcome.AcceptedEvents);
         foreach (var (type, n) in _byType) VarpulisMetrics.EventsTotal.WithLabels(type.Name).Inc(n);
 
-        double perEventSecs = outcome.Accepted == 0 ? 0 : outcome.ElapsedMicros / 1e6 / outcome.Accepted;
         var stats = engine.GetStreamStats();
-        if (_lastIn.Length != stats.Count) _lastIn = new long[stats.Count];
+        if (_lastIn.Length != stats.Count) Reset(engine);
         for (int i = 0; i < stats.Count; i++)
         {
             var s = stats[i];
+            var streamSeries = series.Stream(s.Stream);
             long delta = s.EventsIn - _lastIn[i];
             _lastIn[i] = s.EventsIn;
-            if (delta > 0)
+            if (delta > 0) streamSeries.EventsProcessed.Inc(delta);
+            streamSeries.ActiveRuns.Set(s.ActiveRuns);
+            long typeErrors = s.TypeErrors - _lastTypeErrors[i];
+            _lastTypeErrors[i] = s.TypeErrors;
+            if (typeErrors > 0)
             {
-                VarpulisMetrics.EventsProcessed.WithLabels(s.Stream).Inc(delta);
-                VarpulisMetrics.ProcessingLatency.WithLabels(s.Stream).Observe(perEventSecs, delta);
+                streamSeries.TypeErrors.Inc(typeErrors);
+                if (_typeErrorsLogged.Add(s.Stream))
+                {
+                    log.LogDebug("Pipeline {PipelineId} stream {Stream}: {TypeError}; such values are skipped and counted in varpulis_type_errors_total, this is logged once",
+                        series.PipelineId, s.Stream, engine.FirstTypeError(s.Stream));
+                }
             }
-            VarpulisMetrics.ActiveRuns.WithLabels(s.Stream).Set(s.ActiveRuns);
         }
+        // Each stream's own processing time, as the engine sampled it.
+        _samples.Clear();
+        engine.DrainLatencySamples(_samples);
+        foreach (var sample in _samples) series.Stream(sample.Stream).Latency.Observe(sample.Seconds);
         CountByType(outcome.Outputs);
         foreach (var (t, n) in _byType)
         {
             string type = t.Name;
             int hash = type.IndexOf('#');
-            VarpulisMetrics.OutputEventsTotal.WithLabels(hash < 0 ? type : type[..hash], type).Inc(n);
+            series.Stream(hash < 0 ? type : type[..hash]).Outputs(type).Inc(n);
         }
         long late = engine.LateEvents;
         if (late > _lastLate) VarpulisMetrics.LateEvents.Inc(late - _lastLate);
@@ -92,7 +123,7 @@ internal sealed class PipelineTelemetry
     /// <summary>Events accepted but not yet confirmed by the journal, shown per stream of the pipeline.</summary>
     public void SetQueue(Engine engine, int pending)
     {
-        foreach (var s in engine.Program.Streams) VarpulisMetrics.StreamQueueSize.WithLabels(s.Name).Set(pending);
+        foreach (var s in engine.Program.Streams) series.Stream(s.Name).QueueSize.Set(pending);
     }
 
     public PipelineMetrics Snapshot(string pipelineId, Engine engine, DateTimeOffset now)

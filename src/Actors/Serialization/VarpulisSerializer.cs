@@ -15,8 +15,8 @@ namespace Varpulis.Actors.Serialization;
 
 /// <summary>
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
-/// a compact binary layout for the two messages that carry event payloads (<see cref="IngestEvents"/>,
-/// <see cref="EventsAccepted"/>), and the project's JSON options for everything else. Types are bound through the
+/// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
+/// <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
 /// <see cref="IClusterBootstrapProtocol"/> and <see cref="IConnectorsProtocol"/>.
 /// </summary>
@@ -165,6 +165,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         EventsAccepted e => WriteEventsAccepted(e),
         IngestEvents i => WriteIngest(i),
+        IngestResult r => WriteIngestResult(r),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
             new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
         _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), VplJson.SerializerOptions),
@@ -176,6 +177,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
         if (type == typeof(SubscribePipelineOutput))
         {
             var wire = JsonSerializer.Deserialize<SubscriptionWire>(bytes, VplJson.SerializerOptions)
@@ -239,6 +241,63 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         if (i.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(i.IdempotencyKey, span[pos..]);
         i.Body.CopyTo(span[pos..]);
         return bytes;
+    }
+
+    // The reply of every ingest request, which crosses the network back when the pipeline runs on another node: the
+    // output events stay the raw JSON the entity rendered (no base64).
+    // [1][accepted, 4][rejected, 4][output count, 4][processing time us, 8][error count, 4]([index, 4][length, 4][utf-8])*[outputs JSON]
+    private static byte[] WriteIngestResult(IngestResult r)
+    {
+        int size = 25;
+        foreach (var e in r.Errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
+        var bytes = new byte[size + r.OutputEventsJson.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        BinaryPrimitives.WriteInt32LittleEndian(span[1..], r.Accepted);
+        BinaryPrimitives.WriteInt32LittleEndian(span[5..], r.Rejected);
+        BinaryPrimitives.WriteInt32LittleEndian(span[9..], r.OutputCount);
+        BinaryPrimitives.WriteInt64LittleEndian(span[13..], r.ProcessingTimeUs);
+        BinaryPrimitives.WriteInt32LittleEndian(span[21..], r.Errors.Count);
+        int pos = 25;
+        foreach (var e in r.Errors)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
+            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
+            pos += 8 + n;
+        }
+        r.OutputEventsJson.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static IngestResult ReadIngestResult(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            if (span[0] != 1) throw new SerializationException("invalid IngestResult payload");
+            int count = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
+            var errors = new List<IngestError>(Math.Min(count, 1024));
+            int pos = 25;
+            for (int i = 0; i < count; i++)
+            {
+                int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+                int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
+                errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+                pos += 8 + n;
+            }
+            return new IngestResult(
+                BinaryPrimitives.ReadInt32LittleEndian(span[1..]),
+                BinaryPrimitives.ReadInt32LittleEndian(span[5..]),
+                errors,
+                span[pos..].ToArray(),
+                BinaryPrimitives.ReadInt32LittleEndian(span[9..]),
+                BinaryPrimitives.ReadInt64LittleEndian(span[13..]));
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated IngestResult payload: " + ex.Message);
+        }
     }
 
     private static IngestEvents ReadIngest(byte[] bytes)

@@ -1,8 +1,8 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Varpulis.Actors.Cluster;
 using Varpulis.Api.Errors;
+using Varpulis.Api.Pipelines;
 
 namespace Varpulis.Api.Cluster;
 
@@ -14,9 +14,6 @@ public sealed class ClusterGateway(IRequiredActor<ClusterManager> manager)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Seconds a client is told to wait before retrying a 503.</summary>
-    public const int RetryAfterSeconds = 2;
-
     public async Task<T> AskAsync<T>(IClusterManagerProtocol message, CancellationToken ct, TimeSpan? timeout = null)
     {
         object reply;
@@ -26,7 +23,7 @@ public sealed class ClusterGateway(IRequiredActor<ClusterManager> manager)
         }
         catch (AskTimeoutException)
         {
-            throw Unavailable("the cluster manager did not answer in time (no coordinator is up, or it is moving)");
+            throw PipelineGateway.Unavailable("the cluster manager did not answer in time (no coordinator is up, or it is moving)");
         }
         return reply switch
         {
@@ -40,13 +37,7 @@ public sealed class ClusterGateway(IRequiredActor<ClusterManager> manager)
     {
         "worker_not_found" => new ApiException(404, e.Code, e.Message),
         "conflict" => new ApiException(409, e.Code, e.Message),
-        "unavailable" or "no_workers_available" => Unavailable(e.Message, e.Code),
+        "unavailable" or "no_workers_available" => PipelineGateway.Unavailable(e.Message, e.Code),
         _ => new ApiException(500, e.Code, e.Message),
     };
-
-    public static ApiException Unavailable(string message, string code = "unavailable")
-        => new(503, code, message, w => w.WriteNumber("retry_after_seconds", RetryAfterSeconds))
-        {
-            Headers = new Dictionary<string, string> { ["Retry-After"] = RetryAfterSeconds.ToString(CultureInfo.InvariantCulture) },
-        };
 }

@@ -62,6 +62,10 @@ public static class HealthEndpoints
         });
     }
 
+    /// <summary>The coordinator's <c>/health</c> status for its workers (see <see cref="CoordinatorHealthAsync"/>).</summary>
+    internal static string StatusOf(WorkerCounts w)
+        => w.Total == 0 ? "no_workers" : w.Healthy == 0 ? "critical" : w.Unhealthy > 0 ? "degraded" : "healthy";
+
     /// <summary>
     /// A coordinator's health: <c>no_workers</c> when no worker is a member, <c>critical</c> when none is ready (or the
     /// cluster manager does not answer), <c>degraded</c> when some are unhealthy, else <c>healthy</c> (a draining worker
@@ -82,7 +86,7 @@ public static class HealthEndpoints
         if (h is null)
             return new CoordinatorHealth("critical", "coordinator", VarpulisVersion.Current, "follower", new WorkerCounts(0, 0, 0, 0), 0, 0, uptime);
         var w = h.Workers;
-        string status = w.Total == 0 ? "no_workers" : w.Healthy == 0 ? "critical" : w.Unhealthy > 0 ? "degraded" : "healthy";
+        string status = StatusOf(w);
         string haRole = h.LeaderAddress == Akka.Cluster.Cluster.Get(system).SelfAddress.ToString() ? "leader" : "follower";
         return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, h.PipelineGroups, h.ActiveMigrations, uptime);
     }

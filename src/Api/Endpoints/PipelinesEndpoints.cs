@@ -30,8 +30,8 @@ public static class PipelinesEndpoints
         g.MapGet("/{id}", Get);
         g.MapDelete("/{id}", Delete);
         g.MapPost("/{id}/reload", Reload);
-        g.MapPost("/{id}/events", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: false));
-        g.MapPost("/{id}/events-batch", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b) => Ingest(ctx, id, gw, b, batch: true));
+        g.MapPost("/{id}/events", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b, TimeProvider t) => Ingest(ctx, id, gw, b, t, batch: false));
+        g.MapPost("/{id}/events-batch", (HttpContext ctx, string id, PipelineGateway gw, TokenBuckets b, TimeProvider t) => Ingest(ctx, id, gw, b, t, batch: true));
         g.MapGet("/{id}/metrics", Metrics);
         g.MapPost("/{id}/checkpoint", Checkpoint);
         g.MapPost("/{id}/restore", Restore);
@@ -157,7 +157,7 @@ public static class PipelinesEndpoints
         });
     }
 
-    private static async Task Ingest(HttpContext ctx, string id, PipelineGateway gw, TokenBuckets buckets, bool batch)
+    private static async Task Ingest(HttpContext ctx, string id, PipelineGateway gw, TokenBuckets buckets, TimeProvider time, bool batch)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
         double rate = caller.Quota.MaxEventsPerSecond;
@@ -172,8 +172,7 @@ public static class PipelinesEndpoints
         activity?.SetTag("varpulis.pipeline.id", id);
         activity?.SetTag("varpulis.batch", batch);
         // Past this the gateway has given up: the entity must not process a request nobody waits for any more.
-        long deadline = DateTimeOffset.UtcNow.Add(PipelineGateway.AskTimeout - PipelineGateway.DeadlineMargin).ToUnixTimeMilliseconds();
-        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch, key, deadline), CancellationToken.None);
+        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch, key, gw.DeadlineUnixMs(time)), CancellationToken.None);
         activity?.SetTag("varpulis.events.accepted", result.Accepted);
         buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
         if (!batch)

@@ -56,10 +56,12 @@ public static class ApiJson
             if (buffer.WrittenCount > limit) throw TooLarge(limit);
         }
         if (buffer.WrittenCount == 0) throw ApiException.BadRequest("request body is empty: send a JSON object");
+        // Bytes that are not text never go further (to an endpoint, an actor or the engine): 400 naming the offset.
+        if (JsonText.FindEncodingProblem(buffer.WrittenSpan, "request body") is { } problem) throw ApiException.BadRequest(problem);
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Parses a body into a document; bad JSON is a 400 that says where.</summary>
+    /// <summary>Parses a body into a document; bad JSON is a 400 that says where (1-based line and column) and what.</summary>
     public static JsonDocument Parse(byte[] body)
     {
         try
@@ -68,7 +70,7 @@ public static class ApiJson
         }
         catch (JsonException ex)
         {
-            throw ApiException.BadRequest("invalid JSON: " + ex.Message);
+            throw ApiException.BadRequest("invalid JSON: " + JsonText.Describe(ex, body));
         }
     }
 

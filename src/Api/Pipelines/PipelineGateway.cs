@@ -16,6 +16,12 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>What a client is told to wait (<c>Retry-After</c>) when a pipeline or the directory did not answer in time.</summary>
+    public const int UnavailableRetryAfterSeconds = 5;
+
+    /// <summary>How long an ask waits for its answer (<see cref="AskTimeout"/>; shorter in tests).</summary>
+    internal TimeSpan Timeout { get; init; } = AskTimeout;
+
     /// <summary>How long before the ask times out a request becomes too late for its entity to process (its reply must make it back).</summary>
     public static readonly TimeSpan DeadlineMargin = TimeSpan.FromSeconds(5);
 
@@ -37,7 +43,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         return reply switch
         {
             T t => t,
-            DirectoryError { Code: "no_workers_available" } e => throw Cluster.ClusterGateway.Unavailable(e.Message, e.Code),
+            DirectoryError { Code: "no_workers_available" } e => throw Unavailable(e.Message, e.Code),
             DirectoryError e => throw new ApiException(e.Code switch
             {
                 "quota_exceeded" => 429,
@@ -51,16 +57,39 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         };
     }
 
-    private static async Task<object> AskAsync(IActorRef target, object message, string who, CancellationToken ct)
+    private async Task<object> AskAsync(IActorRef target, object message, string who, CancellationToken ct)
     {
         try
         {
-            return await target.Ask<object>(message, AskTimeout, ct);
+            return await target.Ask<object>(message, Timeout, ct);
         }
         catch (AskTimeoutException)
         {
-            throw new ApiException(503, "timeout", who + " did not answer in time");
+            throw Unavailable($"{who} did not answer within {Timeout.TotalSeconds:0.###} s (busy, recovering or moving)");
         }
+    }
+
+    /// <summary>
+    /// The moment past which a request this gateway sends is too late for its entity to process: the gateway has given
+    /// up on it (its ask timed out, less the time a reply needs to come back), and its client may have sent it again.
+    /// </summary>
+    public long DeadlineUnixMs(TimeProvider time)
+    {
+        var margin = Timeout > DeadlineMargin * 2 ? DeadlineMargin : Timeout / 2;
+        return time.GetUtcNow().Add(Timeout - margin).ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>
+    /// 503 with <c>Retry-After</c> (rest-api.md): the request may succeed if repeated later (<c>unavailable</c>: not
+    /// answering in time, moving, restarting; <c>no_workers_available</c>: no worker can take a pipeline now).
+    /// </summary>
+    public static ApiException Unavailable(string message, string code = "unavailable")
+    {
+        const int retry = UnavailableRetryAfterSeconds;
+        return new ApiException(503, code, $"{message}; retry in {retry} s", w => w.WriteNumber("retry_after_seconds", retry))
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = retry.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        };
     }
 
     public static ApiException ToApi(PipelineError e) => e.Code switch
@@ -72,7 +101,7 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         "conflict" => new ApiException(409, e.Code, e.Message),
         "quota_exceeded" => new ApiException(429, e.Code, e.Message),
         "idempotency_key_reused" => new ApiException(422, e.Code, e.Message),
-        "unavailable" => Cluster.ClusterGateway.Unavailable(e.Message),
+        "unavailable" => Unavailable(e.Message),
         "engine_error" => new ApiException(500, e.Code, e.Message),
         _ => new ApiException(500, e.Code, e.Message),
     };

@@ -51,8 +51,18 @@ public static class ClientCommands
         {
             string? text = parse.GetValue(source);
             var path = parse.GetValue(file);
-            if (path is not null) text = await File.ReadAllTextAsync(path, ct);
-            if (text is null) return Fail("give the program with --file FILE or --source TEXT");
+            if (path is not null)
+            {
+                try
+                {
+                    text = await File.ReadAllTextAsync(path, ct);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return CliFailure.Fail($"cannot read --file '{path}': {FileProblem(ex)}");
+                }
+            }
+            if (text is null) return CliFailure.Fail("give the program with --file FILE or --source TEXT");
             var body = new JsonObject { ["name"] = parse.GetValue(name), ["source"] = text };
             return await Send(parse, server, key, HttpMethod.Post, "/api/v1/pipelines", body, ct);
         });
@@ -228,6 +238,15 @@ public static class ClientCommands
         }
         return 1;
     }
+
+    /// <summary>Why a file cannot be read or written, in words (not the exception's type).</summary>
+    internal static string FileProblem(Exception ex) => ex switch
+    {
+        FileNotFoundException => "no such file",
+        DirectoryNotFoundException => "its directory does not exist",
+        UnauthorizedAccessException => $"permission denied for user '{Environment.UserName}'",
+        _ => ex.Message,
+    };
 
     private static int Fail(string message)
     {

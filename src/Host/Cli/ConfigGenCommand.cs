@@ -16,8 +16,19 @@ public static class ConfigGenCommand
         {
             var text = ConfigTemplate.Render(parse.GetValue(format)!);
             var file = parse.GetValue(output);
-            if (string.IsNullOrEmpty(file)) await Console.Out.WriteAsync(text);
-            else await File.WriteAllTextAsync(file, text, ct);
+            if (string.IsNullOrEmpty(file))
+            {
+                await Console.Out.WriteAsync(text);
+                return 0;
+            }
+            try
+            {
+                await File.WriteAllTextAsync(file, text, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return CliFailure.Fail($"cannot write -o '{file}': {ClientCommands.FileProblem(ex)}");
+            }
             return 0;
         });
         return cmd;

@@ -39,8 +39,7 @@ public static class CoordinatorCommand
             }
             catch (ConfigurationException ex)
             {
-                await Console.Error.WriteLineAsync("error: " + ex.Message);
-                return 2;
+                return CliFailure.Fail(ex.Message);
             }
             return await NodeRunner.RunAsync(settings, coordinator: true, ct);
         });

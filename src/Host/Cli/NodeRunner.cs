@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,6 +8,7 @@ using Serilog.Extensions.Logging;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Configuration;
 using Varpulis.Actors.Node;
+using Varpulis.Actors.Persistence;
 using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -31,16 +34,32 @@ internal static class NodeRunner
                 }
                 catch (ConfigurationException ex)
                 {
-                    await Console.Error.WriteLineAsync("error: " + ex.Message);
-                    return 2;
+                    return CliFailure.Fail(ex.Message);
                 }
                 catch (OperationCanceledException)
                 {
                     return 0;
                 }
             }
-            var app = VarpulisServer.Build(settings, coordinator: coordinator, workerPlan: workerPlan);
-            await app.StartAsync(ct);
+            WebApplication app;
+            try
+            {
+                app = VarpulisServer.Build(settings, coordinator: coordinator, workerPlan: workerPlan);
+            }
+            catch (Exception ex) when (ex is ConfigurationException or StateDirectoryException)
+            {
+                return CliFailure.Fail(ex.Message);
+            }
+            try
+            {
+                await app.StartAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                var message = StartFailure(ex, settings);
+                await StopQuietlyAsync(app);
+                return CliFailure.Fail(message);
+            }
             await app.WaitForShutdownAsync(ct);
             var reason = CoordinatedShutdown.Get(app.Services.GetRequiredService<ActorSystem>()).ShutdownReason;
             await app.DisposeAsync();
@@ -52,6 +71,38 @@ internal static class NodeRunner
             WorkerAgent.ResetRejoin();
             Environment.ExitCode = 0;
             await Console.Out.WriteLineAsync("Lost the cluster: joining again through " + settings.Cluster.Coordinator);
+        }
+    }
+
+    /// <summary>What went wrong at start, in words that name the setting to change.</summary>
+    internal static string StartFailure(Exception ex, VarpulisSettings settings)
+    {
+        var inner = ex;
+        while (inner.InnerException is not null && inner is not AddressInUseException) inner = inner.InnerException;
+        if (ex is IOException && ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))
+        {
+            bool metricsPort = settings.Metrics.Enabled && ex.Message.Contains($":{settings.Metrics.Port}:", StringComparison.Ordinal);
+            int port = metricsPort ? settings.Metrics.Port : settings.Server.Port;
+            string which = metricsPort ? "the metrics port (--metrics-port, metrics.port)" : "the API port (--port, server.port)";
+            string reason = inner is AddressInUseException || ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                ? "it is already in use by another process"
+                : inner.Message;
+            return $"cannot listen on {settings.Server.Bind}:{port}, {which}: {reason}";
+        }
+        return "the server failed to start: " + inner.Message;
+    }
+
+    private static async Task StopQuietlyAsync(WebApplication app)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(cts.Token);
+            await app.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Already failing: the first error is the one to report.
         }
     }
 }

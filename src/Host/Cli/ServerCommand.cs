@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Hosting;
 using Varpulis.Actors.Configuration;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Server;
@@ -40,8 +39,7 @@ public static class ServerCommand
             }
             catch (ConfigurationException ex)
             {
-                await Console.Error.WriteLineAsync("error: " + ex.Message);
-                return 2;
+                return CliFailure.Fail(ex.Message);
             }
             return await NodeRunner.RunAsync(settings, coordinator: false, ct);
         });

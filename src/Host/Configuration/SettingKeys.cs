@@ -43,7 +43,7 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
         new("persistence", "snapshot_interval_secs", "int", null, "A pipeline that accepted events snapshots at least this often (0: never by time).",
             s => s.Persistence.SnapshotIntervalSecs, (s, v) => s.Persistence.SnapshotIntervalSecs = NonNegative(v, "persistence.snapshot_interval_secs")),
         new("logging", "level", "string", "RUST_LOG", "Level or filter list: info, debug, info,varpulis_runtime::connector=debug, Varpulis.Api=trace.",
-            s => s.Logging.Level, (s, v) => s.Logging.Level = v),
+            s => s.Logging.Level, (s, v) => s.Logging.Level = LogLevelSpec(v)),
         new("logging", "format", "string", null, "text or json.",
             s => s.Logging.Format, (s, v) => s.Logging.Format = OneOf(v, "logging.format", "text", "json")),
         new("logging", "timestamps", "bool", null, "Prefix log lines with an RFC 3339 UTC timestamp.",
@@ -100,6 +100,20 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
 
     private static string OneOf(string v, string name, params string[] allowed)
         => allowed.Contains(v.ToLowerInvariant()) ? v.ToLowerInvariant() : throw Invalid(name, v, string.Join(" or ", allowed));
+
+    /// <summary>A level or filter list, checked now so that a typo is a startup error naming the key, not a crash later.</summary>
+    private static string LogLevelSpec(string v)
+    {
+        try
+        {
+            Logging.LogFilter.Parse(v);
+            return v;
+        }
+        catch (ConfigurationException ex)
+        {
+            throw new ConfigurationException($"invalid value '{v}' for logging.level: {ex.Message}");
+        }
+    }
 
     private static ConfigurationException Invalid(string name, string value, string expected)
         => new($"invalid value '{value}' for {name}: expected {expected}");

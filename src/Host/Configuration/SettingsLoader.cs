@@ -49,17 +49,23 @@ public static class SettingsLoader
         if (!File.Exists(path)) throw new ConfigurationException($"config file '{path}' does not exist");
         var text = File.ReadAllText(path);
         var ext = Path.GetExtension(path).ToLowerInvariant();
-        IEnumerable<(string Section, string Key, string? Value)> entries = ext switch
+        IEnumerable<(string Section, string Key, string? Value, string? Type)> entries = ext switch
         {
             ".yaml" or ".yml" => ReadYaml(text, path),
             ".toml" => ReadToml(text, path),
             _ => throw new ConfigurationException($"config file '{path}': unknown format '{ext}'; use .yaml, .yml or .toml"),
         };
-        foreach (var (section, key, value) in entries)
+        foreach (var (section, key, value, type) in entries)
         {
             var setting = SettingKey.Find(section, key)
                 ?? throw new ConfigurationException($"config file '{path}': unknown key '{section}.{key}'");
             if (value is null) continue;
+            // A "number" key (seconds) takes integers and decimals alike.
+            if (type is not null && type != setting.Kind && !(setting.Kind == "number" && type is "int" or "float"))
+            {
+                throw new ConfigurationException(
+                    $"config file '{path}': {setting.Path} must be {KindName(setting.Kind)}, not {KindName(type)} ({Quote(value, type)})");
+            }
             try
             {
                 setting.Set(settings, value);
@@ -71,7 +77,21 @@ public static class SettingsLoader
         }
     }
 
-    private static List<(string, string, string?)> ReadYaml(string text, string path)
+    private static string KindName(string kind) => kind switch
+    {
+        "int" => "an integer",
+        "bool" => "true or false",
+        "float" or "number" => "a number",
+        _ => "a string",
+    };
+
+    private static string Quote(string value, string type) => type == "string" ? "\"" + value + "\"" : value;
+
+    /// <summary>
+    /// YAML entries: the value's type is "string" for a quoted scalar (<c>port: "9000"</c> is then an error for an
+    /// integer key) and null (untyped, read by the key) for a plain one.
+    /// </summary>
+    private static List<(string, string, string?, string?)> ReadYaml(string text, string path)
     {
         var stream = new YamlStream();
         try
@@ -82,7 +102,7 @@ public static class SettingsLoader
         {
             throw new ConfigurationException($"config file '{path}' is not valid YAML: {ex.Message}");
         }
-        var result = new List<(string, string, string?)>();
+        var result = new List<(string, string, string?, string?)>();
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return result;
         if (stream.Documents[0].RootNode is not YamlMappingNode root) throw new ConfigurationException($"config file '{path}': the top level must be a mapping of sections");
         foreach (var (k, v) in root.Children)
@@ -95,13 +115,15 @@ public static class SettingsLoader
                 var key = ((YamlScalarNode)kk).Value ?? "";
                 if (vv is not YamlScalarNode scalar) throw new ConfigurationException($"config file '{path}': '{section}.{key}' must be a plain value");
                 bool isNull = scalar.Style == YamlDotNet.Core.ScalarStyle.Plain && scalar.Value is "~" or "null" or "";
-                result.Add((section, key, isNull ? null : scalar.Value));
+                bool quoted = scalar.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted;
+                result.Add((section, key, isNull ? null : scalar.Value, quoted ? "string" : null));
             }
         }
         return result;
     }
 
-    private static List<(string, string, string?)> ReadToml(string text, string path)
+    /// <summary>TOML entries with the type the file gave each value (TOML values are typed: <c>port = "9000"</c> is a string).</summary>
+    private static List<(string, string, string?, string?)> ReadToml(string text, string path)
     {
         TomlTable root;
         try
@@ -112,21 +134,21 @@ public static class SettingsLoader
         {
             throw new ConfigurationException($"config file '{path}' is not valid TOML: {ex.Message}");
         }
-        var result = new List<(string, string, string?)>();
+        var result = new List<(string, string, string?, string?)>();
         foreach (var (section, value) in root)
         {
             if (value is not TomlTable table) throw new ConfigurationException($"config file '{path}': '{section}' must be a table ([{section}])");
             foreach (var (key, v) in table)
             {
-                string s = v switch
+                (string s, string type) = v switch
                 {
-                    string str => str,
-                    bool b => b ? "true" : "false",
-                    long l => l.ToString(CultureInfo.InvariantCulture),
-                    double d => d.ToString(CultureInfo.InvariantCulture),
+                    string str => (str, "string"),
+                    bool b => (b ? "true" : "false", "bool"),
+                    long l => (l.ToString(CultureInfo.InvariantCulture), "int"),
+                    double d => (d.ToString(CultureInfo.InvariantCulture), "float"),
                     _ => throw new ConfigurationException($"config file '{path}': '{section}.{key}' must be a plain value"),
                 };
-                result.Add((section, key, s));
+                result.Add((section, key, s, type));
             }
         }
         return result;

@@ -19,6 +19,9 @@ public static class VarpulisLogging
         var formatter = new LineFormatter(json: settings.Format == "json", settings.Timestamps);
         return config
             .Enrich.FromLogContext()
+            // The host's own report of a failed start carries a stack trace; `varpulis server` says it in one line instead.
+            .Filter.ByExcluding(e => e.Level == LogEventLevel.Error && e.MessageTemplate.Text.StartsWith("Hosting failed to start", StringComparison.Ordinal)
+                && e.Properties.TryGetValue("SourceContext", out var sc) && sc is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" })
             .WriteTo.Sink(new WriterSink(formatter, output ?? Console.Out))
             .CreateLogger();
     }
@@ -43,6 +46,37 @@ public static class VarpulisLogging
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Appends <paramref name="text"/> with control characters escaped: <c>\n</c>, <c>\r</c>, <c>\t</c>, others (NUL, ESC,
+    /// C1, the Unicode line and paragraph separators) as <c>\uXXXX</c>.
+    /// </summary>
+    internal static void AppendEscaped(System.Text.StringBuilder sb, string text)
+    {
+        foreach (char c in text)
+        {
+            if (!char.IsControl(c) && c != '\u2028' && c != '\u2029')
+            {
+                sb.Append(c);
+                continue;
+            }
+            switch (c)
+            {
+                case '\n':
+                    sb.Append("\\n");
+                    break;
+                case '\r':
+                    sb.Append("\\r");
+                    break;
+                case '\t':
+                    sb.Append("\\t");
+                    break;
+                default:
+                    sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    break;
+            }
+        }
     }
 
     /// <summary>Writes formatted events to a text writer, one at a time.</summary>
@@ -83,10 +117,21 @@ public static class VarpulisLogging
             string message = Render(e);
             if (!json)
             {
-                if (timestamps) output.Write(time + " ");
-                output.Write($"{level,-5} {target}: {message}");
-                if (e.Exception is not null) output.Write(" | " + e.Exception);
-                output.Write('\n');
+                // One line per event whatever the values hold: control characters (a pipeline name with a newline or a
+                // NUL, an exception's stack trace) are escaped, so no value can start a line of its own.
+                var line = new System.Text.StringBuilder(message.Length + 64);
+                if (timestamps) line.Append(time).Append(' ');
+                line.Append($"{level,-5} ");
+                AppendEscaped(line, target);
+                line.Append(": ");
+                AppendEscaped(line, message);
+                if (e.Exception is not null)
+                {
+                    line.Append(" | ");
+                    AppendEscaped(line, e.Exception.ToString());
+                }
+                line.Append('\n');
+                output.Write(line.ToString());
                 return;
             }
             using var stream = new MemoryStream();

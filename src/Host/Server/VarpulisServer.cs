@@ -12,10 +12,13 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serilog;
 using Varpulis.Actors.Configuration;
+using Varpulis.Actors.Metrics;
 using Varpulis.Actors.Node;
 using Varpulis.Actors.Outputs;
+using Varpulis.Actors.Persistence;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
+using Varpulis.Api.Errors;
 using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -34,14 +37,32 @@ public static class VarpulisServer
     {
         env ??= Environment.GetEnvironmentVariable;
         SettingsLoader.Validate(settings, coordinator);
-        // A coordinator serves /metrics on its API port (runbook §6.2); a server on --metrics-port.
-        bool metricsPort = settings.Metrics.Enabled && !coordinator;
-        var startedAt = DateTimeOffset.UtcNow;
         // The SQLite provider completes its "async" calls synchronously on pool threads: start with enough threads
         // that a journal write never waits for the pool's slow thread injection.
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+        // One process per state directory (SQLite): taken before anything opens the databases, released at shutdown.
+        var stateLock = settings.Persistence.IsPostgres ? null : StateDirectoryLock.Acquire(settings.Server.StateDir);
+        try
+        {
+            stateLock?.RequireWritable(VarpulisPersistence.SqliteFileNames);
+            return Build(settings, stateLock, logOutput, env, coordinator, workerPlan);
+        }
+        catch
+        {
+            stateLock?.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(VarpulisSettings settings, StateDirectoryLock? stateLock, TextWriter? logOutput, Func<string, string?> env, bool coordinator, NodePlan? workerPlan)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        // A coordinator serves /metrics on its API port (runbook §6.2); a server on --metrics-port.
+        bool metricsPort = settings.Metrics.Enabled && !coordinator;
+        VarpulisMetrics.Initialize();
         var logger = VarpulisLogging.Create(settings.Logging, logOutput);
+        AkkaStdoutLogger.Target = logger;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -54,8 +75,9 @@ public static class VarpulisServer
             k.AddServerHeader = false;
             // Bodies are limited per endpoint by the API (1 MiB, 16 MiB), with the contract's 413 body.
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(bind, settings.Server.Port);
-            if (metricsPort) k.Listen(bind, settings.Metrics.Port);
+            // Requests Kestrel rejects before any middleware (a NUL in the path) still get the JSON error body.
+            k.Listen(bind, settings.Server.Port, l => l.Use(RejectedRequestBodies.Middleware));
+            if (metricsPort) k.Listen(bind, settings.Metrics.Port, l => l.Use(RejectedRequestBodies.Middleware));
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -74,6 +96,8 @@ public static class VarpulisServer
         if (kind == NodeKind.Coordinator) builder.Services.AddSingleton(NodePlanner.JournalOf(settings));
         builder.Services.AddAkka(NodePlan.SystemName, (akka, sp) =>
         {
+            // Lines Akka writes while its loggers are not running (start, shutdown) go through Serilog too.
+            akka.AddHocon($"akka.stdout-logger-class = \"{typeof(AkkaStdoutLogger).AssemblyQualifiedName}\"", HoconAddMode.Prepend);
             akka.ConfigureLoggers(l =>
             {
                 l.ClearLoggers();
@@ -95,7 +119,15 @@ public static class VarpulisServer
                     .AddOtlpExporter());
         }
 
+        if (stateLock is not null) builder.Services.AddSingleton(_ => stateLock);
+
         var app = builder.Build();
+        if (stateLock is not null)
+        {
+            // Resolved once so the container owns it (disposed with the app); also released as soon as the host stops.
+            app.Services.GetRequiredService<StateDirectoryLock>();
+            app.Lifetime.ApplicationStopped.Register(stateLock.Dispose);
+        }
         if (metricsPort)
         {
             int port = settings.Metrics.Port;

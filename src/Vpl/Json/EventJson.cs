@@ -255,13 +255,35 @@ public static class EventJson
         {
             string s = element.GetString()!;
             if (EventBuilder.TryParseTimestamp(s, out nanos)) return true;
+            // A well-formed date the engine cannot represent (nanoseconds since 1970 in 64 bits) is out of range.
+            if (DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out _))
+            {
+                return OutOfRange("'" + ValueJson.Truncate(s) + "'", out error);
+            }
             return BadTimestamp(s, out error);
         }
-        if (element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out long ms) && ValueOps.TryMul(ms, TimeFormat.NanosPerMilli, out nanos))
+        if (element.ValueKind == JsonValueKind.Number)
         {
-            return true;
+            if (element.TryGetInt64(out long ms))
+            {
+                if (ValueOps.TryMul(ms, TimeFormat.NanosPerMilli, out nanos)) return true;
+                return OutOfRange(ms.ToString(System.Globalization.CultureInfo.InvariantCulture), out error);
+            }
+            var raw = element.GetRawText();
+            if (raw.TrimStart('-').All(char.IsAsciiDigit)) return OutOfRange(ValueJson.Truncate(raw), out error);
         }
         return BadTimestamp(element.GetRawText(), out error);
+    }
+
+    /// <summary>The timestamps an event may have, in both input forms (event time is nanoseconds since 1970 in 64 bits).</summary>
+    public const string TimestampRange =
+        "timestamps go from 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z (epoch milliseconds -9223372036854 to 9223372036854)";
+
+    private static bool OutOfRange(string text, out string? error)
+    {
+        error = $"timestamp {text} is out of range: {TimestampRange}";
+        return false;
     }
 
     private static bool BadTimestamp(string text, out string? error)

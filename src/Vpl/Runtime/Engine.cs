@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
@@ -20,11 +21,27 @@ public sealed class Engine
     private IOutputSink _sink = NullSink.Instance;
     private bool _started;
 
+    // Latency sampling (EngineOptions.LatencySampleInterval): one input event in N is timed, stream by stream. The
+    // stream being charged changes when a port of another stream is entered (an input routed to it, an output fed
+    // to a derived stream, a timer of its operators) and changes back when that returns; each switch reads the
+    // clock once, so a sampled event costs two clock reads per stream it reaches and the others cost one
+    // decrement.
+    private readonly int _sampleInterval;
+    private int _sampleCountdown = int.MaxValue;
+    private StreamRuntime? _charged;
+    private long _sampleMark;
+    private readonly List<StreamRuntime> _sampleTouched = new();
+    private readonly List<StreamLatencySample> _latencySamples = new();
+
+    /// <summary>The most samples kept between two <see cref="DrainLatencySamples"/> calls (older ones stay, newer are dropped).</summary>
+    public const int MaxPendingLatencySamples = 8192;
+
     internal Engine(CompiledProgram program, EngineOptions options)
     {
         Program = program;
         Options = options;
         _state = new EngineState(program.CreateGlobals(), options);
+        _sampleInterval = Math.Max(0, options.LatencySampleInterval);
         Timers = new TimerQueue();
         _streams = new StreamRuntime[program.Plans.Count];
         _streamsByName = new Dictionary<string, StreamRuntime>(StringComparer.Ordinal);
@@ -46,6 +63,7 @@ public sealed class Engine
             foreach (var src in rt.Plan.Sources)
             {
                 var port = src.CreatePort(rt);
+                port.Owner = rt;
                 if (src.EventType is { } t)
                 {
                     if (!byType.TryGetValue(t.Id, out var list)) byType[t.Id] = list = new List<InputPort>();
@@ -59,7 +77,11 @@ public sealed class Engine
                 }
             }
         }
-        foreach (var (rt, ports) in downstream) rt.Downstream = ports.ToArray();
+        foreach (var (rt, ports) in downstream)
+        {
+            // Derived streams are timed on their own only when sampling is on; otherwise the tail calls them directly.
+            rt.Downstream = _sampleInterval == 0 ? ports.ToArray() : ports.Select(p => (InputPort)new DownstreamPort(this, p) { Owner = p.Owner }).ToArray();
+        }
         int maxId = byType.Count == 0 ? -1 : byType.Keys.Max();
         _routes = new InputPort[maxId + 1][];
         for (int i = 0; i <= maxId; i++) _routes[i] = byType.TryGetValue(i, out var l) ? l.ToArray() : Array.Empty<InputPort>();
@@ -91,10 +113,14 @@ public sealed class Engine
     /// <summary>Runtime faults counted instead of crashing (function step/recursion limits).</summary>
     public long RuntimeFaults => _state.RuntimeFaults;
 
+    /// <summary>True while a sampled event is processed (ports and timers charge their stream).</summary>
+    internal bool Sampling { get; private set; }
+
     /// <summary>Processes one input event; outputs go to <paramref name="sink"/>.</summary>
     public void Process(Event e, IOutputSink sink)
     {
         _sink = sink;
+        if (_sampleInterval > 0) _sampleCountdown = 1;
         try
         {
             ProcessOne(e);
@@ -109,6 +135,7 @@ public sealed class Engine
     public void Process(IReadOnlyList<Event> events, IOutputSink sink)
     {
         _sink = sink;
+        if (_sampleInterval > 0) _sampleCountdown = 1;
         try
         {
             for (int i = 0; i < events.Count; i++) ProcessOne(events[i]);
@@ -120,6 +147,12 @@ public sealed class Engine
     }
 
     private void ProcessOne(Event e)
+    {
+        if (--_sampleCountdown == 0) ProcessSampled(e);
+        else ProcessCore(e);
+    }
+
+    private void ProcessCore(Event e)
     {
         EventsProcessed++;
         long ts = e.Timestamp;
@@ -138,10 +171,89 @@ public sealed class Engine
         if ((uint)id < (uint)_routes.Length)
         {
             var ports = _routes[id];
-            for (int i = 0; i < ports.Length; i++) ports[i].Accept(e);
+            if (!Sampling)
+            {
+                for (int i = 0; i < ports.Length; i++) ports[i].Accept(e);
+            }
+            else
+            {
+                for (int i = 0; i < ports.Length; i++) AcceptSampled(ports[i], e);
+            }
         }
         // A late event may have (re)opened state that is already due.
         if (Watermark != long.MinValue && Timers.HasDue(Watermark)) Timers.RunDue(Watermark);
+    }
+
+    private void ProcessSampled(Event e)
+    {
+        if (_sampleInterval == 0)
+        {
+            _sampleCountdown = int.MaxValue;
+            ProcessCore(e);
+            return;
+        }
+        _sampleCountdown = _sampleInterval;
+        Sampling = true;
+        _charged = null;
+        _sampleMark = Stopwatch.GetTimestamp();
+        try
+        {
+            ProcessCore(e);
+        }
+        finally
+        {
+            Sampling = false;
+            _charged = null;
+            foreach (var s in _sampleTouched)
+            {
+                if (_latencySamples.Count < MaxPendingLatencySamples) _latencySamples.Add(new StreamLatencySample(s.Plan.Name, s.SampleTicks));
+                s.SampleTicks = 0;
+                s.SampleTouched = false;
+            }
+            _sampleTouched.Clear();
+        }
+    }
+
+    /// <summary>Feeds a port during a sampled event, charging the time to the port's stream.</summary>
+    internal void AcceptSampled(InputPort port, Event e)
+    {
+        var previous = ChargeTo(port.Owner);
+        port.Accept(e);
+        ChargeTo(previous);
+    }
+
+    /// <summary>Runs a timer callback during a sampled event, charging the time to the operator's stream.</summary>
+    internal void OnTimeSampled(Operator op, long due, long now)
+    {
+        var previous = ChargeTo(op.Stream);
+        op.OnTime(due, now);
+        ChargeTo(previous);
+    }
+
+    /// <summary>Charges the time since the last switch to the current stream, then makes <paramref name="next"/> current.</summary>
+    private StreamRuntime? ChargeTo(StreamRuntime? next)
+    {
+        long now = Stopwatch.GetTimestamp();
+        var previous = _charged;
+        if (previous is not null) previous.SampleTicks += now - _sampleMark;
+        _sampleMark = now;
+        _charged = next;
+        if (next is { SampleTouched: false })
+        {
+            next.SampleTouched = true;
+            _sampleTouched.Add(next);
+        }
+        return previous;
+    }
+
+    /// <summary>
+    /// Moves the latency samples taken since the last call into <paramref name="into"/>: for each sampled input event,
+    /// one sample per stream it reached, that stream's own processing time (see <see cref="EngineOptions.LatencySampleInterval"/>).
+    /// </summary>
+    public void DrainLatencySamples(List<StreamLatencySample> into)
+    {
+        into.AddRange(_latencySamples);
+        _latencySamples.Clear();
     }
 
     private void Start(long firstTimestamp)
@@ -208,10 +320,13 @@ public sealed class Engine
             {
                 if (op is IRunInspector ri) runs += ri.LiveRuns;
             }
-            list.Add(new StreamStats(s.Plan.Name, s.EventsIn, s.EventsOut, s.LateEvents, runs));
+            list.Add(new StreamStats(s.Plan.Name, s.EventsIn, s.EventsOut, s.LateEvents, runs, s.TypeErrors));
         }
         return list;
     }
+
+    /// <summary>What the first skipped non-numeric value of a stream's aggregates was (null: none, or no such stream).</summary>
+    public string? FirstTypeError(string stream) => _streamsByName.GetValueOrDefault(stream)?.FirstTypeError;
 
     /// <summary>Run-budget and Kleene-cap counters of every pattern stream that keeps runs, in declaration order.</summary>
     public IReadOnlyList<Patterns.PatternStats> GetPatternStats()
@@ -331,24 +446,79 @@ public sealed class Engine
     /// </summary>
     public RestoreReport Restore(JsonObject checkpoint)
     {
+        // Decode everything first so a bad document leaves the engine untouched; whatever a malformed document makes
+        // the decoding throw (a string where a number belongs, a number too large) is a CheckpointException.
+        Decoded d;
+        try
+        {
+            d = Decode(checkpoint);
+        }
+        catch (Exception ex) when (ex is not CheckpointException and not OutOfMemoryException)
+        {
+            throw new CheckpointException("checkpoint could not be read: " + ex.Message, ex);
+        }
+
+        Timers.Clear();
+        for (int i = 0; i < _streams.Length; i++)
+        {
+            _streams[i].Operators = d.Chains[i];
+            _streams[i].EventsIn = _streams[i].EventsOut = _streams[i].LateEvents = 0;
+        }
+        CollectStartListeners();
+        foreach (var (s, i, o, l) in d.Counters)
+        {
+            s.EventsIn = i;
+            s.EventsOut = o;
+            s.LateEvents = l;
+        }
+        EventsProcessed = d.EventsProcessed;
+        OutputEventsEmitted = d.OutputEventsEmitted;
+        LateEvents = d.LateEvents;
+        MaxTimestamp = d.MaxTimestamp;
+        Watermark = d.Watermark;
+        _started = d.Started;
+        foreach (var (slot, value) in d.Globals) _state.Globals[slot] = value;
+        foreach (var s in _streams)
+        {
+            foreach (var op in s.Operators) op.AfterRestore();
+        }
+        return new RestoreReport(EventsProcessed, d.Restored, d.Reset);
+    }
+
+    /// <summary>A checkpoint read into fresh operator chains and values, not yet applied.</summary>
+    private sealed record Decoded(
+        Operator[][] Chains,
+        List<(StreamRuntime Stream, long In, long Out, long Late)> Counters,
+        List<(int Slot, Value Value)> Globals,
+        List<string> Restored,
+        List<string> Reset,
+        long EventsProcessed,
+        long OutputEventsEmitted,
+        long LateEvents,
+        long MaxTimestamp,
+        long Watermark,
+        bool Started);
+
+    private Decoded Decode(JsonObject checkpoint)
+    {
         int version = 1;
         if (checkpoint["version"] is JsonNode v)
         {
-            if (!v.AsValue().TryGetValue(out version)) throw new CheckpointException("checkpoint 'version' must be an integer");
+            if (v is not JsonValue value || !value.TryGetValue(out version)) throw new CheckpointException("checkpoint 'version' must be an integer");
         }
         if (version > CheckpointVersion)
             throw new CheckpointException($"checkpoint version {version} is newer than this engine supports (max {CheckpointVersion})");
         if (version < 1) throw new CheckpointException($"invalid checkpoint version {version}");
         if (checkpoint["streams"] is not JsonObject streams) throw new CheckpointException("checkpoint has no 'streams' object");
 
-        // Decode everything first so a bad document leaves the engine untouched.
         var restored = new List<string>();
         var reset = new List<string>();
         var pending = new List<(StreamRuntime Stream, int Index, JsonNode State)>();
         var counters = new List<(StreamRuntime Stream, long In, long Out, long Late)>();
         foreach (var s in _streams)
         {
-            if (streams[s.Plan.Name] is not JsonObject saved || (string?)saved["shape"] != s.Plan.Shape)
+            if (streams[s.Plan.Name] is not JsonObject saved || (saved["shape"] as JsonValue)?.GetValueKind() != System.Text.Json.JsonValueKind.String
+                || (string?)saved["shape"] != s.Plan.Shape)
             {
                 reset.Add(s.Plan.Name);
                 continue;
@@ -358,13 +528,13 @@ public sealed class Engine
             var mine = new List<(StreamRuntime, int, JsonNode)>();
             foreach (var node in ops)
             {
-                if (node is not JsonObject o || o["index"] is null || o["kind"] is null)
+                if (node is not JsonObject o || o["index"] is not JsonValue indexValue || !indexValue.TryGetValue(out int idx) || o["kind"] is not JsonValue kind
+                    || kind.GetValueKind() != System.Text.Json.JsonValueKind.String)
                 {
                     ok = false;
                     break;
                 }
-                int idx = (int)o["index"]!;
-                if (idx < 0 || idx >= s.Operators.Length || s.Operators[idx].StateKind != (string?)o["kind"])
+                if (idx < 0 || idx >= s.Operators.Length || s.Operators[idx].StateKind != (string?)kind)
                 {
                     ok = false;
                     break;
@@ -377,12 +547,11 @@ public sealed class Engine
                 continue;
             }
             pending.AddRange(mine);
-            counters.Add((s, (long?)saved["events_in"] ?? 0, (long?)saved["events_out"] ?? 0, (long?)saved["late_events"] ?? 0));
+            counters.Add((s, Long(saved, "events_in", 0), Long(saved, "events_out", 0), Long(saved, "late_events", 0)));
             restored.Add(s.Plan.Name);
         }
 
-        // Build fresh chains for every stream (no stale state survives), load them, and only then swap
-        // them in, so a document that fails to load leaves the engine as it was.
+        // Fresh chains for every stream (no stale state survives), loaded here and swapped in by the caller.
         var chains = new Operator[_streams.Length][];
         for (int i = 0; i < _streams.Length; i++) chains[i] = BuildChain(_streams[i]);
         try
@@ -408,32 +577,20 @@ public sealed class Engine
         {
             throw new CheckpointException("checkpoint globals could not be read: " + ex.Message, ex);
         }
+        long maxTimestamp = Long(checkpoint, "max_timestamp", long.MinValue);
+        bool? started = checkpoint["started"] is JsonNode st ? (st is JsonValue sv && sv.TryGetValue(out bool b) ? b : throw new CheckpointException("checkpoint 'started' must be true or false")) : null;
+        return new Decoded(chains, counters, globalValues, restored, reset,
+            Long(checkpoint, "events_processed", 0), Long(checkpoint, "output_events_emitted", 0), Long(checkpoint, "late_events", 0),
+            maxTimestamp, Long(checkpoint, "watermark", long.MinValue), started ?? (maxTimestamp != long.MinValue));
+    }
 
-        Timers.Clear();
-        for (int i = 0; i < _streams.Length; i++)
-        {
-            _streams[i].Operators = chains[i];
-            _streams[i].EventsIn = _streams[i].EventsOut = _streams[i].LateEvents = 0;
-        }
-        CollectStartListeners();
-        foreach (var (s, i, o, l) in counters)
-        {
-            s.EventsIn = i;
-            s.EventsOut = o;
-            s.LateEvents = l;
-        }
-        EventsProcessed = (long?)checkpoint["events_processed"] ?? 0;
-        OutputEventsEmitted = (long?)checkpoint["output_events_emitted"] ?? 0;
-        LateEvents = (long?)checkpoint["late_events"] ?? 0;
-        MaxTimestamp = (long?)checkpoint["max_timestamp"] ?? long.MinValue;
-        Watermark = (long?)checkpoint["watermark"] ?? long.MinValue;
-        _started = (bool?)checkpoint["started"] ?? (MaxTimestamp != long.MinValue);
-        foreach (var (slot, value) in globalValues) _state.Globals[slot] = value;
-        foreach (var s in _streams)
-        {
-            foreach (var op in s.Operators) op.AfterRestore();
-        }
-        return new RestoreReport(EventsProcessed, restored, reset);
+    /// <summary>An integer member of a checkpoint object (absent or null: <paramref name="absent"/>).</summary>
+    private static long Long(JsonObject o, string name, long absent)
+    {
+        var node = o[name];
+        if (node is null) return absent;
+        if (node is JsonValue v && v.TryGetValue(out long l)) return l;
+        throw new CheckpointException($"checkpoint '{name}' must be an integer");
     }
 
     private static Operator[] BuildChain(StreamRuntime rt)
@@ -470,8 +627,14 @@ public sealed class Engine
     }
 }
 
-/// <summary>Counters of one stream.</summary>
-public sealed record StreamStats(string Stream, long EventsIn, long EventsOut, long LateEvents, long ActiveRuns);
+/// <summary>Counters of one stream. <paramref name="TypeErrors"/>: values its numeric aggregates skipped as not numbers.</summary>
+public sealed record StreamStats(string Stream, long EventsIn, long EventsOut, long LateEvents, long ActiveRuns, long TypeErrors = 0);
+
+/// <summary>One stream's own processing time for one sampled input event, in <see cref="Stopwatch"/> ticks.</summary>
+public readonly record struct StreamLatencySample(string Stream, long Ticks)
+{
+    public double Seconds => Ticks / (double)Stopwatch.Frequency;
+}
 
 /// <summary>What a restore did: which streams got their state back and which started empty.</summary>
 public sealed record RestoreReport(long EventsRestored, IReadOnlyList<string> RestoredStreams, IReadOnlyList<string> ResetStreams);

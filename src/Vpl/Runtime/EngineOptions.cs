@@ -15,6 +15,13 @@ public sealed class EngineOptions
     /// <summary>Statements one user-function call may execute before it is stopped (a runaway loop is a fault, not a hang).</summary>
     public int MaxFunctionSteps { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// Latency sampling (<see cref="Engine.DrainLatencySamples"/>): the first input event of each
+    /// <see cref="Engine.Process(IReadOnlyList{Event}, IOutputSink)"/> call and every Nth event after it are timed, each
+    /// stream on its own (the time of the streams it feeds is not its own). 0 (the default): off, nothing is timed.
+    /// </summary>
+    public int LatencySampleInterval { get; init; }
+
     /// <summary>Receives <c>.to</c>, <c>.print</c> and <c>.log</c> side effects and engine notices. Null: side effects are dropped.</summary>
     public IEngineHost? Host { get; init; }
 

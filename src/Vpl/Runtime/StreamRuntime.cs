@@ -70,6 +70,33 @@ internal sealed class StreamRuntime
     public long EventsOut;
     public long LateEvents;
 
+    /// <summary>Values a numeric aggregate of this stream skipped because they were not numbers.</summary>
+    public long TypeErrors;
+
+    /// <summary>What the first of <see cref="TypeErrors"/> was, for the log: <c>sum() skipped "abc" (a string)</c>.</summary>
+    public string? FirstTypeError;
+
+    /// <summary>Stopwatch ticks charged to this stream during the sampled event being processed.</summary>
+    internal long SampleTicks;
+
+    /// <summary>True while this stream is in the list of streams the sampled event reached.</summary>
+    internal bool SampleTouched;
+
+    /// <summary>Counts values an aggregate skipped as not numeric (vpl.md §6.4: skipped, counted, logged once).</summary>
+    public void CountTypeErrors(long n, string function, Value example)
+    {
+        if (n <= 0) return;
+        TypeErrors += n;
+        FirstTypeError ??= $"{function}() skipped {Describe(example)}, which is not a number";
+    }
+
+    private static string Describe(Value v)
+    {
+        var text = v.IsString ? "\"" + v.AsString + "\"" : v.ToString();
+        if (text.Length > 64) text = text[..64] + "...";
+        return $"{text} (a {v.Kind.ToString().ToLowerInvariant()})";
+    }
+
     /// <summary>A frame for evaluations done by this stream's ports.</summary>
     public Frame Frame { get; set; } = null!;
 
@@ -91,7 +118,23 @@ internal sealed class StreamRuntime
 /// <summary>An entry point into a stream: receives routed input events or upstream outputs.</summary>
 internal abstract class InputPort
 {
+    /// <summary>The stream this port feeds (set by the engine when it wires the port; used to charge sampled time).</summary>
+    public StreamRuntime? Owner;
+
     public abstract void Accept(Event e);
+}
+
+/// <summary>
+/// A derived stream's input as its upstream's tail sees it: the port itself, timed on sampled events so that the
+/// derived stream's time is charged to it and not to the stream that fed it.
+/// </summary>
+internal sealed class DownstreamPort(Engine engine, InputPort inner) : InputPort
+{
+    public override void Accept(Event e)
+    {
+        if (engine.Sampling) engine.AcceptSampled(inner, e);
+        else inner.Accept(e);
+    }
 }
 
 /// <summary>Feeds a stream's first operator.</summary>

@@ -33,7 +33,9 @@ internal sealed class TimerQueue
             _heap.Dequeue();
             if (op.ScheduledDue != p.Due) continue; // superseded by an earlier schedule
             op.ScheduledDue = long.MaxValue;
-            op.OnTime(p.Due, now);
+            var engine = op.Stream.Engine;
+            if (engine.Sampling) engine.OnTimeSampled(op, p.Due, now);
+            else op.OnTime(p.Due, now);
         }
     }
 

@@ -68,6 +68,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PipelineReloaded(["A"], ["B"]),
             new PipelineDeleted("p1"),
             new IngestResult(2, 1, [new IngestError(1, "bad")], "[{\"x\":1}]"u8.ToArray(), 1, 42),
+            new IngestResult(0, 2, [new IngestError(0, "unknown event type 'Ü'"), new IngestError(5, "")], [], 0, 0),
             new PipelineMetrics("p1", 10, 2, 1.5, 3.25, 7.75, 4, 1, 0),
             new CheckpointTaken("p1", "{\"version\":1}", 10, At),
             new PipelineRestored("p1", 10, ["A"], []),
@@ -269,6 +270,7 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
+        IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),
     };
 

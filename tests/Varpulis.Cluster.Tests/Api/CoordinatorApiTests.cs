@@ -117,9 +117,9 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
             };
             using var resp = await http.SendAsync(req);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, resp.StatusCode);
-            Assert.Equal("2", resp.Headers.RetryAfter!.ToString());
+            Assert.Equal("5", resp.Headers.RetryAfter!.ToString());
             var error = JsonNode.Parse(await resp.Content.ReadAsStringAsync())!;
-            Assert.Equal(("no_workers_available", "no worker can take the pipeline: start a worker (or end a drain) and deploy again"), ((string?)error["code"], (string?)error["error"]));
+            Assert.Equal(("no_workers_available", "no worker can take the pipeline: start a worker (or end a drain) and deploy again; retry in 5 s"), ((string?)error["code"], (string?)error["error"]));
             Assert.Equal(0, (int)(await GetAsync(http, "/api/v1/pipelines")).Body["total"]!);
         }
         finally

@@ -85,6 +85,11 @@ public sealed class ClusterOperationsTests(Xunit.Abstractions.ITestOutputHelper 
         var worker = await HostOfAsync(run, "sums");
         await DrainAsync(run, worker);
         await ProgressAsync(clients, sumsClient, pairsClient);
+        // A pipeline's metric series leave with it: the drained worker has none left, its new worker has them.
+        var series = $"pipeline=\"{sums}\"";
+        Assert.DoesNotContain(series, await run.MetricsAsync(worker));
+        var receiver = await HostOfAsync(run, "sums");
+        await ClusterRun.WaitForAsync("sums' series on its new worker", async () => (await run.MetricsAsync(receiver)).Contains(series, StringComparison.Ordinal));
         await run.StopWorkerAsync(worker);
         await ClusterRun.WaitForAsync($"{worker} gone from the list", async () => (await run.WorkersAsync()).All(w => (string?)w!["id"] != worker));
         await run.StartWorkerAsync(worker);

@@ -133,6 +133,14 @@ public sealed class ClusterRun : IAsyncDisposable
         p.Kill9();
     }
 
+    /// <summary>A worker's Prometheus text (its <c>--metrics-port</c>).</summary>
+    public async Task<string> MetricsAsync(string workerId)
+    {
+        int port;
+        lock (_gate) port = _ports[workerId].Metrics;
+        return await Admin.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+    }
+
     public Task<JsonArray> WorkersAsync() => GetAsync("/api/v1/cluster/workers").ContinueWith(t => t.Result.AsArray(), TaskScheduler.Default);
 
     public async Task<JsonNode> GetAsync(string path)

@@ -166,6 +166,72 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
         Assert.Equal([id], page.Entries.Select(e => e.PipelineId));
     }
 
+    [Fact]
+    public async Task RebalanceMovesPipelinesToTheLeastLoadedWorkerWithTheirState()
+    {
+        var coordinator = await Coordinator();
+        var w1 = await Worker(coordinator, "w1");
+        await WorkersReadyAsync(coordinator, 1);
+        var ids = new List<string>();
+        for (int p = 0; p < 4; p++)
+        {
+            var id = await DeployAsync(coordinator, "sums-" + p);
+            for (int i = 1; i <= 3; i++) await IngestAsync(w1, id, Reading("a", i));
+            ids.Add(id);
+        }
+        // A new worker gets nothing on its own: pipelines move only when asked.
+        var w2 = await Worker(coordinator, "w2");
+        await WorkersReadyAsync(coordinator, 2);
+        foreach (var id in ids) Assert.Equal("w1", await HostOfAsync(coordinator, id));
+
+        var started = await coordinator.Manager.Ask<RebalanceStarted>(RebalanceCluster.Instance, Ask);
+        Assert.Equal(("started", 2), (started.Result.Status, started.Result.PipelinesMoved));
+        Assert.All(started.Result.Migrations, m => Assert.Equal(("w1", "w2", MigrationReason.Rebalance), (m.FromWorker, m.ToWorker, m.Reason)));
+        await AwaitAssertAsync(async () =>
+        {
+            var list = await coordinator.Manager.Ask<PlacementList>(new GetPlacements(ids), TimeSpan.FromSeconds(3));
+            Assert.Equal([("w1", 2), ("w2", 2)], list.Pipelines.GroupBy(p => p.WorkerId!).Select(g => (g.Key, g.Count())).OrderBy(x => x.Key));
+        }, Settle, TimeSpan.FromMilliseconds(250));
+
+        foreach (var id in ids)
+        {
+            for (int i = 4; i <= 9; i++) await IngestAsync(w2, id, Reading("a", i));
+            var last = await IngestAsync(coordinator, id, Reading("a", 10));
+            Assert.Equal("[{\"event_type\":\"Sums\",\"timestamp\":\"2025-01-01T00:00:10Z\",\"fields\":{\"k\":\"a\",\"n\":10,\"total\":55}}]", Encoding.UTF8.GetString(last.OutputEventsJson));
+        }
+        var migrations = await coordinator.Manager.Ask<MigrationList>(GetMigrations.Instance, Ask);
+        Assert.Equal(2, migrations.Migrations.Count(m => m.Reason == MigrationReason.Rebalance && m.Status == MigrationStatus.Completed));
+        // Balanced now: nothing more to move.
+        var again = await coordinator.Manager.Ask<RebalanceStarted>(RebalanceCluster.Instance, Ask);
+        Assert.Equal(("balanced", 0), (again.Result.Status, again.Result.PipelinesMoved));
+    }
+
+    [Fact]
+    public async Task RemovingALiveWorkerHandsItsPipelinesOffAndStopsIt()
+    {
+        var coordinator = await Coordinator();
+        var w1 = await Worker(coordinator, "w1");
+        var w2 = await Worker(coordinator, "w2");
+        await WorkersReadyAsync(coordinator, 2);
+        var id = await DeployAsync(coordinator, "sums");
+        for (int i = 1; i <= 4; i++) await IngestAsync(coordinator, id, Reading("a", i));
+        var host = await HostOfAsync(coordinator, id);
+        var leaving = host == "w1" ? w1 : w2;
+        var staying = host == "w1" ? w2 : w1;
+
+        var removed = await coordinator.Manager.Ask<WorkerRemoved>(new RemoveWorker(host), TimeSpan.FromSeconds(90));
+        Assert.Equal(new WorkerDeleted(true, host, 1), removed.Result);
+        await leaving.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Contains(leaving.Log.Lines, l => l.Contains($"Pipeline handed off: {id} (sums), 4 events processed, snapshot at sequence number 5", StringComparison.Ordinal));
+
+        Assert.Equal(staying.Plan.WorkerId, await HostOfAsync(coordinator, id));
+        for (int i = 5; i <= 9; i++) await IngestAsync(staying, id, Reading("a", i));
+        var last = await IngestAsync(coordinator, id, Reading("a", 10));
+        Assert.Equal("[{\"event_type\":\"Sums\",\"timestamp\":\"2025-01-01T00:00:10Z\",\"fields\":{\"k\":\"a\",\"n\":10,\"total\":55}}]", Encoding.UTF8.GetString(last.OutputEventsJson));
+        var m = Assert.Single((await coordinator.Manager.Ask<MigrationList>(GetMigrations.Instance, Ask)).Migrations);
+        Assert.Equal((host, staying.Plan.WorkerId, MigrationReason.WorkerRemoved, MigrationStatus.Completed), (m.FromWorker, m.ToWorker, m.Reason, m.Status));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private async Task WorkersReadyAsync(ClusterNode coordinator, int count)

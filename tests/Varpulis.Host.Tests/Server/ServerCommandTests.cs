@@ -91,9 +91,12 @@ public sealed class ServerCommandTests
         Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
         await Task.Delay(500); // the log is written asynchronously
 
-        Assert.Contains($"Pipeline deployed: {id} (t), 1 streams", server.Output);
-        Assert.Equal(debugLines, server.Output.Contains($"Pipeline {id} ingested 2 events (0 rejected) in ", StringComparison.Ordinal));
-        Assert.Equal(debugLines, server.Output.Contains(": 1 outputs, 0 live runs, watermark 2025-01-01T00:00:01Z", StringComparison.Ordinal));
+        var lines = server.Output.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => l.EndsWith($"Pipeline deployed: {id} (t), 1 stream", StringComparison.Ordinal));
+        Assert.Equal(debugLines, server.Output.Contains($"Pipeline {id} ingested a request: accepted 2, rejected 0, outputs 1, live runs 0, engine time ", StringComparison.Ordinal));
+        Assert.Equal(debugLines, lines.Any(l => l.Contains($"Pipeline {id} ingested a request: ", StringComparison.Ordinal) && l.EndsWith(" us, watermark 2025-01-01T00:00:01Z", StringComparison.Ordinal)));
+        // Counts are never followed by a plural noun when they are 1 ("1 streams", "1 outputs").
+        Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex(@"\b1 (streams|events|outputs|tenants|pipelines|runs)\b"), server.Output);
         Assert.Equal(traceLines, server.Output.Contains(
             $$$"""Pipeline {{{id}}} output {"event_type":"Alert","timestamp":"2025-01-01T00:00:00Z","data":{"sensor":"S1"}}""", StringComparison.Ordinal));
     }

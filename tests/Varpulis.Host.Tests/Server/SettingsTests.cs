@@ -55,6 +55,48 @@ public sealed class SettingsTests
         Assert.Equal("VARPULIS_RATE_LIMIT: invalid value '-1' for server.rate_limit: expected a non-negative integer", envEx.Message);
     }
 
+    [Theory]
+    [InlineData("c.toml", "[server]\nport = \"9000\"\n", "server.port must be an integer, not a string (\"9000\")")]
+    [InlineData("c.toml", "[metrics]\nenabled = \"yes\"\n", "metrics.enabled must be true or false, not a string (\"yes\")")]
+    [InlineData("c.toml", "[server]\napi_key = 12345\n", "server.api_key must be a string, not an integer (12345)")]
+    [InlineData("c.toml", "[server]\nrate_limit = 1.5\n", "server.rate_limit must be an integer, not a number (1.5)")]
+    [InlineData("c.yaml", "server:\n  port: \"9000\"\n", "server.port must be an integer, not a string (\"9000\")")]
+    public void ValuesOfTheWrongTypeNameTheKey(string name, string text, string expected)
+    {
+        var file = Path.Combine(ServerProcess.TempDir(), name);
+        File.WriteAllText(file, text);
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(file, _ => null));
+        Assert.Equal($"config file '{file}': {expected}", ex.Message);
+    }
+
+    [Fact]
+    public void UnknownLogLevelNamesTheKeyWhereverItComesFrom()
+    {
+        var env = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(null, k => k == "RUST_LOG" ? "info,akka=loud" : null));
+        Assert.Equal("RUST_LOG: invalid value 'info,akka=loud' for logging.level: unknown log level 'loud': use trace, debug, info, warn, error or off", env.Message);
+        var file = Path.Combine(ServerProcess.TempDir(), "c.toml");
+        File.WriteAllText(file, "[logging]\nlevel = \"verbose\"\n");
+        var fromFile = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(file, _ => null));
+        Assert.Equal($"config file '{file}': invalid value 'verbose' for logging.level: unknown log level 'verbose': use trace, debug, info, warn, error or off", fromFile.Message);
+    }
+
+    [Fact]
+    public void TextLogLinesEscapeControlCharacters()
+    {
+        var output = new StringWriter();
+        using (var logger = VarpulisLogging.Create(new Varpulis.Actors.Configuration.LoggingSettings { Format = "text", Timestamps = false }, output))
+        {
+            logger.ForContext("SourceContext", "Varpulis.Actors.Pipelines.PipelineEntity")
+                .Information("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", "p1", "a\nINFO  forged\r\t\0\u2028", 2);
+            logger.ForContext("SourceContext", "Varpulis.X").Error(new InvalidOperationException("two\nlines"), "Failed");
+        }
+        var text = output.ToString();
+        Assert.Equal(
+            "INFO  Varpulis.Actors.Pipelines.PipelineEntity: Pipeline deployed: p1 (a\\nINFO  forged\\r\\t\\u0000\\u2028), 2 streams\n" +
+            "ERROR Varpulis.X: Failed | System.InvalidOperationException: two\\nlines\n",
+            text);
+    }
+
     [Fact]
     public void PostgresWithoutConnectionStringIsRefused()
     {

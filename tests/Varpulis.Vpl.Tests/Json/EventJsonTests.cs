@@ -186,10 +186,27 @@ public class EventJsonTests
             Err("{\"event_type\": \"T\", \"timestamp\": 1.5}"));
         Assert.Equal("invalid timestamp 'true': expected RFC 3339 or epoch milliseconds",
             Err("{\"event_type\": \"T\", \"fields\": {\"timestamp\": true}}"));
-        Assert.Equal("invalid timestamp '9999-12-31T00:00:00Z': expected RFC 3339 or epoch milliseconds",
+    }
+
+    [Fact]
+    public void OutOfRangeTimestampsStateTheRange()
+    {
+        const string range = "timestamps go from 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z (epoch milliseconds -9223372036854 to 9223372036854)";
+        Assert.Equal("timestamp '9999-12-31T00:00:00Z' is out of range: " + range,
             Err("{\"event_type\": \"T\", \"timestamp\": \"9999-12-31T00:00:00Z\"}"));
-        Assert.Equal("invalid timestamp '9223372036854775807': expected RFC 3339 or epoch milliseconds",
+        Assert.Equal("timestamp '1600-01-01T00:00:00Z' is out of range: " + range,
+            Err("{\"event_type\": \"T\", \"fields\": {\"timestamp\": \"1600-01-01T00:00:00Z\"}}"));
+        Assert.Equal("timestamp 9223372036854775807 is out of range: " + range,
             Err("{\"event_type\": \"T\", \"timestamp\": 9223372036854775807}"));
+        Assert.Equal("timestamp 9223372036855 is out of range: " + range,
+            Err("{\"event_type\": \"T\", \"timestamp\": 9223372036855}"));
+        Assert.Equal("timestamp -99999999999999999999999 is out of range: " + range,
+            Err("{\"event_type\": \"T\", \"timestamp\": -99999999999999999999999}"));
+        // The stated ends are accepted, in both forms.
+        Assert.Equal(9_223_372_036_854L * TimeFormat.NanosPerMilli, Ok("{\"event_type\": \"T\", \"timestamp\": 9223372036854}").Timestamp);
+        Assert.Equal(-9_223_372_036_854L * TimeFormat.NanosPerMilli, Ok("{\"event_type\": \"T\", \"timestamp\": -9223372036854}").Timestamp);
+        Assert.Equal(9_223_372_036_854L * TimeFormat.NanosPerMilli, Ok("{\"event_type\": \"T\", \"timestamp\": \"2262-04-11T23:47:16.854Z\"}").Timestamp);
+        Assert.Equal(-9_223_372_036_854L * TimeFormat.NanosPerMilli, Ok("{\"event_type\": \"T\", \"timestamp\": \"1677-09-21T00:12:43.146Z\"}").Timestamp);
     }
 
     [Fact]

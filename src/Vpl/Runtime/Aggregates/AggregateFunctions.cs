@@ -11,6 +11,16 @@ public interface IAggregator
     Value Result();
 
     void Reset();
+
+    /// <summary>
+    /// Values this aggregate skipped because they were not numbers (numeric aggregates only: a string, a bool, an array;
+    /// not null, not NaN) since the last call, and the first of them; the count starts again at 0.
+    /// </summary>
+    long TakeSkipped(out Value first)
+    {
+        first = Value.Null;
+        return 0;
+    }
 }
 
 /// <summary>
@@ -42,7 +52,9 @@ public sealed class AggregateFunction
 /// <summary>
 /// The aggregate functions of vpl.md §6.4. Nulls are ignored by every aggregate except <c>count()</c>; the numeric
 /// aggregates (<c>sum avg stddev ema percentile median</c>) also ignore NaN and values that are not numbers.
-/// An aggregate over no (non-ignored) values is <c>null</c>, except the counts, which are <c>0</c>.
+/// An aggregate over no (non-ignored) values is <c>null</c>, except the counts, which are <c>0</c>. A value that a numeric
+/// aggregate skips because it is not a number (not null, not NaN: a string, a bool, ...) is a type error: the
+/// <c>.aggregate</c> operator counts them per stream (<see cref="IAggregator.TakeSkipped"/>).
 /// </summary>
 /// <remarks>
 /// <c>count</c> is registered once with 0..1 arguments. <see cref="TryGet(string, out AggregateFunction)"/> returns

@@ -21,6 +21,7 @@ internal sealed class CountAggregator(bool countNulls) : IAggregator
 /// </summary>
 internal sealed class SumAggregator : IAggregator
 {
+    private SkippedValues _skipped;
     private long _int;
     private double _float;
     private bool _isFloat;
@@ -60,7 +61,13 @@ internal sealed class SumAggregator : IAggregator
             _float += d;
             _any = true;
         }
+        else
+        {
+            _skipped.Add(v);
+        }
     }
+
+    public long TakeSkipped(out Value first) => _skipped.Take(out first);
 
     public Value Result() => !_any ? Value.Null : _isFloat ? Value.FromFloat(_float) : Value.FromInt(_int);
 
@@ -76,12 +83,19 @@ internal sealed class SumAggregator : IAggregator
 /// <summary><c>avg(expr)</c>: the float mean of the numeric values. No numeric value → null.</summary>
 internal sealed class AvgAggregator : IAggregator
 {
+    private SkippedValues _skipped;
     private double _sum;
     private long _n;
 
+    public long TakeSkipped(out Value first) => _skipped.Take(out first);
+
     public void Add(Value v)
     {
-        if (!Numeric.TryGet(v, out double d)) return;
+        if (!Numeric.TryGet(v, out double d))
+        {
+            _skipped.Add(v);
+            return;
+        }
         _sum += d;
         _n++;
     }
@@ -126,13 +140,20 @@ internal sealed class ExtremeAggregator(bool wantMax) : IAggregator
 /// <summary><c>stddev(expr)</c>: the sample standard deviation (n − 1), Welford's algorithm; fewer than 2 values → null.</summary>
 internal sealed class StdDevAggregator : IAggregator
 {
+    private SkippedValues _skipped;
     private long _n;
     private double _mean;
     private double _m2;
 
+    public long TakeSkipped(out Value first) => _skipped.Take(out first);
+
     public void Add(Value v)
     {
-        if (!Numeric.TryGet(v, out double x)) return;
+        if (!Numeric.TryGet(v, out double x))
+        {
+            _skipped.Add(v);
+            return;
+        }
         _n++;
         double delta = x - _mean;
         _mean += delta / _n;
@@ -208,8 +229,11 @@ internal sealed class CountDistinctAggregator : IAggregator
 /// </summary>
 internal sealed class EmaAggregator(double k) : IAggregator
 {
+    private SkippedValues _skipped;
     private double _ema;
     private bool _any;
+
+    public long TakeSkipped(out Value first) => _skipped.Take(out first);
 
     public static double ParsePeriod(Value[] args)
     {
@@ -223,7 +247,11 @@ internal sealed class EmaAggregator(double k) : IAggregator
 
     public void Add(Value v)
     {
-        if (!Numeric.TryGet(v, out double x)) return;
+        if (!Numeric.TryGet(v, out double x))
+        {
+            _skipped.Add(v);
+            return;
+        }
         if (!_any)
         {
             _ema = x;
@@ -266,6 +294,8 @@ internal sealed class PercentileAggregator(double p) : IAggregator
 
     public void Add(Value v) => _sample.Add(v);
 
+    public long TakeSkipped(out Value first) => _sample.TakeSkipped(out first);
+
     public Value Result()
     {
         var sorted = _sample.Sorted();
@@ -285,6 +315,8 @@ internal sealed class MedianAggregator : IAggregator
     private readonly NumericSample _sample = new();
 
     public void Add(Value v) => _sample.Add(v);
+
+    public long TakeSkipped(out Value first) => _sample.TakeSkipped(out first);
 
     public Value Result()
     {
@@ -311,10 +343,17 @@ internal sealed class NumericSample
 
     private readonly List<Value> _values = new();
     private bool _sorted = true;
+    private SkippedValues _skipped;
+
+    public long TakeSkipped(out Value first) => _skipped.Take(out first);
 
     public void Add(Value v)
     {
-        if (!Numeric.TryGet(v, out _)) return;
+        if (!Numeric.TryGet(v, out _))
+        {
+            _skipped.Add(v);
+            return;
+        }
         _values.Add(v);
         _sorted = false;
     }
@@ -333,6 +372,28 @@ internal sealed class NumericSample
     {
         _values.Clear();
         _sorted = true;
+    }
+}
+
+/// <summary>The values a numeric aggregate skipped as not numbers (nulls and NaN are not counted: they are no type error).</summary>
+internal struct SkippedValues
+{
+    private long _count;
+    private Value _first;
+
+    public void Add(Value v)
+    {
+        if (v.IsNull || v.IsFloat) return;
+        if (_count++ == 0) _first = v;
+    }
+
+    public long Take(out Value first)
+    {
+        first = _first;
+        long n = _count;
+        _count = 0;
+        _first = Value.Null;
+        return n;
     }
 }
 

@@ -90,6 +90,8 @@ internal sealed class AggregateOperator : Operator
                 }
             }
             _results[k] = agg.Result();
+            long skipped = agg.TakeSkipped(out var first);
+            if (skipped > 0) Stream.CountTypeErrors(skipped, _calls[k].Function.Name, first);
         }
         f.Row = batch.Events[^1];
         var saved = f.Captures;
