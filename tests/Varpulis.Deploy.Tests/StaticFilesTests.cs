@@ -36,7 +36,7 @@ public sealed class StaticFilesTests
         var (code, output) = await LocalProcess.RunAsync(DebianTools.Promtool, ["check", "config", Repo.File("prometheus", file)]);
         Assert.True(code == 0, output);
         Assert.Contains($"SUCCESS: {Repo.File("prometheus", file)} is valid prometheus config file syntax", output);
-        Assert.Contains("SUCCESS: 9 rules found", output);
+        Assert.Contains("SUCCESS: 10 rules found", output);
     }
 
     [DebianFact(false, DebianTools.Promtool)]
@@ -44,7 +44,7 @@ public sealed class StaticFilesTests
     {
         var (code, output) = await LocalProcess.RunAsync(DebianTools.Promtool, ["check", "rules", Repo.File("prometheus", "alerts.yml")]);
         Assert.True(code == 0, output);
-        Assert.Contains("SUCCESS: 9 rules found", output);
+        Assert.Contains("SUCCESS: 10 rules found", output);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class StaticFilesTests
         var alerts = ComposeClusterTests.AlertExpressions().ToDictionary(a => a.Alert, a => a.Expr);
         Assert.Equal(
             ["VarpulisCircuitOpen", "VarpulisCoordinatorDown", "VarpulisDlqGrowing", "VarpulisEventBacklogGrowing", "VarpulisHighLatency",
-             "VarpulisNoOutputEvents", "VarpulisNoWorkerUp", "VarpulisWorkerDown", "VarpulisWorkerUnhealthy"],
+             "VarpulisNoOutputEvents", "VarpulisNoWorkerUp", "VarpulisPipelineRestarts", "VarpulisWorkerDown", "VarpulisWorkerUnhealthy"],
             alerts.Keys.Order(StringComparer.Ordinal));
         // The runbook's §6.3 queries, as written there where they can be.
         Assert.Contains("histogram_quantile(0.99", alerts["VarpulisHighLatency"]);
