@@ -179,6 +179,58 @@ public sealed class StaticFilesTests
     }
 
     [Fact]
+    public async Task TheBuildContextHasEverythingTheBuildCopiesAndNoBuildOutputs()
+    {
+        // The context Docker sends: the repository's files (a clean clone: git's files, plus build outputs a developer
+        // may have) minus what Dockerfile.dockerignore excludes, as Docker matches it (last matching line wins, a
+        // directory's pattern covers what is under it, `!` takes a path back).
+        var (code, listing) = await LocalProcess.RunAsync("git", ["-C", Repo.Root, "ls-files"]);
+        Assert.True(code == 0, listing);
+        var files = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Append("src/Host/bin/Release/net10.0/varpulis.dll").Append("src/Vpl/obj/project.assets.json").ToList();
+        var ignore = File.ReadAllLines(Repo.File("Dockerfile.dockerignore")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var context = files.Where(f => !Ignored(f, ignore)).ToHashSet(StringComparer.Ordinal);
+
+        var image = Dockerfile.Load(Repo.File("Dockerfile"));
+        foreach (var copy in image.Stages.SelectMany(s => s.Copies).Where(c => c.From is null))
+        {
+            foreach (var source in copy.Sources.Where(s => s != "."))
+                Assert.True(context.Contains(source) || context.Any(f => f.StartsWith(source.TrimEnd('/') + "/", StringComparison.Ordinal)), $"COPY {source}: not in the build context");
+        }
+        // `COPY . .` then brings every source file of the projects the Host needs, and nothing built or tested.
+        foreach (var project in ProjectClosure("src/Host/Varpulis.Host.csproj"))
+        {
+            var dir = Path.GetDirectoryName(project)!.Replace('\\', '/') + "/";
+            Assert.Contains(context, f => f.StartsWith(dir, StringComparison.Ordinal) && f.EndsWith(".cs", StringComparison.Ordinal));
+            Assert.Equal(files.Where(f => f.StartsWith(dir, StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)).Order(StringComparer.Ordinal),
+                context.Where(f => f.StartsWith(dir, StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        }
+        Assert.DoesNotContain(context, f => f.Contains("/bin/", StringComparison.Ordinal) || f.Contains("/obj/", StringComparison.Ordinal) || f.StartsWith("tests/", StringComparison.Ordinal));
+        Assert.Contains("deploy/docker/entrypoint.sh", context);
+        Assert.DoesNotContain("deploy/docker/stack.yml", context);
+        foreach (var file in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props" }) Assert.Contains(file, context);
+    }
+
+    /// <summary>Whether Docker leaves <paramref name="path"/> out of the context: the last pattern that matches it or one of its parent directories decides.</summary>
+    private static bool Ignored(string path, IReadOnlyList<string> patterns)
+    {
+        bool ignored = false;
+        var parts = path.Split('/');
+        foreach (var line in patterns)
+        {
+            bool negate = line.StartsWith('!');
+            var regex = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(negate ? line[1..] : line)
+                .Replace(@"\*\*/", "(.*/)?", StringComparison.Ordinal).Replace(@"\*", "[^/]*", StringComparison.Ordinal).Replace(@"\?", "[^/]", StringComparison.Ordinal) + "$");
+            for (int n = 1; n <= parts.Length; n++)
+            {
+                if (!regex.IsMatch(string.Join('/', parts.Take(n)))) continue;
+                ignored = !negate;
+                break;
+            }
+        }
+        return ignored;
+    }
+
+    [Fact]
     public void TheImageGetsPbmWhenTheSourceTreeHasIt()
     {
         var build = Dockerfile.Load(Repo.File("Dockerfile")).Stages[0];
