@@ -25,20 +25,6 @@ public sealed record DeleteTenant(string TenantId) : IDirectoryProtocol;
 /// <summary>The tenant is gone, and so are its pipelines (listed).</summary>
 public sealed record TenantDeleted(string TenantId, IReadOnlyList<string> PipelineIds) : IDirectoryProtocol;
 
-/// <summary>Adds a pipeline to the index if the tenant has fewer than <paramref name="MaxPipelines"/>.</summary>
-public sealed record RegisterPipeline(PipelineEntry Entry, int MaxPipelines) : IDirectoryProtocol;
-
-public sealed record PipelineRegistered(string PipelineId) : IDirectoryProtocol;
-
-public sealed record UnregisterPipeline(string PipelineId) : IDirectoryProtocol;
-
-public sealed record PipelineUnregistered(string PipelineId) : IDirectoryProtocol;
-
-/// <summary>A page of a tenant's pipelines, oldest first.</summary>
-public sealed record ListPipelines(string TenantId, int Offset, int Limit) : IDirectoryProtocol;
-
-public sealed record PipelinePage(int Total, IReadOnlyList<PipelineEntry> Entries) : IDirectoryProtocol;
-
 public sealed record DirectoryError(string Code, string Message) : IDirectoryProtocol;
 
 // ---------------------------------------------------------------- pipeline operations (each a saga in an actor)

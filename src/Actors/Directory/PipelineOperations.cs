@@ -30,10 +30,17 @@ internal static class PipelineOperations
         => Props.Create(() => new DeploySaga(entry, maxStreams, region, manager, replyTo));
 
     public static Props Remove(RemovePipelineRequest request, IActorRef region, IActorRef replyTo)
-        => Props.Create(() => new RemoveSaga(request, region, replyTo));
+    {
+        Func<object, object?> record = reply => reply is PipelineDeleted ? new Removed(request.PipelineId, replyTo) : null;
+        return Props.Create(() => new EntityStepSaga(new DeletePipeline(request.PipelineId, request.TenantId), record, region, replyTo));
+    }
 
     public static Props Reload(ReloadPipelineRequest request, IActorRef region, IActorRef replyTo)
-        => Props.Create(() => new ReloadSaga(request, region, replyTo));
+    {
+        Func<object, object?> record = reply => reply is PipelineReloaded reloaded ? new Reloaded(request.PipelineId, request.Source, reloaded, replyTo) : null;
+        return Props.Create(() => new EntityStepSaga(
+            new ReloadPipeline(request.PipelineId, request.TenantId, request.Source, request.MaxStreams), record, region, replyTo));
+    }
 
     public static Props List(int total, IReadOnlyList<PipelineEntry> page, IReadOnlyDictionary<string, PipelineInfo> lastKnown, IActorRef manager, IActorRef replyTo)
         => Props.Create(() => new ListingSaga(total, page, lastKnown, manager, replyTo));
@@ -81,9 +88,13 @@ internal static class PipelineOperations
         }
     }
 
-    private sealed class RemoveSaga : ReceiveActor
+    /// <summary>
+    /// One command to the pipeline's entity; the expected reply goes to the directory (which records it and answers
+    /// the caller), any other reply to the caller as it is.
+    /// </summary>
+    private sealed class EntityStepSaga : ReceiveActor
     {
-        public RemoveSaga(RemovePipelineRequest request, IActorRef region, IActorRef replyTo)
+        public EntityStepSaga(IPipelineCommand command, Func<object, object?> toDirectory, IActorRef region, IActorRef replyTo)
         {
             var directory = Context.Parent;
             var self = Self;
@@ -91,40 +102,13 @@ internal static class PipelineOperations
             {
                 try
                 {
-                    var reply = await region.Ask<object>(new DeletePipeline(request.PipelineId, request.TenantId), EntityTimeout);
-                    if (reply is PipelineDeleted) directory.Tell(new Removed(request.PipelineId, replyTo));
+                    var reply = await region.Ask<object>(command, EntityTimeout);
+                    if (toDirectory(reply) is { } record) directory.Tell(record);
                     else replyTo.Tell(reply);
                 }
                 catch (AskTimeoutException)
                 {
-                    replyTo.Tell(PipelineError.Unavailable(request.PipelineId, "not answering (moving or recovering)"));
-                }
-                finally
-                {
-                    self.Tell(PoisonPill.Instance);
-                }
-            });
-            Self.Tell(Start.Instance);
-        }
-    }
-
-    private sealed class ReloadSaga : ReceiveActor
-    {
-        public ReloadSaga(ReloadPipelineRequest request, IActorRef region, IActorRef replyTo)
-        {
-            var directory = Context.Parent;
-            var self = Self;
-            ReceiveAsync<Start>(async _ =>
-            {
-                try
-                {
-                    var reply = await region.Ask<object>(new ReloadPipeline(request.PipelineId, request.TenantId, request.Source, request.MaxStreams), EntityTimeout);
-                    if (reply is PipelineReloaded reloaded) directory.Tell(new Reloaded(request.PipelineId, request.Source, reloaded, replyTo));
-                    else replyTo.Tell(reply);
-                }
-                catch (AskTimeoutException)
-                {
-                    replyTo.Tell(PipelineError.Unavailable(request.PipelineId, "not answering (moving or recovering)"));
+                    replyTo.Tell(PipelineError.Unavailable(command.PipelineId, "not answering (moving or recovering)"));
                 }
                 finally
                 {

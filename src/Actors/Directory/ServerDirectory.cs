@@ -131,36 +131,6 @@ public sealed class ServerDirectory : ReceivePersistentActor
             var ids = _order.Where(id => _entries[id].TenantId == c.TenantId).ToList();
             Context.ActorOf(PipelineOperations.Usage(c.TenantId, ids, _pipelines, Sender));
         });
-        Command<RegisterPipeline>(c =>
-        {
-            if (_entries.ContainsKey(c.Entry.PipelineId))
-            {
-                Sender.Tell(new PipelineRegistered(c.Entry.PipelineId));
-                return;
-            }
-            int count = _entries.Values.Count(e => e.TenantId == c.Entry.TenantId);
-            if (count >= c.MaxPipelines)
-            {
-                Sender.Tell(new DirectoryError("quota_exceeded", $"tenant '{c.Entry.TenantId}' has reached its limit of {c.MaxPipelines} pipelines"));
-                return;
-            }
-            PersistAndReply(new PipelineAdded(c.Entry), new PipelineRegistered(c.Entry.PipelineId));
-        });
-        Command<UnregisterPipeline>(c =>
-        {
-            if (!_entries.ContainsKey(c.PipelineId))
-            {
-                Sender.Tell(new PipelineUnregistered(c.PipelineId));
-                return;
-            }
-            PersistAndReply(new PipelineDropped(c.PipelineId), new PipelineUnregistered(c.PipelineId));
-        });
-        Command<ListPipelines>(c =>
-        {
-            var mine = _order.Select(id => _entries[id]).Where(e => e.TenantId == c.TenantId).ToList();
-            Sender.Tell(new PipelinePage(mine.Count, mine.Skip(c.Offset).Take(c.Limit).ToList()));
-        });
-
         // Reconciliation replies from pipeline entities.
         Command<PipelineDeleted>(d =>
         {

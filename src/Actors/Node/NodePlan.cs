@@ -88,7 +88,5 @@ public sealed class NodePlanHolder
 
     public NodePlan Plan => _plan ?? throw new InvalidOperationException("the node plan is not known yet: the worker has not reached its coordinator");
 
-    public bool IsKnown => _plan is not null;
-
     public void Set(NodePlan plan) => _plan = plan;
 }

@@ -158,14 +158,6 @@ public sealed class OutputHubs
         lock (_hubs) return _hubs.TryGetValue(pipelineId, out var h) ? h : null;
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (_hubs) return _hubs.Count;
-        }
-    }
-
     /// <summary>The pipeline is gone: end its clients' streams and forget the hub.</summary>
     internal void Remove(OutputHub hub)
     {

@@ -39,12 +39,6 @@ public sealed class IdempotencyTable
         else Add(key, Hash(body), ingestTimeNanos, reply);
     }
 
-    /// <summary>The write failed: the key was not used after all.</summary>
-    public void Abandon(string key)
-    {
-        if (_entries.TryGetValue(key, out var e) && e.Reply is null) _entries.Remove(key);
-    }
-
     /// <summary>The completed entries, oldest first (for a snapshot).</summary>
     public IReadOnlyList<IdempotentReply> Export()
     {

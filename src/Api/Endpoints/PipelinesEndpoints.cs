@@ -172,7 +172,7 @@ public static class PipelinesEndpoints
         activity?.SetTag("varpulis.pipeline.id", id);
         activity?.SetTag("varpulis.batch", batch);
         // Past this the gateway has given up: the entity must not process a request nobody waits for any more.
-        var result = await gw.AskPipelineAsync<IngestResult>(new IngestEvents(id, caller.TenantId, body, batch, key, gw.DeadlineUnixMs(time)), CancellationToken.None);
+        var result = await gw.AskIngestAsync(new IngestEvents(id, caller.TenantId, body, batch, key, gw.DeadlineUnixMs(time)), CancellationToken.None);
         activity?.SetTag("varpulis.events.accepted", result.Accepted);
         buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
         if (!batch)

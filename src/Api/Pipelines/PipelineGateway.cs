@@ -37,6 +37,53 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         };
     }
 
+    /// <summary>How long one attempt of a keyed ingest request waits before it is sent again.</summary>
+    internal static readonly TimeSpan IngestAttempt = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Sends input events to their pipeline. A pipeline that answers <c>unavailable</c> (handing off to another
+    /// worker, restarting) refused the request unprocessed: it is sent again after a short pause. A request with an
+    /// <c>Idempotency-Key</c> that gets no answer within <see cref="IngestAttempt"/> is sent again too: a shard region
+    /// drops messages it holds for a pipeline at the moment it hands it off, and a repeat of the key is answered with
+    /// the first reply, never processed twice. Without a key, a lost request ends as 503 when the gateway's timeout
+    /// expires, as any unanswered ask does.
+    /// </summary>
+    public async Task<IngestResult> AskIngestAsync(IngestEvents command, CancellationToken ct)
+    {
+        var target = await region.GetAsync(ct);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) break;
+            var attempt = command.IdempotencyKey is null || left < IngestAttempt ? left : IngestAttempt;
+            object reply;
+            try
+            {
+                reply = await target.Ask<object>(command, attempt, ct);
+            }
+            catch (AskTimeoutException)
+            {
+                if (command.IdempotencyKey is null) break;
+                continue;
+            }
+            if (reply is PipelineError { Code: "unavailable" } && deadline - DateTime.UtcNow > RetryPause)
+            {
+                await Task.Delay(RetryPause, ct);
+                continue;
+            }
+            return reply switch
+            {
+                IngestResult r => r,
+                PipelineError e => throw ToApi(e),
+                _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
+            };
+        }
+        throw Unavailable($"pipeline '{command.PipelineId}' did not answer within {Timeout.TotalSeconds:0.###} s (busy, recovering or moving)");
+    }
+
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(200);
+
     public async Task<T> AskDirectoryAsync<T>(IDirectoryProtocol message, CancellationToken ct)
     {
         var reply = await AskAsync(await directory.GetAsync(ct), message, "the directory", ct);

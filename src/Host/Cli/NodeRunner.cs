@@ -70,7 +70,12 @@ internal static class NodeRunner
             if (!rejoin) return Environment.ExitCode;
             WorkerAgent.ResetRejoin();
             Environment.ExitCode = 0;
-            await Console.Out.WriteLineAsync("Lost the cluster: joining again through " + settings.Cluster.Coordinator);
+            using (var logger = VarpulisLogging.Create(settings.Logging))
+            {
+                logger.Error("Heartbeat failed: this worker left its cluster ({Reason}); joining again through {Coordinator}",
+                    reason is CoordinatedShutdown.ClusterDowningReason ? "downed: cut off from the coordinators" : "no coordinator left in it",
+                    settings.Cluster.Coordinator);
+            }
         }
     }
 

@@ -99,11 +99,31 @@ public static class NodePlanner
                 problem = $"this worker cannot read {Path.Combine(dir, ClusterIdFile)} ({ex.Message})";
             }
         }
+        problem ??= UnwritableJournal(dir);
         if (problem is null) return dir;
         throw new ConfigurationException(
             $"the coordinator at {s.Cluster.Coordinator} keeps the cluster's journal in embedded SQLite under {dir} on its own host, " +
             $"and {problem}. Workers on other hosts need PostgreSQL: set persistence.provider = postgresql and persistence.connection_string " +
             "(or VARPULIS_PERSISTENCE_PROVIDER and VARPULIS_PERSISTENCE_CONNECTION) on the coordinator, which hands them to its workers, or on this worker.");
+    }
+
+    /// <summary>Why this process could not write the coordinator's journal files (null: it can).</summary>
+    private static string? UnwritableJournal(string dir)
+    {
+        foreach (var name in Varpulis.Actors.Persistence.VarpulisPersistence.SqliteFileNames.Where(f => f.EndsWith(".db", StringComparison.Ordinal)))
+        {
+            var path = Path.Combine(dir, name);
+            if (!File.Exists(path)) continue;
+            try
+            {
+                using var _ = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return $"this worker cannot write {path} ({ex.Message}; run it as the coordinator's user)";
+            }
+        }
+        return null;
     }
 
     /// <summary>The remoting host names: what others reach this node at, and what it listens on.</summary>

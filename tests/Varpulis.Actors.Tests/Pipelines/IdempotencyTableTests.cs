@@ -53,15 +53,6 @@ public sealed class IdempotencyTableTests
     }
 
     [Fact]
-    public void AnAbandonedKeyIsFreeAgain()
-    {
-        var t = new IdempotencyTable();
-        t.Begin("k", Body, 0);
-        t.Abandon("k");
-        Assert.Equal(IdempotencyTable.Lookup.New, t.Find("k", Body));
-    }
-
-    [Fact]
     public void ExportAndImportKeepEveryAnsweredKeyInOrder()
     {
         var t = new IdempotencyTable();

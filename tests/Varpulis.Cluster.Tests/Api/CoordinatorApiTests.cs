@@ -155,6 +155,31 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task EveryPipelineRouteWorksThroughTheCoordinator()
+    {
+        const string pairs = "stream Pairs = Open as a -> Close where id == a.id as b .within(1h) .partition_by(id) .emit(id: a.id)";
+        var deployed = await SendAsync(f.Coordinator, HttpMethod.Post, "/api/v1/pipelines", new JsonObject { ["name"] = "pairs", ["source"] = pairs }.ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, deployed.Status);
+        var id = (string)deployed.Body["id"]!;
+        var open = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/events-batch",
+            """{"events": [{"event_type": "Open", "fields": {"id": 1}, "timestamp": "2025-01-01T00:00:01Z"}]}""");
+        Assert.Equal(1, (int)open.Body["accepted"]!);
+        var runs = await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/runs?stream=Pairs");
+        Assert.Equal(1, (int)runs.Body["count"]!);
+        var checkpoint = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/checkpoint", "{}");
+        Assert.Equal(1, (long)checkpoint.Body["events_processed"]!);
+        var restored = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/restore", checkpoint.Body.ToJsonString());
+        Assert.Equal(true, (bool?)restored.Body["restored"]);
+        var reloaded = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/reload", new JsonObject { ["source"] = pairs }.ToJsonString());
+        Assert.Equal("[\"Pairs\"]", reloaded.Body["kept_state"]!.ToJsonString());
+        var metrics = await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/metrics");
+        Assert.Equal((1L, 1L), ((long)metrics.Body["events_processed"]!, (long)metrics.Body["active_runs"]!));
+        var deleted = await SendAsync(f.Coordinator, HttpMethod.Delete, $"/api/v1/pipelines/{id}");
+        Assert.Equal("""{"deleted":true}""", deleted.Body.ToJsonString());
+        AssertError(await GetAsync(f.Worker, $"/api/v1/pipelines/{id}"), HttpStatusCode.NotFound, "pipeline_not_found", $"pipeline '{id}' not found");
+    }
+
+    [Fact]
     public async Task RebalanceWithOneWorkerHasNothingToMove()
     {
         var r = await SendAsync(f.Coordinator, HttpMethod.Post, "/api/v1/cluster/rebalance");

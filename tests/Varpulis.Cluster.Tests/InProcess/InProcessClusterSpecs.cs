@@ -126,10 +126,14 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
         foreach (var n in new[] { coordinator, w1, w2 })
             Assert.Equal([tenant], await TenantReplica.ReadAsync(n.System, majority: false, CancellationToken.None));
 
+        // A pipeline of the tenant deployed through one worker is listed through the other, with where it runs.
         var entry = new PipelineEntry("p-1", "t-1", "orders", Program, DateTimeOffset.UnixEpoch);
-        await w2.Directory.Ask<PipelineRegistered>(new RegisterPipeline(entry, 10), Ask);
-        var page = await w1.Directory.Ask<PipelinePage>(new ListPipelines("t-1", 0, 50), Ask);
-        Assert.Equal([entry], page.Entries);
+        var info = await w2.Directory.Ask<object>(new DeployPipelineRequest(entry, 10, 50), Ask);
+        Assert.Equal("t-1", Assert.IsType<PipelineInfo>(info).TenantId);
+        var listing = await w1.Directory.Ask<PipelineListing>(new QueryPipelines("t-1", 0, 50), Ask);
+        var item = Assert.Single(listing.Items);
+        Assert.Equal((entry, "running"), (item.Entry, item.Status));
+        Assert.Contains(item.WorkerId, new[] { "w1", "w2" });
 
         await coordinator.Directory.Ask<TenantDeleted>(new DeleteTenant("t-1"), Ask);
         foreach (var n in new[] { coordinator, w1, w2 })
@@ -162,8 +166,8 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
         var m = Assert.Single((await second.Manager.Ask<MigrationList>(GetMigrations.Instance, Ask)).Migrations);
         Assert.Equal((id, from, MigrationReason.Drain, MigrationStatus.Completed), (m.PipelineId, m.FromWorker, m.Reason, m.Status));
         // The directory moved too, with its pipelines.
-        var page = await w2.Directory.Ask<PipelinePage>(new ListPipelines("default", 0, 50), Ask);
-        Assert.Equal([id], page.Entries.Select(e => e.PipelineId));
+        var listing = await w2.Directory.Ask<PipelineListing>(new QueryPipelines("default", 0, 50), Ask);
+        Assert.Equal([id], listing.Items.Select(i => i.Entry.PipelineId));
     }
 
     [Fact]
@@ -245,8 +249,7 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
     {
         var id = Guid.NewGuid().ToString();
         var entry = new PipelineEntry(id, "default", name, Program, DateTimeOffset.UnixEpoch);
-        await via.Directory.Ask<PipelineRegistered>(new RegisterPipeline(entry, 100), Ask);
-        var info = await via.Region.Ask<object>(new DeployPipeline(id, "default", name, Program, DateTimeOffset.UnixEpoch), Ask);
+        var info = await via.Directory.Ask<object>(new DeployPipelineRequest(entry, 100, 50), Ask);
         Assert.IsType<PipelineInfo>(info);
         await HostOfAsync(via, id);
         return id;
