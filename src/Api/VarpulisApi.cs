@@ -38,12 +38,13 @@ public static class VarpulisApi
             : Task.CompletedTask);
         app.UseMiddleware<ApiAccessMiddleware>();
         app.MapHealth(startedAt);
-        app.MapServerUi(app.Services.GetRequiredService<VarpulisSettings>());
+        var role = app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>();
+        app.MapNodeUi(app.Services.GetRequiredService<VarpulisSettings>(), role);
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
         api.MapTenants();
         api.MapValidate();
-        if (app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>().IsCoordinator) api.MapCluster();
+        if (role.IsCoordinator) api.MapCluster();
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
         return app;
     }

@@ -27,9 +27,12 @@ public static class UiEndpoints
 
     private static readonly string[] GetOrHead = ["GET", "HEAD"];
 
-    /// <summary>Maps the UI for a <c>varpulis server</c> node (authentication as configured by <c>--api-key</c>).</summary>
-    public static void MapServerUi(this IEndpointRouteBuilder app, VarpulisSettings settings)
-        => app.MapVarpulisUi("server", !string.IsNullOrEmpty(settings.Server.ApiKey));
+    /// <summary>
+    /// Maps the UI of this node: <c>coordinator</c> on a coordinator (the page shows its Cluster view), else
+    /// <c>server</c> (a single server or a worker); authentication as configured by <c>--api-key</c>.
+    /// </summary>
+    public static void MapNodeUi(this IEndpointRouteBuilder app, VarpulisSettings settings, NodeRole role)
+        => app.MapVarpulisUi(role.IsCoordinator ? "coordinator" : "server", !string.IsNullOrEmpty(settings.Server.ApiKey));
 
     /// <summary>Maps the UI; <paramref name="node"/> is <c>server</c> or <c>coordinator</c>.</summary>
     public static void MapVarpulisUi(this IEndpointRouteBuilder app, string node, bool authRequired)
