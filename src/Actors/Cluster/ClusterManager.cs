@@ -204,11 +204,11 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         {
             if (_state.FailMigration(r.PipelineId, "the pipeline was deleted", now) is { } failed) Persist(new MigrationRecorded(failed), AfterPersist);
         }
-        else if (r.Reason == "handoff" && placed is not null)
+        else if (r.Reason is "handoff" or "leaving" && placed is not null)
         {
             var member = _state.Member(r.AkkaAddress);
             string reason = _state.IsDraining(r.AkkaAddress) ? MigrationReason.Drain
-                : _pendingRemovals.ContainsKey(r.AkkaAddress) || member?.Member.Status is MemberStatus.Leaving or MemberStatus.Exiting ? MigrationReason.WorkerRemoved
+                : r.Reason == "leaving" || _pendingRemovals.ContainsKey(r.AkkaAddress) || member?.Member.Status is MemberStatus.Leaving or MemberStatus.Exiting ? MigrationReason.WorkerRemoved
                 : MigrationReason.Rebalance;
             var target = _state.Moves.TryGetValue(r.PipelineId, out var t) ? _state.WorkerIdOf(t) : null;
             if (_state.OpenMigration(r.PipelineId, placed.Pipeline.Name, _state.WorkerIdOf(r.AkkaAddress), target, reason, now) is { } opened)

@@ -26,6 +26,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, string> _entities = new();
     private readonly TimeSpan _orphanAfter;
     private readonly Akka.Cluster.Cluster _cluster;
+    private readonly CoordinatedShutdown _shutdown;
     private DateTimeOffset? _alone;
 
     /// <summary>Set when this node left its cluster on its own because no coordinator was left in it: its host should join again.</summary>
@@ -44,6 +45,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         _log = loggers.CreateLogger<WorkerAgent>();
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
         _cluster = cluster;
+        _shutdown = CoordinatedShutdown.Get(Context.System);
         _self = cluster.SelfAddress.ToString();
         cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent));
 
@@ -117,8 +119,15 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
 
     private void Release(string pipelineId, string reason)
     {
-        if (_pipelines.Remove(pipelineId)) _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
+        if (!_pipelines.Remove(pipelineId)) return;
+        // A node stopping (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off before it leaves the
+        // cluster, so the manager still sees it Up: say why the pipeline moves.
+        if (reason == "handoff" && Leaving) reason = "leaving";
+        _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
     }
+
+    private bool Leaving
+        => _shutdown.ShutdownReason is not null || _cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting;
 
     private void Report()
         => _manager.Tell(new WorkerHeartbeat(_self, _workerId, Environment.ProcessorCount, _maxPipelines, _pipelines.Values.ToList(), _time.GetUtcNow()));
