@@ -256,7 +256,8 @@ public sealed class StaticFilesTests
         for (int i = 0; i < 4; i++)
         {
             var w = compose.Services[$"worker-{i}"];
-            Assert.Equal([(9000 + i, 9000 + i)], w.Ports);
+            // The API on its own port, /metrics published as 9090+N: worker-0 answers the runbook's localhost:9000 and localhost:9090.
+            Assert.Equal([(9000 + i, 9000 + i), (9090 + i, 9090)], w.Ports);
             Assert.Equal(
                 ["server", "--bind", "0.0.0.0", "--port", (9000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), "--metrics", "--metrics-port", "9090",
                  "--coordinator", "http://coordinator:9100", "--worker-id", $"worker-{i}", "--advertise-address", $"http://worker-{i}:{9000 + i}"],
@@ -266,12 +267,20 @@ public sealed class StaticFilesTests
             // The runbook's §1.4 stops a worker by its container name: `docker stop varpulis-worker-3`.
             Assert.Equal($"varpulis-worker-{i}", (string?)w.Node["container_name"]);
             Assert.Equal("worker-secret", w.Environment["VARPULIS_API_KEY"]);
+            Assert.Equal("info", w.Environment["RUST_LOG"]);
             Assert.Equal($"varpulis-worker-{i}", w.Environment["OTEL_SERVICE_NAME"]);
             Assert.Equal("service_healthy", w.DependsOn["coordinator"]);
             Assert.Equal(["varpulis", "healthcheck", "--server", $"http://127.0.0.1:{9000 + i}"], w.HealthcheckTest);
         }
         var coordinator = compose.Services["coordinator"];
         Assert.Equal("coordinator-secret", coordinator.Environment["VARPULIS_API_KEY"]);
+        Assert.Equal("info", coordinator.Environment["RUST_LOG"]);
+        // Prometheus's UI is on 9099: 9090 on the host is worker-0's /metrics.
+        Assert.Equal([(9099, 9090)], compose.Services["prometheus"].Ports);
+        Assert.Equal([(3000, 3000)], compose.Services["grafana"].Ports);
+        // No two services publish the same host port.
+        var published = compose.DefaultServices.SelectMany(s => s.Ports.Select(p => p.Published)).ToList();
+        Assert.Equal(published.Count, published.Distinct().Count());
         Assert.Equal("postgresql", coordinator.Environment["VARPULIS_PERSISTENCE_PROVIDER"]);
         Assert.Equal("Host=postgres;Port=5432;Database=varpulis;Username=varpulis;Password=varpulis", coordinator.Environment["VARPULIS_PERSISTENCE_CONNECTION"]);
         Assert.Equal("", coordinator.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"]);
@@ -282,6 +291,9 @@ public sealed class StaticFilesTests
         Assert.Equal("w-key", keyed.Services["worker-2"].Environment["VARPULIS_API_KEY"]);
         Assert.EndsWith("Password=pw", keyed.Services["coordinator"].Environment["VARPULIS_PERSISTENCE_CONNECTION"]);
         Assert.Equal("pw", keyed.Services["postgres"].Environment["POSTGRES_PASSWORD"]);
+        // One exported VARPULIS_API_KEY is every node's key (the runbook's commands use it on 9000 and 9100 alike).
+        var oneKey = ComposeFile.Load(Repo.File("docker-compose.cluster.yml"), new Dictionary<string, string> { ["VARPULIS_API_KEY"] = "k", ["RUST_LOG"] = "debug" });
+        Assert.All(oneKey.DefaultServices.Where(LocalCompose.UsesImage), s => Assert.Equal(("k", "debug"), (s.Environment["VARPULIS_API_KEY"], s.Environment["RUST_LOG"])));
     }
 
     [Fact]

@@ -11,8 +11,8 @@ namespace Varpulis.Deploy.Tests.Compose;
 /// docker-compose.cluster.yml running as local processes (<see cref="LocalCompose"/>), in its dependency order: Debian's
 /// PostgreSQL with the postgres service's database and user, mosquitto with the mounted config, the coordinator (until
 /// its healthcheck passes, as <c>depends_on: service_healthy</c> waits), the four workers, Prometheus with the mounted
-/// prometheus/ files. OTEL_EXPORTER_OTLP_ENDPOINT is set for the compose file's interpolation to an in-test collector;
-/// every other variable takes the file's documented default. Then two pipelines are deployed and fed until the end over
+/// prometheus/ files. VARPULIS_API_KEY is set for the compose file's interpolation, as the docs tell an operator to, and
+/// OTEL_EXPORTER_OTLP_ENDPOINT to an in-test collector; every other variable takes the file's documented default. Then two pipelines are deployed and fed until the end over
 /// REST through every worker: a windowed aggregate, and a pattern whose runs stay open. Grafana is not run (Debian does
 /// not package it): its provisioning and dashboards are checked as files, their queries through this Prometheus.
 /// </summary>
@@ -34,6 +34,9 @@ public sealed class ComposeCluster : IAsyncLifetime
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>The VARPULIS_API_KEY exported in the shell that runs <c>docker compose</c> (and the runbook's commands).</summary>
+    public string OperatorKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
     public string CoordinatorKey => Local.Environment("coordinator")["VARPULIS_API_KEY"];
 
     public string WorkerKey => Local.Environment("worker-0")["VARPULIS_API_KEY"];
@@ -52,6 +55,8 @@ public sealed class ComposeCluster : IAsyncLifetime
         Collector = await OtlpCollector.StartAsync();
         var hostEnvironment = new Dictionary<string, string>
         {
+            // An operator exports one key before `docker compose up` (docs/deployment.md): every node takes it.
+            ["VARPULIS_API_KEY"] = OperatorKey,
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Collector.Endpoint,
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
         };
@@ -99,6 +104,18 @@ public sealed class ComposeCluster : IAsyncLifetime
         _feeding = Task.Run(() => FeedRestAsync(_stop.Token));
         await LocalProcess.WaitForAsync("acknowledged batches", () => Task.FromResult(Batches >= 10), StartTimeout, Local.Logs);
     }
+
+    /// <summary>
+    /// Runs a command of the runbook as an operator types it on the Docker host (bash, <c>pipefail</c>, with
+    /// VARPULIS_API_KEY exported): <c>localhost:PORT</c> reaches what the compose file publishes on PORT.
+    /// </summary>
+    public Task<(int ExitCode, string Output)> RunOnDockerHostAsync(string command)
+        => LocalProcess.RunAsync("/bin/bash", ["-o", "pipefail", "-c", Local.OnDockerHost(command)], new Dictionary<string, string>
+        {
+            ["PATH"] = "/usr/bin:/bin",
+            ["VARPULIS_API_KEY"] = OperatorKey,
+            ["KEY"] = OperatorKey,
+        }, timeout: TimeSpan.FromSeconds(60));
 
     /// <summary>Runs the service's healthcheck command until it passes (compose's <c>service_healthy</c>).</summary>
     public Task WaitHealthyAsync(string service) => LocalProcess.WaitForAsync($"{service} healthy", async () =>

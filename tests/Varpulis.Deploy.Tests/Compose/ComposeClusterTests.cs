@@ -159,6 +159,40 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
     }
 
     [ComposeFact, Step(6)]
+    public async Task TheRunbooksCommandsWorkAsWrittenAgainstThePublishedPorts()
+    {
+        // §3.2 and §3.1: a node's /metrics on localhost:9090 (worker-0's, next to its API on 9000).
+        var (code, output) = await cluster.RunOnDockerHostAsync("curl http://localhost:9090/metrics | grep varpulis_active_streams");
+        Assert.True(code == 0, output);
+        Assert.Matches(@"(?m)^varpulis_active_streams \d+", output);
+        (code, output) = await cluster.RunOnDockerHostAsync("curl http://localhost:9090/metrics | grep varpulis_processing_latency");
+        Assert.True(code == 0, output);
+        Assert.Contains("# TYPE varpulis_processing_latency_seconds histogram", output);
+
+        // §3.3 on worker-0 with the one exported key: both pipelines, running.
+        (code, output) = await cluster.RunOnDockerHostAsync(
+            """curl http://localhost:9000/api/v1/pipelines -H "x-api-key: $VARPULIS_API_KEY" | jq -c '.pipelines[] | {id, name, status}'""");
+        Assert.True(code == 0, output);
+        foreach (var (name, id) in cluster.Pipelines) Assert.Contains($$"""{"id":"{{id}}","name":"{{name}}","status":"running"}""", output);
+
+        // §1.4's check of a worker, on the coordinator with the same key.
+        (code, output) = await cluster.RunOnDockerHostAsync(
+            """curl http://localhost:9100/api/v1/cluster/workers -H "x-api-key: $VARPULIS_API_KEY" | jq -c '.[] | select(.id=="worker-3") | {id, status}'""");
+        Assert.True(code == 0, output);
+        Assert.Contains("""{"id":"worker-3","status":"ready"}""", output);
+
+        // §7.5 (the runbook's $KEY): the four workers.
+        (code, output) = await cluster.RunOnDockerHostAsync("""curl http://localhost:9100/api/v1/cluster/workers -H "x-api-key: $KEY" | jq -c '[.[].id] | sort'""");
+        Assert.True(code == 0, output);
+        Assert.Contains("""["worker-0","worker-1","worker-2","worker-3"]""", output);
+
+        // docs/deployment.md: reload Prometheus's edited rules on its published port.
+        (code, output) = await cluster.RunOnDockerHostAsync("curl -sf -X POST http://localhost:9099/-/reload && echo reloaded");
+        Assert.True(code == 0, output);
+        Assert.EndsWith("reloaded\n", output);
+    }
+
+    [ComposeFact, Step(7)]
     public async Task DeployIngestDrainAndMigrationSpansReachTheCollectorUnderEachServiceName()
     {
         // §1.4 drain of the worker that runs "sums": its pipelines migrate, with a span for the drain and one per move.
@@ -198,7 +232,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
             (await cluster.Prometheus.QueryAsync("""varpulis_cluster_worker_status{status="draining"} == 1""")).ByLabel("worker_id").Keys.SequenceEqual([placed]));
     }
 
-    [ComposeFact, Step(7)]
+    [ComposeFact, Step(8)]
     public async Task AStoppedWorkerHandsItsPipelinesOffBeforeItExitsAsASwarmUpdateNeeds()
     {
         // `docker stop` (and a swarm rolling update, order stop-first) sends SIGTERM and waits stop_grace_period (2m).
@@ -217,12 +251,13 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
             return now["worker_id"] is { } w && w.ToString() != placed;
         });
         await Eventually("sums processing again", async () => await EventsProcessedAsync(sums) > before);
+        // Recorded as the worker leaving, not as a rebalance (its shard region hands off while it is still a member).
         await Eventually("the move recorded", async () => (await cluster.CoordinatorGetAsync("/api/v1/cluster/migrations"))["migrations"]!.AsArray()
-            .Any(m => (string?)m!["pipeline_id"] == sums && (string?)m["from_worker"] == placed && (string?)m["status"] == "completed"));
+            .Any(m => (string?)m!["pipeline_id"] == sums && (string?)m["from_worker"] == placed && (string?)m["status"] == "completed" && (string?)m["reason"] == "worker_removed"));
         Assert.Equal(0, worker.ExitCode);
     }
 
-    [ComposeFact, Step(8)]
+    [ComposeFact, Step(9)]
     public async Task TheWorkerDownAlertFiresAfterAWorkerIsKilled()
     {
         var victim = cluster.Local.Processes.First(p => p.Name.StartsWith("worker-", StringComparison.Ordinal) && !p.HasExited);

@@ -41,6 +41,13 @@ public sealed class StackTests
         Assert.Equal("varpulis-worker-{{.Task.Slot}}", worker.Environment["OTEL_SERVICE_NAME"]);
         Assert.Equal(["varpulis", "healthcheck", "--server", "http://127.0.0.1:9000"], worker.HealthcheckTest);
         Assert.Equal(4, worker.Replicas);
+        // The same host ports as compose where they mean the same: the API on 9000, a worker's /metrics on 9090,
+        // Prometheus on 9099, Grafana on 3000.
+        Assert.Equal([(9000, 9000), (9090, 9090)], worker.Ports);
+        Assert.Equal([(9100, 9100)], stack.Services["coordinator"].Ports);
+        Assert.Equal(compose.Services["prometheus"].Ports, stack.Services["prometheus"].Ports);
+        Assert.Equal(compose.Services["grafana"].Ports, stack.Services["grafana"].Ports);
+        foreach (var s in new[] { "coordinator", "worker" }) Assert.Equal("info", stack.Services[s].Environment["RUST_LOG"]);
 
         // Rolling updates: one worker at a time, stopped (it leaves the cluster, handing its pipelines off) before its
         // replacement starts, with two minutes to do so.

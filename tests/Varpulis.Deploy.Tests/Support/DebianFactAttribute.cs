@@ -9,15 +9,18 @@ public static class DebianTools
     public const string MosquittoPub = "/usr/bin/mosquitto_pub";
     public const string MosquittoSub = "/usr/bin/mosquitto_sub";
 
-    /// <summary>What the compose cluster needs: PostgreSQL, mosquitto (and its clients), Prometheus.</summary>
-    public static readonly string[] Compose = [Prometheus, Mosquitto, MosquittoPub, MosquittoSub];
+    public const string Curl = "/usr/bin/curl";
+    public const string Jq = "/usr/bin/jq";
+
+    /// <summary>What the compose cluster needs: PostgreSQL, mosquitto (and its clients), Prometheus; curl and jq for the runbook's commands.</summary>
+    public static readonly string[] Compose = [Prometheus, Mosquitto, MosquittoPub, MosquittoSub, Curl, Jq];
 
     /// <summary>Why a test cannot run here (which package to install), or null.</summary>
     public static string? SkipReason(bool postgres, params string[] tools)
     {
         var missing = tools.Where(t => !File.Exists(t)).ToList();
         if (missing.Count > 0)
-            return $"{string.Join(", ", missing)} not found: apt-get install prometheus mosquitto mosquitto-clients (as .ci/run does)";
+            return $"{string.Join(", ", missing)} not found: apt-get install prometheus mosquitto mosquitto-clients curl jq (as .ci/run does)";
         return postgres ? PostgresServer.SkipReason : null;
     }
 }

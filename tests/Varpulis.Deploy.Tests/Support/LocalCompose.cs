@@ -68,6 +68,22 @@ public sealed partial class LocalCompose : IAsyncDisposable
 
     public Uri Url(string instance, int containerPort) => new($"http://127.0.0.1:{HostPort(instance, containerPort)}");
 
+    /// <summary>
+    /// A command an operator types on the Docker host, with each <c>localhost:PORT</c> of a published port (<c>ports:</c>)
+    /// turned into the free port its service's container port has in this run.
+    /// </summary>
+    public string OnDockerHost(string command) => LocalhostPort().Replace(command, m =>
+    {
+        int published = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        var (service, target) = File.DefaultServices
+            .SelectMany(s => s.Ports.Where(p => p.Published == published).Select(p => (s.Name, p.Target)))
+            .Single();
+        return $"127.0.0.1:{HostPort(service, target)}";
+    });
+
+    [GeneratedRegex(@"\blocalhost:(\d+)")]
+    private static partial Regex LocalhostPort();
+
     /// <summary>The service of an instance name (<c>worker.2</c> is a replica of <c>worker</c>).</summary>
     public static string ServiceOf(string instance) => instance.Split('.')[0];
 
