@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Varpulis.Deploy.Tests.Support;
@@ -193,6 +194,67 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
     }
 
     [ComposeFact, Step(7)]
+    public async Task ASinkThatCannotDeliverOpensItsCircuitAndFillsTheDlqAndBothAlertsFire()
+    {
+        // Deployed pipelines run their connectors from connectors phase 2 on: a node that serves the connector routes
+        // says so in its UI config. Before that, the connector series are checked as declared names (step 5).
+        var features = (await cluster.Http.GetFromJsonAsync<JsonObject>(new Uri(cluster.Local.Url("worker-0", 9000), "/ui/config.json")))!["features"]!.AsArray()
+            .Select(f => (string)f!).ToList();
+        if (!features.Contains("connectors"))
+        {
+            Assert.DoesNotContain("dlq", features);
+            return;
+        }
+
+        // MQTT in through the compose file's broker, out to an HTTP endpoint where nothing listens.
+        int broker = cluster.Local.HostPort("mosquitto", 1883);
+        int dead = LocalProcess.FreePort();
+        var source = $$"""
+            connector Sensors = mqtt (host: "127.0.0.1", port: {{broker}}, client_id: "compose-hot", qos: 1)
+            connector Hook = http (url: "http://127.0.0.1:{{dead}}/alerts", failure_threshold: 2, reset_timeout: 10m, retries: 0, timeout: 2s)
+            stream Temps = TemperatureReading.from(Sensors, topic: "plant/#")
+            stream Hot = Temps .where(value > 40) .emit(sensor: sensor_id, value: value) .to(Hook)
+            """;
+        var (status, body) = await cluster.SendAsync(HttpMethod.Post, new Uri(cluster.Coordinator, "/api/v1/pipelines"), cluster.CoordinatorKey,
+            new JsonObject { ["name"] = "hot", ["source"] = source }.ToJsonString());
+        Assert.True(status == HttpStatusCode.Created, body);
+        var id = (string)JsonNode.Parse(body)!["id"]!;
+
+        var env = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" };
+        int sent = 0;
+        await Eventually("VarpulisCircuitOpen and VarpulisDlqGrowing firing for the hot pipeline", async () =>
+        {
+            // One hot reading a round: the first two fail to deliver and open the circuit, the rest go to the DLQ.
+            var (code, output) = await LocalProcess.RunAsync(DebianTools.MosquittoPub,
+                ["-h", "127.0.0.1", "-p", broker.ToString(CultureInfo.InvariantCulture), "-q", "1", "-t", "plant/boiler-1", "-m", $$"""{"sensor_id":"b1","value":{{50 + sent}}}"""], env);
+            Assert.True(code == 0, output);
+            sent++;
+            var alerts = await cluster.Prometheus.AlertsAsync();
+            return alerts.Any(a => a.Name == "VarpulisCircuitOpen" && a.State == "firing" && (string?)a.Labels["pipeline"] == id && (string?)a.Labels["connector"] == "Hook")
+                && alerts.Any(a => a.Name == "VarpulisDlqGrowing" && a.State == "firing" && (string?)a.Labels["pipeline"] == id && (string?)a.Labels["connector"] == "Hook");
+        });
+        var circuit = await cluster.Prometheus.QueryAsync($$"""varpulis_connector_circuit_state{pipeline="{{id}}", connector="Hook"}""");
+        Assert.Equal(1.0, Single(circuit));
+        // Every hot reading the source took went to the DLQ (the first two after failing to deliver): none was lost.
+        JsonNode? sensors = null, hook = null;
+        await Eventually("every reading taken dead-lettered", async () =>
+        {
+            var connectors = (await cluster.CoordinatorGetAsync($"/api/v1/pipelines/{id}/connectors")).AsArray();
+            sensors = connectors.Single(c => (string?)c!["name"] == "Sensors" && (string?)c["direction"] == "source");
+            hook = connectors.Single(c => (string?)c!["name"] == "Hook" && (string?)c["direction"] == "sink");
+            return (long)sensors!["delivered"]! >= 2 && (long)hook!["dlq"]! == (long)sensors["delivered"]!;
+        });
+        Assert.Equal(("open", 0L), ((string?)hook!["circuit"], (long)hook["delivered"]!));
+        Assert.Equal((long)hook["dlq"]!, (long)(await cluster.CoordinatorGetAsync($"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!);
+        // The connector families the dashboards read are served now.
+        var scrape = await cluster.ScrapeAllAsync();
+        foreach (var family in new[] { "varpulis_dlq_events_total counter", "varpulis_connector_circuit_state gauge", "varpulis_connector_events_total counter" })
+            Assert.Contains("# TYPE " + family + "\n", scrape);
+        (status, body) = await cluster.SendAsync(HttpMethod.Delete, new Uri(cluster.Coordinator, $"/api/v1/pipelines/{id}"), cluster.CoordinatorKey);
+        Assert.True(status == HttpStatusCode.OK, body);
+    }
+
+    [ComposeFact, Step(8)]
     public async Task DeployIngestDrainAndMigrationSpansReachTheCollectorUnderEachServiceName()
     {
         // §1.4 drain of the worker that runs "sums": its pipelines migrate, with a span for the drain and one per move.
@@ -232,7 +294,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
             (await cluster.Prometheus.QueryAsync("""varpulis_cluster_worker_status{status="draining"} == 1""")).ByLabel("worker_id").Keys.SequenceEqual([placed]));
     }
 
-    [ComposeFact, Step(8)]
+    [ComposeFact, Step(9)]
     public async Task AStoppedWorkerHandsItsPipelinesOffBeforeItExitsAsASwarmUpdateNeeds()
     {
         // `docker stop` (and a swarm rolling update, order stop-first) sends SIGTERM and waits stop_grace_period (2m).
@@ -257,7 +319,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
         Assert.Equal(0, worker.ExitCode);
     }
 
-    [ComposeFact, Step(9)]
+    [ComposeFact, Step(10)]
     public async Task TheWorkerDownAlertFiresAfterAWorkerIsKilled()
     {
         var victim = cluster.Local.Processes.First(p => p.Name.StartsWith("worker-", StringComparison.Ordinal) && !p.HasExited);
