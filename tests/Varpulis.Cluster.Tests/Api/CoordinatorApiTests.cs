@@ -95,15 +95,18 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
     public async Task TheWebUiConfigSaysCoordinatorWithTheClusterViewOnTheCoordinatorAndServerOnAWorker()
     {
         // The page shows its Cluster view only when the node says it is a coordinator.
+        // (The other features depend on the route groups built in: connectors, dlq.)
         using var anonymousCoordinator = CoordinatorFixture.Client(f.CoordinatorUrl, null);
         var (status, coordinator) = await GetAsync(anonymousCoordinator, "/ui/config.json");
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal($$"""{"node":"coordinator","auth_required":true,"version":"{{VarpulisVersion.Current}}","features":["cluster"]}""", coordinator.ToJsonString());
+        Assert.Equal(("coordinator", true, VarpulisVersion.Current), ((string?)coordinator["node"], (bool)coordinator["auth_required"]!, (string?)coordinator["version"]));
+        Assert.Contains("cluster", coordinator["features"]!.AsArray().Select(x => (string?)x));
 
         using var anonymousWorker = CoordinatorFixture.Client(f.WorkerUrl, null);
         var (workerStatus, worker) = await GetAsync(anonymousWorker, "/ui/config.json");
         Assert.Equal(HttpStatusCode.OK, workerStatus);
-        Assert.Equal($$"""{"node":"server","auth_required":true,"version":"{{VarpulisVersion.Current}}","features":[]}""", worker.ToJsonString());
+        Assert.Equal(("server", true, VarpulisVersion.Current), ((string?)worker["node"], (bool)worker["auth_required"]!, (string?)worker["version"]));
+        Assert.DoesNotContain("cluster", worker["features"]!.AsArray().Select(x => (string?)x));
     }
 
     [Fact]
