@@ -42,6 +42,7 @@ public static class VarpulisApi
         app.MapNodeUi(app.Services.GetRequiredService<VarpulisSettings>(), role);
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
+        api.MapConnectors();
         api.MapTenants();
         api.MapValidate();
         if (role.IsCoordinator) api.MapCluster();

@@ -10,6 +10,8 @@ public sealed class VarpulisSettings
 
     public MetricsSettings Metrics { get; set; } = new();
 
+    public ManagementSettings Management { get; set; } = new();
+
     public PersistenceSettings Persistence { get; set; } = new();
 
     public LoggingSettings Logging { get; set; } = new();

@@ -79,7 +79,8 @@ public static class NodeHostingExtensions
                 p.SnapshotEveryEvents,
                 TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs)),
                 plan.HeartbeatInterval,
-                plan.WorkerId);
+                plan.WorkerId,
+                settings.Server.StateDir);
             builder
                 .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)
                 .AddPipelineRegion(entitySettings, VarpulisPersistence.ShardingPluginId);

@@ -3,6 +3,8 @@ using Akka.Cluster.Sharding;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Cluster;
+using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Metrics;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
@@ -11,10 +13,13 @@ namespace Varpulis.Actors.Pipelines;
 
 /// <summary>
 /// Settings of every pipeline entity of a node: snapshot cadence, how often it reports its counters to the node's
-/// agent, and the node's worker id (null on a single server).
+/// agent, the node's worker id (null on a single server) and state directory (connector positions, <c>dlq.jsonl</c>).
 /// </summary>
-public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null)
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null, string? StateDir = null)
 {
+    /// <summary>Settings of the pipelines' connectors (ingest timeout, drain timeout, Kafka tuning); the ids are filled in per pipeline.</summary>
+    public PipelineConnectorsSettings Connectors { get; init; } = new("", "", "");
+
     public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
 
@@ -34,6 +39,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _agent;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly ILoggerFactory _loggers;
     private readonly PipelineTelemetry _telemetry;
     private bool _restarting;
     private PipelineRuntime? _runtime;
@@ -49,6 +55,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private long _handOffSnapshotSeq = -1;
     private readonly IdempotencyTable _idempotency = new();
     private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
+    private readonly PipelineConnectorState _connectorState = new();
+    private IActorRef? _connectors;
+    private bool _restartConnectors;
+    private bool _handOffWaitsForConnectors;
+    private long _dlqEvents;
 
     public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
@@ -57,6 +68,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _agent = agent;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
+        _loggers = loggers;
         _telemetry = new PipelineTelemetry(new PipelineSeries(pipelineId), _log);
         _startedAt = time.GetUtcNow();
 
@@ -64,6 +76,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<PipelineDefined>(ApplyDefined);
         Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
         Recover<EventsAccepted>(ReplayEvents);
+        Recover<SourceEventsAccepted>(ReplaySourceEvents);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
         Recover<RecoveryCompleted>(_ => OnRecovered());
@@ -72,7 +85,16 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Command<IPipelineCommand>(c => _handingOff, c => Sender.Tell(PipelineError.Unavailable(c.PipelineId, "moving to another worker")));
         Command<HandOffPipeline>(_ => HandOff());
         Command<SubscribePipelineOutput>(Subscribe);
-        Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Command<Terminated>(OnTerminated);
+        Command<IngestSourceBatch>(IngestFromSource);
+        Command<SinkProgress>(p => _connectorState.Settle(p.SettledSequenceNr));
+        Command<DeadLetterCount>(c => _dlqEvents = c.Count);
+        Command<ConnectorsStopped>(_ => ConnectorsStoppedForHandOff());
+        Command<ConnectorsStopTimeout>(_ => ConnectorsStoppedForHandOff());
+        Command<GetConnectorStatus>(c => ToConnectors(c, () => new ConnectorStatusList(Array.Empty<ConnectorStatus>())));
+        Command<GetDeadLetters>(c => ToConnectors(c, () => new DeadLetterPage(0, Array.Empty<DeadLetter>())));
+        Command<ClearDeadLetters>(c => ToConnectors(c, () => new DeadLettersCleared(0)));
+        Command<ReplayDeadLetters>(c => ToConnectors(c, () => new DeadLettersReplayed(0, 0, 0, 0)));
         Command<ReportTick>(_ => ReportCounters());
         Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, d.MaxStreams, ensure: false));
         Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, 0, ensure: true));
@@ -80,7 +102,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Command<ReloadPipeline>(Reload);
         Command<DeletePipeline>(Delete);
         Command<GetPipelineInfo>(c => WithRuntime(c, rt => Sender.Tell(Info(rt))));
-        Command<GetPipelineMetrics>(c => WithRuntime(c, rt => Sender.Tell(_telemetry.Snapshot(_pipelineId, rt.Engine, _time.GetUtcNow()))));
+        Command<GetPipelineMetrics>(c => WithRuntime(c, rt => Sender.Tell(_telemetry.Snapshot(_pipelineId, rt.Engine, _time.GetUtcNow()) with { DlqEvents = _dlqEvents })));
         Command<CheckpointPipeline>(Checkpoint);
         Command<RestorePipeline>(Restore);
         Command<ListPipelineRuns>(ListRuns);
@@ -134,6 +156,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _runtime = new PipelineRuntime(new PipelineDefined(s.PipelineId, s.TenantId, s.Name, s.Source, s.CreatedAt), program, EngineOptionsFor());
         if (s.CheckpointJson is not null) _runtime.Restore(s.CheckpointJson);
         _idempotency.Import(s.Replies);
+        _connectorState.UseProgram(program);
+        _connectorState.Import(s.SourceOffsets, s.SinkBacklog);
     }
 
     private void ApplyDefined(PipelineDefined d)
@@ -145,6 +169,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _runtime = new PipelineRuntime(d, program, EngineOptionsFor());
+        _connectorState.UseProgram(program);
     }
 
     private void ApplyReload(string source)
@@ -159,6 +184,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         try
         {
             _runtime.Reload(source, program);
+            _connectorState.UseProgram(program);
         }
         catch (CheckpointException ex)
         {
@@ -173,14 +199,39 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         {
             var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
             _sinceSnapshot += outcome.Accepted;
+            KeepSinkOutputs();
             // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
             if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A batch the engine cannot process must not stop the pipeline from ever recovering again.
+            _connectorState.DiscardPending();
             _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
         }
+    }
+
+    /// <summary>A journaled source batch: the same engine call, and its Kafka offsets back into the ledger.</summary>
+    private void ReplaySourceEvents(SourceEventsAccepted e)
+    {
+        _connectorState.RecordOffsets(e.Offsets);
+        if (_runtime is null) return;
+        try
+        {
+            _sinceSnapshot += _runtime.Ingest(e.Body, true, e.IngestTimeNanos).Accepted;
+            KeepSinkOutputs();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _connectorState.DiscardPending();
+            _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled source batch it could not replay", _pipelineId);
+        }
+    }
+
+    /// <summary>Outputs of a replayed journal entry for the sinks: sent again on recovery unless the sinks had settled them.</summary>
+    private void KeepSinkOutputs()
+    {
+        if (_connectorState.TakePending() is { } records) _connectorState.AddUnsettled(LastSequenceNr, records);
     }
 
     private void ReplayRestore(string checkpointJson)
@@ -211,6 +262,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
+            StartConnectors();
             _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
@@ -254,6 +306,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
+            _connectorState.UseProgram(program);
+            StartConnectors();
             if (program.Streams.Count == 1) _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} stream", id, name, 1);
             else _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
@@ -290,6 +344,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
         var result = ResultOf(outcome, cmd.IsBatch);
+        var sinkRecords = _connectorState.TakePending();
         if (outcome.Accepted == 0)
         {
             Sender.Tell(result);
@@ -328,8 +383,149 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
                 foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
             _sinceSnapshot += accepted;
+            DeliverToSinks(sinkRecords);
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
+    }
+
+    /// <summary>
+    /// A batch read by one of the pipeline's sources (<see cref="PipelineConnectors"/>): Kafka records journaled before
+    /// (sent again after a crash between the journal write and the offset commit) are dropped, the rest is processed like
+    /// a REST batch and journaled with its Kafka offsets in one write. The reply, the source's cue to acknowledge upstream
+    /// (MQTT PUBACK, Kafka commit, file position), comes only after that write.
+    /// </summary>
+    private void IngestFromSource(IngestSourceBatch cmd)
+    {
+        if (_runtime is not { } rt || (_handingOff && !_handOffWaitsForConnectors))
+        {
+            Sender.Tell(_runtime is null ? PipelineError.NotFound(_pipelineId) : PipelineError.Unavailable(_pipelineId, "moving to another worker"));
+            return;
+        }
+        var body = SourceBatchBuilder.Without(cmd.Body, cmd.Positions, _connectorState.Ledger.IsDuplicate, out var positions);
+        if (positions.Count == 0)
+        {
+            Sender.Tell(new IngestResult(0, 0, Array.Empty<IngestError>(), "[]"u8.ToArray(), 0, 0));
+            return;
+        }
+        long now = NowNanos();
+        IngestOutcome outcome;
+        try
+        {
+            outcome = rt.Ingest(body, true, now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, cmd.Connector);
+            Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
+            throw new PipelineRestartException(_pipelineId, ex);
+        }
+        if (outcome.RequestError is not null)
+        {
+            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
+            return;
+        }
+        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
+        var result = ResultOf(outcome, isBatch: true);
+        var sinkRecords = _connectorState.TakePending();
+        if (outcome.Accepted == 0)
+        {
+            Sender.Tell(result);
+            return;
+        }
+        // Noted at once: a batch still in flight behind this one may hold the same records.
+        var offsets = PipelineConnectorState.HighestOffsets(positions);
+        _connectorState.RecordOffsets(offsets);
+        _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
+        if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
+        var live = _subscribers.Count > 0 && outcome.Outputs.Count > 0 ? outcome.Outputs.Select(e => EventJson.ToJsonLine(e, OutputShape.Data)).ToList() : null;
+        int accepted = outcome.Accepted;
+        _pendingEvents += accepted;
+        _telemetry.SetQueue(rt.Engine, _pendingEvents);
+        var sender = Sender;
+        PersistAsync(new SourceEventsAccepted(now, cmd.Connector, body, offsets), _ =>
+        {
+            _pendingEvents -= accepted;
+            _telemetry.SetQueue(rt.Engine, _pendingEvents);
+            sender.Tell(result);
+            if (live is not null)
+            {
+                var batch = new PipelineOutputBatch(_pipelineId, live);
+                foreach (var subscriber in _subscribers) subscriber.Tell(batch);
+            }
+            _sinceSnapshot += accepted;
+            DeliverToSinks(sinkRecords);
+            if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
+        });
+    }
+
+    /// <summary>Outputs of the journal entry just written for the sinks: kept until they settle, sent to the connectors.</summary>
+    private void DeliverToSinks(List<SinkRecord>? records)
+    {
+        if (records is null) return;
+        _connectorState.AddUnsettled(LastSequenceNr, records);
+        _connectors?.Tell(new DeliverToSinks(LastSequenceNr, records));
+    }
+
+    // ------------------------------------------------------------------ connectors
+
+    /// <summary>
+    /// Starts the connectors child when the program has connectors (deploy, recovery, after a reload), then sends it
+    /// the outputs its sinks had not settled (it drops those its DLQ journal says were settled).
+    /// </summary>
+    private void StartConnectors()
+    {
+        if (_connectors is not null || _runtime is null || !_connectorState.HasConnectors || _handingOff || _deleted) return;
+        var d = _runtime.Definition;
+        var settings = _settings.Connectors with
+        {
+            PipelineId = _pipelineId,
+            PipelineName = d.Name,
+            StateDir = _settings.StateDir ?? Configuration.ServerSettings.DefaultStateDir,
+        };
+        _connectors = Context.ActorOf(
+            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers),
+            "connectors");
+        Context.Watch(_connectors);
+        foreach (var u in _connectorState.Unsettled) _connectors.Tell(new DeliverToSinks(u.SequenceNr, u.Records));
+    }
+
+    /// <summary>After a reload: the connectors stop (sources drained) and start again with the new program's bindings.</summary>
+    private void RestartConnectors()
+    {
+        if (_connectors is null)
+        {
+            StartConnectors();
+            return;
+        }
+        _restartConnectors = true;
+        _connectors.Tell(new StopConnectors(_pipelineId));
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        if (!t.ActorRef.Equals(_connectors))
+        {
+            _subscribers.Remove(t.ActorRef);
+            return;
+        }
+        _connectors = null;
+        if (_deleted || _runtime is null) return;
+        if (_handOffWaitsForConnectors)
+        {
+            ConnectorsStoppedForHandOff();
+            return;
+        }
+        if (!_restartConnectors) _log.LogWarning("The connectors of pipeline {PipelineId} stopped; starting them again", _pipelineId);
+        _restartConnectors = false;
+        StartConnectors();
+    }
+
+    /// <summary>A connector request (health, DLQ): the connectors answer; a pipeline without connectors has nothing to show.</summary>
+    private void ToConnectors(IPipelineCommand cmd, Func<object> none)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        if (_connectors is { } c) c.Forward(cmd);
+        else Sender.Tell(none());
     }
 
     /// <summary>
@@ -407,11 +603,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         CountRunning();
         _telemetry.Reset(rt.Engine);
+        _connectorState.UseProgram(program);
         var sender = Sender;
         PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
         {
             _log.LogInformation("Pipeline reloaded: {PipelineId} ({PipelineName}), kept {Kept}, reset {Reset}",
                 _pipelineId, rt.Definition.Name, report.RestoredStreams.Count, report.ResetStreams.Count);
+            RestartConnectors();
             sender.Tell(new PipelineReloaded(report.RestoredStreams, report.ResetStreams));
         });
     }
@@ -428,6 +626,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             UncountRunning();
             _telemetry.RemoveSeries();
             Timers.CancelAll();
+            // Sources stop at once (nothing more is read for a deleted pipeline); the DLQ's lines and journal go.
+            _connectors?.Tell(new StopConnectors(_pipelineId, DeadLetterDisposal.Delete));
             EndSubscriptions("deleted");
             ReportDown("deleted");
             sender.Tell(new PipelineDeleted(_pipelineId));
@@ -500,6 +700,29 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (_handingOff) return;
         _handingOff = true;
         Timers.CancelAll();
+        if (_connectors is { } connectors)
+        {
+            // Sources drain first: what they read is journaled and acknowledged here; the broker keeps the rest for
+            // the next owner. In a cluster the DLQ's lines leave this node's file (the next owner writes them to its own).
+            _handOffWaitsForConnectors = true;
+            connectors.Tell(new StopConnectors(_pipelineId, _settings.WorkerId is null ? DeadLetterDisposal.Keep : DeadLetterDisposal.Release));
+            Timers.StartSingleTimer("connectors-stop", ConnectorsStopTimeout.Instance, _settings.Connectors.DrainTimeout + TimeSpan.FromSeconds(5));
+            return;
+        }
+        SnapshotAndStop();
+    }
+
+    /// <summary>The connectors have stopped (or did not answer in time): the hand-off goes on.</summary>
+    private void ConnectorsStoppedForHandOff()
+    {
+        if (!_handOffWaitsForConnectors) return;
+        _handOffWaitsForConnectors = false;
+        Timers.Cancel("connectors-stop");
+        SnapshotAndStop();
+    }
+
+    private void SnapshotAndStop()
+    {
         // DeferAsync runs after every pending PersistAsync handler: the snapshot covers every acknowledged event.
         DeferAsync(HandOffPipeline.Instance, _ =>
         {
@@ -584,7 +807,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)
     {
         var d = rt.Definition;
-        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export());
+        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export(),
+            _connectorState.ExportOffsets(), _connectorState.ExportUnsettled());
     }
 
     private void TakeSnapshot()
@@ -606,7 +830,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     private EngineOptions EngineOptionsFor() => new()
     {
-        Host = new PipelineEngineHost(_pipelineId, _log),
+        Host = new PipelineEngineHost(_pipelineId, _log, _connectorState),
         LatencySampleInterval = PipelineTelemetry.LatencySampleInterval,
     };
 
@@ -650,6 +874,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private sealed class SnapshotTick
     {
         public static readonly SnapshotTick Instance = new();
+    }
+
+    /// <summary>A hand-off stops waiting for the connectors to drain.</summary>
+    private sealed class ConnectorsStopTimeout
+    {
+        public static readonly ConnectorsStopTimeout Instance = new();
     }
 
     /// <summary>Periodic report of the counters to the node's agent.</summary>

@@ -177,7 +177,11 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 /// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
-/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted) and the remembered idempotent replies.</summary>
+/// <summary>
+/// A snapshot: the definition, the engine checkpoint (null once deleted), the remembered idempotent replies, and the
+/// connectors' part (<see cref="Connectors.PipelineConnectorState"/>): the journaled Kafka offsets and the sink outputs not
+/// yet delivered or dead-lettered.
+/// </summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
     string TenantId,
@@ -186,4 +190,6 @@ public sealed record PipelineSnapshot(
     DateTimeOffset CreatedAt,
     bool Deleted,
     string? CheckpointJson,
-    IReadOnlyList<IdempotentReply>? Replies = null) : IPipelineEvent;
+    IReadOnlyList<IdempotentReply>? Replies = null,
+    IReadOnlyList<Connectors.KafkaPartitionOffset>? SourceOffsets = null,
+    IReadOnlyList<Connectors.UnsettledOutputs>? SinkBacklog = null) : IPipelineEvent;

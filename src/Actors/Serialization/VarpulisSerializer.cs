@@ -57,6 +57,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineCheckpointRestored)] = "JC",
         [typeof(PipelineRemoved)] = "JX",
         [typeof(PipelineSnapshot)] = "JS",
+        [typeof(SourceEventsAccepted)] = "JSE",
         [typeof(TenantInfo)] = "DT",
         [typeof(PipelineEntry)] = "DE",
         [typeof(CreateTenant)] = "DCT",
@@ -122,6 +123,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ConnectorStatusList)] = "CSL",
         [typeof(GetSinkProgress)] = "CGP",
         [typeof(SinkProgress)] = "CP",
+        [typeof(DeadLetterCount)] = "CDC",
         [typeof(StopConnectors)] = "CX",
         [typeof(ConnectorsStopped)] = "CXD",
         [typeof(IngestSourceBatch)] = "CI",
@@ -158,6 +160,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj) => obj switch
     {
         EventsAccepted e => WriteEventsAccepted(e),
+        SourceEventsAccepted s => SourceEventsAccepted.Write(s),
         IngestEvents i => WriteIngest(i),
         IngestResult r => WriteIngestResult(r),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
@@ -170,6 +173,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         if (!TypesByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
+        if (type == typeof(SourceEventsAccepted)) return SourceEventsAccepted.Read(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
         if (type == typeof(SubscribePipelineOutput))

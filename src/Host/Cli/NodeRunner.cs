@@ -9,6 +9,7 @@ using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Configuration;
 using Varpulis.Actors.Node;
 using Varpulis.Actors.Persistence;
+using Varpulis.Api.Management;
 using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -82,6 +83,7 @@ internal static class NodeRunner
     /// <summary>What went wrong at start, in words that name the setting to change.</summary>
     internal static string StartFailure(Exception ex, VarpulisSettings settings)
     {
+        if (ex is ManagementEndpointException) return ex.Message;
         var inner = ex;
         while (inner.InnerException is not null && inner is not AddressInUseException) inner = inner.InnerException;
         if (ex is IOException && ex.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal))

@@ -19,6 +19,7 @@ using Varpulis.Actors.Persistence;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
 using Varpulis.Api.Errors;
+using Varpulis.Api.Management;
 using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -104,7 +105,9 @@ public static class VarpulisServer
                 l.AddLoggerFactory();
             });
             akka.WithVarpulisNode(settings, sp.GetRequiredService<NodePlanHolder>().Plan);
+            akka.WithVarpulisManagement(settings);
         });
+        builder.Services.AddVarpulisManagementEndpoint(settings);
         builder.Services.AddVarpulisApi(settings);
 
         var otlp = env("OTEL_EXPORTER_OTLP_ENDPOINT");
