@@ -260,7 +260,8 @@ public sealed class StaticFilesTests
             Assert.Equal([(9000 + i, 9000 + i), (9090 + i, 9090)], w.Ports);
             Assert.Equal(
                 ["server", "--bind", "0.0.0.0", "--port", (9000 + i).ToString(System.Globalization.CultureInfo.InvariantCulture), "--metrics", "--metrics-port", "9090",
-                 "--coordinator", "http://coordinator:9100", "--worker-id", $"worker-{i}", "--advertise-address", $"http://worker-{i}:{9000 + i}"],
+                 "--coordinator", "http://coordinator:9100", "--worker-id", $"worker-{i}", "--advertise-address", $"http://worker-{i}:{9000 + i}",
+                 "--management-port", "8558"],
                 w.Command);
             // The advertise host is the service name: the worker's Akka.NET remoting address other containers resolve.
             Assert.Equal($"worker-{i}", w.Hostname);

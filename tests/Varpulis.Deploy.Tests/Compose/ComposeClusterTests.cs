@@ -187,6 +187,17 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
         Assert.True(code == 0, output);
         Assert.Contains("""["worker-0","worker-1","worker-2","worker-3"]""", output);
 
+        // pbm in the image, on the node's management port: `docker exec varpulis-coordinator pbm 127.0.0.1:8558 cluster show`
+        // and, from a worker's container with its own key, the cluster manager's view of the workers.
+        (code, output) = await cluster.Local.ExecAsync("coordinator", ["pbm", "127.0.0.1:8558", "cluster", "show"]);
+        Assert.True(code == 0, output);
+        Assert.Matches(@"(?m)^akka\.tcp://varpulis@127\.0\.0\.1:\d+\s+Up\s+coordinator\s+-\s+yes\s*$", output);
+        foreach (var w in ComposeCluster.Workers) Assert.Matches($@"(?m)^akka\.tcp://\S+\s+Up\s+worker\s+{w}\s+yes\s*$", output);
+        Assert.Contains("Count: 5 members; leader akka.tcp://varpulis@", output);
+        (code, output) = await cluster.Local.ExecAsync("worker-3", ["pbm", "127.0.0.1:8558", "varpulis", "workers"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("Count: 4 workers (4 ready)", output);
+
         // docs/deployment.md: reload Prometheus's edited rules on its published port.
         (code, output) = await cluster.RunOnDockerHostAsync("curl -sf -X POST http://localhost:9099/-/reload && echo reloaded");
         Assert.True(code == 0, output);

@@ -89,14 +89,14 @@ public sealed partial class LocalCompose : IAsyncDisposable
 
     private static int? SlotOf(string instance) => instance.Contains('.', StringComparison.Ordinal) ? int.Parse(instance.Split('.')[1], CultureInfo.InvariantCulture) : null;
 
-    /// <summary>Free ports for every port an instance listens on: <c>expose</c>, published targets, <c>--port</c> and <c>--metrics-port</c>.</summary>
+    /// <summary>Free ports for every port an instance listens on: <c>expose</c>, published targets, <c>--port</c>, <c>--metrics-port</c> and <c>--management-port</c>.</summary>
     private void Allocate(string instance)
     {
         var s = File.Services[ServiceOf(instance)];
         var ports = new HashSet<int>(s.Expose.Concat(s.Ports.Select(p => p.Target)));
         for (int i = 1; i < s.Command.Count; i++)
         {
-            if (s.Command[i - 1] is "--port" or "--metrics-port") ports.Add(int.Parse(s.Command[i], CultureInfo.InvariantCulture));
+            if (s.Command[i - 1] is "--port" or "--metrics-port" or "--management-port") ports.Add(int.Parse(s.Command[i], CultureInfo.InvariantCulture));
         }
         lock (_gate)
         {
@@ -146,7 +146,7 @@ public sealed partial class LocalCompose : IAsyncDisposable
         {
             var arg = command[i];
             var previous = i > 0 ? command[i - 1] : "";
-            if (previous is "--port" or "--metrics-port" && int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && TryPort(service, p, out int hp))
+            if (previous is "--port" or "--metrics-port" or "--management-port" && int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && TryPort(service, p, out int hp))
                 result.Add(hp.ToString(CultureInfo.InvariantCulture));
             else if (previous == "--bind" && arg == "0.0.0.0")
                 result.Add("127.0.0.1");
@@ -275,12 +275,14 @@ public sealed partial class LocalCompose : IAsyncDisposable
     }
 
     /// <summary>Runs the service's healthcheck command as Docker would inside its container: its exit code and output.</summary>
-    public Task<(int ExitCode, string Output)> HealthcheckAsync(string service)
+    public Task<(int ExitCode, string Output)> HealthcheckAsync(string service) => ExecAsync(service, File.Services[ServiceOf(service)].HealthcheckTest);
+
+    /// <summary><c>docker exec CONTAINER COMMAND</c>: the command in the service's environment (no entrypoint), found on its PATH.</summary>
+    public Task<(int ExitCode, string Output)> ExecAsync(string service, IReadOnlyList<string> command)
     {
-        var test = File.Services[ServiceOf(service)].HealthcheckTest;
-        var command = RewriteCommand(service, test);
+        var rewritten = RewriteCommand(service, command);
         var env = Environment(service);
-        return LocalProcess.RunAsync(Which(command[0], env["PATH"]), command.Skip(1), env, timeout: TimeSpan.FromSeconds(60));
+        return LocalProcess.RunAsync(Which(rewritten[0], env["PATH"]), rewritten.Skip(1), env, timeout: TimeSpan.FromSeconds(60));
     }
 
     // ------------------------------------------------------------------ third-party services, from Debian
