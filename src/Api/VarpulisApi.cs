@@ -24,6 +24,7 @@ public static class VarpulisApi
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<PipelineGateway>();
         services.AddSingleton<Cluster.ClusterGateway>();
+        services.AddSingleton<Cluster.GroupGateway>();
         services.AddSingleton<NodeReadiness>();
         services.AddHostedService<TenantRegistryLoader>();
         return services;

@@ -20,7 +20,7 @@ public sealed partial class UiEndpointsTests(ServerFixture f) : IClassFixture<Se
     public void EveryUiFileIsEmbedded()
     {
         Assert.Equal(
-            ["app.css", "favicon.svg", "index.html", "js/api.js", "js/app.js", "js/chart.js", "js/dom.js", "js/pages/detail.js", "js/pages/editor.js", "js/pages/pipelines.js", "js/pages/send.js", "js/shell.js", "js/vpl-editor.js"],
+            ["app.css", "favicon.svg", "index.html", "js/api.js", "js/app.js", "js/chart.js", "js/dom.js", "js/graph.js", "js/pages/cluster.js", "js/pages/detail.js", "js/pages/editor.js", "js/pages/pipelines.js", "js/pages/send.js", "js/shell.js", "js/vpl-editor.js"],
             UiAssets.Embedded.Paths.Order(StringComparer.Ordinal));
     }
 

@@ -85,6 +85,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<GetMigrations>(_ => Sender.Tell(new MigrationList(_state.Migrations.Reverse().ToList())));
         Command<GetClusterHealth>(_ => Sender.Tell(new ClusterHealth(_state.Counts(), 0, _state.ActiveMigrations.Count(), _cluster.SelfAddress.ToString())));
         Command<GetPlacements>(g => Sender.Tell(new PlacementList(Placements(g.PipelineIds))));
+        Command<GetClusterMetrics>(_ => Sender.Tell(_state.Metrics()));
         Command<CheckPlacementCapacity>(_ => Sender.Tell(new PlacementCapacity(_state.AvailableWorkers.Count())));
 
         // Timers and bookkeeping.

@@ -24,6 +24,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly string _self;
     private readonly Dictionary<string, HostedPipeline> _pipelines = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _entities = new();
+    private readonly Dictionary<string, (long EventsIn, DateTimeOffset At)> _counted = new(StringComparer.Ordinal);
     private readonly TimeSpan _orphanAfter;
     private readonly Akka.Cluster.Cluster _cluster;
     private readonly CoordinatedShutdown _shutdown;
@@ -52,13 +53,21 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         Receive<PipelineUp>(up =>
         {
             _pipelines[up.Pipeline.PipelineId] = up.Pipeline;
+            _counted[up.Pipeline.PipelineId] = (up.Pipeline.EventsIn, _time.GetUtcNow());
             _entities[Sender] = up.Pipeline.PipelineId;
             Context.Watch(Sender);
             _manager.Tell(new PipelineHosted(_self, _workerId, up.Pipeline));
         });
         Receive<PipelineCounters>(c =>
         {
-            if (_pipelines.TryGetValue(c.PipelineId, out var p)) _pipelines[c.PipelineId] = p with { EventsIn = c.EventsIn, EventsOut = c.EventsOut };
+            if (!_pipelines.TryGetValue(c.PipelineId, out var p)) return;
+            var now = _time.GetUtcNow();
+            // The input rate since the previous report of this pipeline.
+            double rate = _counted.TryGetValue(c.PipelineId, out var last) && now > last.At && c.EventsIn >= last.EventsIn
+                ? (c.EventsIn - last.EventsIn) / (now - last.At).TotalSeconds
+                : p.EventsPerSecond;
+            _counted[c.PipelineId] = (c.EventsIn, now);
+            _pipelines[c.PipelineId] = p with { EventsIn = c.EventsIn, EventsOut = c.EventsOut, EventsPerSecond = rate };
         });
         Receive<PipelineDown>(down =>
         {
@@ -119,6 +128,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
 
     private void Release(string pipelineId, string reason)
     {
+        _counted.Remove(pipelineId);
         if (!_pipelines.Remove(pipelineId)) return;
         // A node stopping (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off before it leaves the
         // cluster, so the manager still sees it Up: say why the pipeline moves.

@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Configuration;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Persistence;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Serialization;
@@ -69,7 +70,7 @@ public static class NodeHostingExtensions
             })
             .WithCustomSerializer(
                 "varpulis",
-                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol)],
+                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol), typeof(IPipelineGroupProtocol)],
                 system => new VarpulisSerializer(system))
             .WithVarpulisPersistence(plan.Persistence, plan.JournalDir, plan.OwnsJournalFiles)
             .AddClusterManager(plan.HostsSingletons, plan.Placement);
@@ -90,7 +91,8 @@ public static class NodeHostingExtensions
             builder.AddPipelineRegionProxy();
         }
         builder.AddServerDirectory(plan.HostsSingletons);
-        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence).AddClusterMetrics(plan.HeartbeatInterval);
+        builder.AddPipelineGroupManager(plan.HostsSingletons);
+        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence).AddClusterSeries(plan.HeartbeatInterval);
         return builder;
     }
 

@@ -6,6 +6,7 @@ using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Metrics;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
 
@@ -60,6 +61,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private bool _restartConnectors;
     private bool _handOffWaitsForConnectors;
     private long _dlqEvents;
+    private readonly RouteLedger _routes = new();
+    private IActorRef? _routeSender;
 
     public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
@@ -79,6 +82,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<SourceEventsAccepted>(ReplaySourceEvents);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
+        Recover<PipelineRoutesChanged>(e => _routes.SetRoutes(e.Routes));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         // While handing off, nothing new is processed: the snapshot being written must be the last state here.
@@ -99,6 +103,10 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, d.MaxStreams, ensure: false));
         Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, 0, ensure: true));
         Command<IngestEvents>(Ingest);
+        Command<DeliverRoutedEvents>(DeliverRouted);
+        Command<SetPipelineRoutes>(SetRoutes);
+        Command<RouteSender.Confirmed>(c => _routes.Confirm(c.Target, c.HighWater));
+        Command<RouteSender.TargetGone>(g => _routes.Abandon(g.Target));
         Command<ReloadPipeline>(Reload);
         Command<DeletePipeline>(Delete);
         Command<GetPipelineInfo>(c => WithRuntime(c, rt => Sender.Tell(Info(rt))));
@@ -158,6 +166,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _idempotency.Import(s.Replies);
         _connectorState.UseProgram(program);
         _connectorState.Import(s.SourceOffsets, s.SinkBacklog);
+        _routes.Import(s.Routing);
     }
 
     private void ApplyDefined(PipelineDefined d)
@@ -195,11 +204,14 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void ReplayEvents(EventsAccepted e)
     {
         if (_runtime is null) return;
+        if (e.Route is { } origin) _routes.MarkApplied(origin.Source, origin.Sequence);
         try
         {
             var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
             _sinceSnapshot += outcome.Accepted;
             KeepSinkOutputs();
+            // The batches this request routed, under the same sequence numbers: owed until their receivers confirm.
+            _routes.Route(outcome.Outputs);
             // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
             if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
         }
@@ -218,8 +230,10 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (_runtime is null) return;
         try
         {
-            _sinceSnapshot += _runtime.Ingest(e.Body, true, e.IngestTimeNanos).Accepted;
+            var outcome = _runtime.Ingest(e.Body, true, e.IngestTimeNanos);
+            _sinceSnapshot += outcome.Accepted;
             KeepSinkOutputs();
+            _routes.Route(outcome.Outputs);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -263,6 +277,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             StartSnapshotTimer();
             ReportUp();
             StartConnectors();
+            // Whatever the pipeline still owes its routes' receivers goes out again; they drop what they already have.
+            if (_routes.PendingCount > 0) RouteSenderRef().Tell(new RouteSender.Owe(_routes.Pending.ToList()));
             _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
@@ -324,32 +340,75 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
+        Process(rt, cmd.Body, cmd.IsBatch, cmd.IdempotencyKey, null);
+    }
+
+    /// <summary>
+    /// A routed batch from another pipeline of the group: applied when it is the next one from its source, journaled
+    /// with its origin, confirmed once journaled. A repeat, or a batch after a gap, changes nothing; the answer tells the
+    /// sender where this pipeline stands (after the writes in flight, so that what it confirms is journaled).
+    /// </summary>
+    private void DeliverRouted(DeliverRoutedEvents cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        long high = _routes.Applied(cmd.Source);
+        if (cmd.Sequence != high + 1)
+        {
+            var sender = Sender;
+            DeferAsync(new RouteAck(cmd.Source, _pipelineId, high, cmd.Sequence), ack => sender.Tell(ack));
+            return;
+        }
+        _routes.MarkApplied(cmd.Source, cmd.Sequence);
+        Process(rt, cmd.Body, true, null, new RouteOrigin(cmd.Source, cmd.Sequence));
+    }
+
+    private void SetRoutes(SetPipelineRoutes cmd)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        var sender = Sender;
+        Persist(new PipelineRoutesChanged(cmd.Routes, _time.GetUtcNow()), e =>
+        {
+            _routes.SetRoutes(e.Routes);
+            _log.LogInformation("Pipeline {PipelineId} routes: {Routes}", _pipelineId,
+                string.Join("; ", e.Routes.Select(r => $"[{string.Join(", ", r.EventTypes)}] -> {r.TargetName} ({r.TargetIds.Count})")));
+            sender.Tell(new PipelineRoutesSet(_pipelineId, e.Routes.Count));
+        });
+    }
+
+    /// <summary>Processes one input request (a client's, or a routed batch with its <paramref name="origin"/>), journals it, answers.</summary>
+    private void Process(PipelineRuntime rt, byte[] body, bool isBatch, string? idempotencyKey, RouteOrigin? origin)
+    {
         long now = NowNanos();
         IngestOutcome outcome;
         try
         {
-            outcome = rt.Ingest(cmd.Body, cmd.IsBatch, now);
+            outcome = rt.Ingest(body, isBatch, now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The engine's state may be half-updated: answer, then restart from the journal.
             _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
-            Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
-            throw new PipelineRestartException(_pipelineId, ex);
+            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
+            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
+            // A routed batch is journaled first (its replay skips what fails), so that it cannot stop its route for ever.
+            Persist(new EventsAccepted(now, isBatch, body, null, origin), _ => throw new PipelineRestartException(_pipelineId, ex));
+            return;
         }
-        if (outcome.RequestError is not null)
+        if (outcome.RequestError is not null && origin is null)
         {
             Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
             return;
         }
         VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, cmd.IsBatch);
+        var result = ResultOf(outcome, isBatch);
         var sinkRecords = _connectorState.TakePending();
-        if (outcome.Accepted == 0)
+        if (outcome.Accepted == 0 && origin is null)
         {
             Sender.Tell(result);
             return;
         }
+        if (outcome.RequestError is not null) _log.LogError("Pipeline {PipelineId} could not read routed batch {Sequence} from {Source}: {Error}", _pipelineId, origin!.Sequence, origin.Source, outcome.RequestError);
+        var routed = _routes.Route(outcome.Outputs);
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
         List<string>? live = null;
@@ -362,16 +421,16 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _pendingEvents += accepted;
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
-        var idempotencyKey = cmd.IdempotencyKey;
-        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, cmd.Body, now);
-        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body, idempotencyKey), _ =>
+        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, body, now);
+        PersistAsync(new EventsAccepted(now, isBatch, body, idempotencyKey, origin), _ =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
-            sender.Tell(result);
+            sender.Tell(origin is null ? result : new RouteAck(origin.Source, _pipelineId, origin.Sequence, origin.Sequence));
+            if (routed.Count > 0) RouteSenderRef().Tell(new RouteSender.Owe(routed));
             if (idempotencyKey is not null)
             {
-                _idempotency.Complete(idempotencyKey, cmd.Body, now, result);
+                _idempotency.Complete(idempotencyKey, body, now, result);
                 if (_keyWaiters.Remove(idempotencyKey, out var waiters))
                 {
                     foreach (var w in waiters) w.Tell(result);
@@ -435,6 +494,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         // Noted at once: a batch still in flight behind this one may hold the same records.
         var offsets = PipelineConnectorState.HighestOffsets(positions);
         _connectorState.RecordOffsets(offsets);
+        var routed = _routes.Route(outcome.Outputs);
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
         var live = _subscribers.Count > 0 && outcome.Outputs.Count > 0 ? outcome.Outputs.Select(e => EventJson.ToJsonLine(e, OutputShape.Data)).ToList() : null;
@@ -447,6 +507,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
             sender.Tell(result);
+            if (routed.Count > 0) RouteSenderRef().Tell(new RouteSender.Owe(routed));
             if (live is not null)
             {
                 var batch = new PipelineOutputBatch(_pipelineId, live);
@@ -808,7 +869,16 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     {
         var d = rt.Definition;
         return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export(),
-            _connectorState.ExportOffsets(), _connectorState.ExportUnsettled());
+            _connectorState.ExportOffsets(), _connectorState.ExportUnsettled(), _routes.Export());
+    }
+
+    /// <summary>The child that delivers this pipeline's routed batches (started when it first owes one).</summary>
+    private IActorRef RouteSenderRef()
+    {
+        if (_routeSender is not null) return _routeSender;
+        var region = ClusterSharding.Get(Context.System).ShardRegion(PipelineHostingExtensions.RegionName);
+        _routeSender = Context.ActorOf(RouteSender.Props(_pipelineId, _runtime!.Definition.TenantId, region, _time, _log), "routes");
+        return _routeSender;
     }
 
     private void TakeSnapshot()

@@ -167,9 +167,10 @@ public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : 
 /// <summary>
 /// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
 /// timestamps: replaying it through the same program rebuilds exactly the same events, and the same reply for its
-/// <paramref name="IdempotencyKey"/>.
+/// <paramref name="IdempotencyKey"/>. A batch that came over a pipeline group's route carries its
+/// <paramref name="Route"/> origin, so the pipeline recovers which routed batches it has applied.
 /// </summary>
-public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null) : IPipelineEvent;
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null, Routes.RouteOrigin? Route = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
@@ -178,9 +179,9 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
 /// <summary>
-/// A snapshot: the definition, the engine checkpoint (null once deleted), the remembered idempotent replies, and the
-/// connectors' part (<see cref="Connectors.PipelineConnectorState"/>): the journaled Kafka offsets and the sink outputs not
-/// yet delivered or dead-lettered.
+/// A snapshot: the definition, the engine checkpoint (null once deleted), the remembered idempotent replies, the
+/// connectors' part (<see cref="Connectors.PipelineConnectorState"/>: the journaled Kafka offsets and the sink outputs not
+/// yet delivered or dead-lettered) and the routing state (pipeline groups).
 /// </summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
@@ -192,4 +193,5 @@ public sealed record PipelineSnapshot(
     string? CheckpointJson,
     IReadOnlyList<IdempotentReply>? Replies = null,
     IReadOnlyList<Connectors.KafkaPartitionOffset>? SourceOffsets = null,
-    IReadOnlyList<Connectors.UnsettledOutputs>? SinkBacklog = null) : IPipelineEvent;
+    IReadOnlyList<Connectors.UnsettledOutputs>? SinkBacklog = null,
+    Routes.RouteSnapshot? Routing = null) : IPipelineEvent;

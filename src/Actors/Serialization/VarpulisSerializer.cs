@@ -8,7 +8,9 @@ using Akka.Serialization;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Vpl.Json;
 
 namespace Varpulis.Actors.Serialization;
@@ -18,7 +20,7 @@ namespace Varpulis.Actors.Serialization;
 /// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
 /// <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
-/// <see cref="IClusterBootstrapProtocol"/> and <see cref="IConnectorsProtocol"/>.
+/// <see cref="IClusterBootstrapProtocol"/>, <see cref="IConnectorsProtocol"/> and <see cref="IPipelineGroupProtocol"/>.
 /// </summary>
 public sealed class VarpulisSerializer : SerializerWithStringManifest
 {
@@ -39,6 +41,11 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ListPipelineRuns)] = "PL",
         [typeof(SubscribePipelineOutput)] = "PO",
         [typeof(HandOffPipeline)] = "PH",
+        [typeof(SetPipelineRoutes)] = "PT",
+        [typeof(DeliverRoutedEvents)] = "PV",
+        [typeof(RouteAck)] = "RA",
+        [typeof(PipelineRoutesSet)] = "RT",
+        [typeof(PipelineRoutesChanged)] = "JT",
         [typeof(PipelineOutputSubscribed)] = "RO",
         [typeof(PipelineOutputBatch)] = "RB",
         [typeof(PipelineOutputEnded)] = "RN",
@@ -102,6 +109,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ClusterHealth)] = "MCH",
         [typeof(GetPlacements)] = "MGP",
         [typeof(PlacementList)] = "MPL",
+        [typeof(GetClusterMetrics)] = "MGX",
+        [typeof(ClusterMetricsReport)] = "MMR",
         [typeof(CheckPlacementCapacity)] = "MCC",
         [typeof(PlacementCapacity)] = "MPC",
         [typeof(ClusterError)] = "MER",
@@ -140,6 +149,19 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(DeadLettersPurged)] = "JLP",
         [typeof(SinkOutputsSettled)] = "JLS",
         [typeof(DeadLetterSnapshot)] = "JLN",
+        [typeof(PipelineGroup)] = "GG",
+        [typeof(CreatePipelineGroup)] = "GC",
+        [typeof(PipelineGroupDeployed)] = "GCD",
+        [typeof(GetPipelineGroups)] = "GL",
+        [typeof(PipelineGroupList)] = "GLR",
+        [typeof(GetPipelineGroup)] = "GO",
+        [typeof(PipelineGroupFound)] = "GOR",
+        [typeof(DeletePipelineGroup)] = "GX",
+        [typeof(PipelineGroupDeleted)] = "GXD",
+        [typeof(GroupError)] = "GE",
+        [typeof(PipelineGroupRecorded)] = "JGR",
+        [typeof(PipelineGroupRemoved)] = "JGX",
+        [typeof(PipelineGroupSnapshot)] = "JGS",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
@@ -162,6 +184,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         EventsAccepted e => WriteEventsAccepted(e),
         SourceEventsAccepted s => SourceEventsAccepted.Write(s),
         IngestEvents i => WriteIngest(i),
+        DeliverRoutedEvents d => WriteRouted(d),
         IngestResult r => WriteIngestResult(r),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
             new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
@@ -175,6 +198,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(SourceEventsAccepted)) return SourceEventsAccepted.Read(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(DeliverRoutedEvents)) return ReadRouted(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
         if (type == typeof(SubscribePipelineOutput))
         {
@@ -193,8 +217,10 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
 
     // v1 (journals written before idempotency keys): [1][is_batch][ingest time, 8 bytes LE][body]
     // v2: [2][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body]
+    // v3 (a routed batch): [3][is_batch][ingest time, 8][key length, 4, -1 = none][key][source length, 4][source][sequence, 8][body]
     private static byte[] WriteEventsAccepted(EventsAccepted e)
     {
+        if (e.Route is { } route) return WriteRoutedEventsAccepted(e, route);
         int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
         var bytes = new byte[14 + keyLen + e.Body.Length];
         bytes[0] = 2;
@@ -206,8 +232,55 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         return bytes;
     }
 
+    private static byte[] WriteRoutedEventsAccepted(EventsAccepted e, RouteOrigin route)
+    {
+        int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
+        int sourceLen = Encoding.UTF8.GetByteCount(route.Source);
+        var bytes = new byte[14 + keyLen + 4 + sourceLen + 8 + e.Body.Length];
+        var span = bytes.AsSpan();
+        span[0] = 3;
+        span[1] = e.IsBatch ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], e.IngestTimeNanos);
+        BinaryPrimitives.WriteInt32LittleEndian(span[10..], e.IdempotencyKey is null ? -1 : keyLen);
+        int pos = 14;
+        if (e.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(e.IdempotencyKey, span[pos..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], sourceLen);
+        pos += 4 + Encoding.UTF8.GetBytes(route.Source, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[pos..], route.Sequence);
+        pos += 8;
+        e.Body.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static EventsAccepted ReadRoutedEventsAccepted(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
+            int pos = 14;
+            string? key = null;
+            if (keyLen >= 0)
+            {
+                key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
+                pos += keyLen;
+            }
+            int sourceLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            string source = Encoding.UTF8.GetString(span.Slice(pos + 4, sourceLen));
+            pos += 4 + sourceLen;
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
+            pos += 8;
+            return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(span[2..]), span[1] == 1, span[pos..].ToArray(), key, new RouteOrigin(source, sequence));
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated EventsAccepted payload: " + ex.Message);
+        }
+    }
+
     private static EventsAccepted ReadEventsAccepted(byte[] bytes)
     {
+        if (bytes.Length >= 14 && bytes[0] == 3) return ReadRoutedEventsAccepted(bytes);
         if (bytes.Length >= 10 && bytes[0] == 1)
             return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
         if (bytes.Length < 14 || bytes[0] != 2) throw new SerializationException("invalid EventsAccepted payload");
@@ -216,6 +289,51 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         string? key = keyLen < 0 ? null : Encoding.UTF8.GetString(bytes, 14, keyLen);
         int bodyAt = 14 + Math.Max(0, keyLen);
         return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
+    }
+
+    // A routed batch between pipelines (the body stays raw JSON, no base64):
+    // [1][sequence, 8 bytes LE][id length, 4][id][tenant length, 4][tenant][source length, 4][source][body]
+    private static byte[] WriteRouted(DeliverRoutedEvents d)
+    {
+        int idLen = Encoding.UTF8.GetByteCount(d.PipelineId);
+        int tenantLen = Encoding.UTF8.GetByteCount(d.TenantId);
+        int sourceLen = Encoding.UTF8.GetByteCount(d.Source);
+        var bytes = new byte[1 + 8 + 4 + idLen + 4 + tenantLen + 4 + sourceLen + d.Body.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], d.Sequence);
+        int pos = 9;
+        foreach (var text in new[] { d.PipelineId, d.TenantId, d.Source })
+        {
+            int n = Encoding.UTF8.GetBytes(text, span[(pos + 4)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+            pos += 4 + n;
+        }
+        d.Body.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static DeliverRoutedEvents ReadRouted(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            if (span[0] != 1) throw new SerializationException("invalid DeliverRoutedEvents payload");
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(span[1..]);
+            int pos = 9;
+            var texts = new string[3];
+            for (int i = 0; i < 3; i++)
+            {
+                int n = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+                texts[i] = Encoding.UTF8.GetString(span.Slice(pos + 4, n));
+                pos += 4 + n;
+            }
+            return new DeliverRoutedEvents(texts[0], texts[1], texts[2], sequence, span[pos..].ToArray());
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated DeliverRoutedEvents payload: " + ex.Message);
+        }
     }
 
     // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]

@@ -43,6 +43,8 @@ public static class ClusterEndpoints
         admin.MapGet("/migrations", Migrations);
         admin.MapPost("/rebalance", Rebalance);
         admin.MapPost("/validate", ValidateEndpoints.Validate);
+        admin.MapPipelineGroups();
+        admin.MapClusterMetrics();
     }
 
     /// <summary>Cluster operations: the coordinator's own key (in <c>x-api-key</c> or <c>x-admin-key</c>), never a tenant's.</summary>
@@ -104,10 +106,11 @@ public static class ClusterEndpoints
         await Write(ctx, 200, t.Topology, ClusterJsonContext.Default.ClusterTopology);
     }
 
-    private static async Task Summary(HttpContext ctx, ClusterGateway gw)
+    private static async Task Summary(HttpContext ctx, ClusterGateway gw, GroupGateway groups)
     {
         var s = await gw.AskAsync<SummaryReport>(GetClusterSummary.Instance, ctx.RequestAborted);
-        await Write(ctx, 200, s.Summary, ClusterJsonContext.Default.ClusterSummary);
+        var all = await groups.AskAsync<Varpulis.Actors.Groups.PipelineGroupList>(new Varpulis.Actors.Groups.GetPipelineGroups(null), ctx.RequestAborted);
+        await Write(ctx, 200, s.Summary with { PipelineGroups = all.Groups.Count }, ClusterJsonContext.Default.ClusterSummary);
     }
 
     private static async Task Migrations(HttpContext ctx, ClusterGateway gw)

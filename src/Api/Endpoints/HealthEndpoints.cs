@@ -88,6 +88,21 @@ public static class HealthEndpoints
         var w = h.Workers;
         string status = StatusOf(w);
         string haRole = h.LeaderAddress == Akka.Cluster.Cluster.Get(system).SelfAddress.ToString() ? "leader" : "follower";
-        return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, h.PipelineGroups, h.ActiveMigrations, uptime);
+        return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, await PipelineGroupCountAsync(services, ct), h.ActiveMigrations, uptime);
+    }
+
+    /// <summary>How many pipeline groups the group manager keeps (0 when it does not answer in time: health never waits long).</summary>
+    private static async Task<int> PipelineGroupCountAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var groups = (IRequiredActor<Varpulis.Actors.Groups.PipelineGroupManager>)services.GetService(typeof(IRequiredActor<Varpulis.Actors.Groups.PipelineGroupManager>))!;
+        try
+        {
+            var list = await (await groups.GetAsync(ct)).Ask<Varpulis.Actors.Groups.PipelineGroupList>(new Varpulis.Actors.Groups.GetPipelineGroups(null), ManagerTimeout, ct);
+            return list.Groups.Count;
+        }
+        catch (AskTimeoutException)
+        {
+            return 0;
+        }
     }
 }

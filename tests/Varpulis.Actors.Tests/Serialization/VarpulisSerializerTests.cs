@@ -6,7 +6,9 @@ using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Actors.Serialization;
 using Varpulis.Contracts.Cluster;
 using Varpulis.Vpl.Json;
@@ -33,6 +35,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             "Varpulis.Actors.Cluster.IClusterManagerProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Cluster.IClusterBootstrapProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Connectors.IConnectorsProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Groups.IPipelineGroupProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
@@ -78,6 +81,19 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
             new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
+            new EventsAccepted(8, true, "{\"events\":[]}"u8.ToArray(), null, new RouteOrigin("source-pipeline", 41)),
+            new EventsAccepted(9, true, "{\"events\":[]}"u8.ToArray(), "k", new RouteOrigin("ü", long.MaxValue)),
+            new SetPipelineRoutes("p1", "t1", [new PipelineRoute("B", ["b0", "b1"], "k", ["Order*", "*"]), new PipelineRoute("C", ["c"], null, ["X"])]),
+            new DeliverRoutedEvents("p2", "t1", "p1", 7, "{\"events\":[{\"event_type\":\"A\"}]}"u8.ToArray()),
+            new DeliverRoutedEvents("pü", "", "ß", long.MaxValue, []),
+            new RouteAck("p1", "p2", 6, 7),
+            new PipelineRoutesSet("p1", 2),
+            new PipelineRoutesChanged([new PipelineRoute("B", ["b0"], null, ["*"])], At),
+            new PipelineSnapshot("p1", "t1", "n", "src", At, false, "{}", [], Routing: new RouteSnapshot(
+                [new PipelineRoute("B", ["b0"], null, ["*"])],
+                new Dictionary<string, long> { ["b0"] = 3 },
+                [new RoutedBatch("b0", 3, "{\"events\":[]}"u8.ToArray())],
+                new Dictionary<string, long> { ["a"] = 9 })),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
@@ -139,6 +155,24 @@ public sealed class VarpulisSerializerTests : IDisposable
             new PlacementList([new PipelinePlacementInfo("p1", "orders", "default", null, "starting")]),
             CheckPlacementCapacity.Instance,
             new PlacementCapacity(2),
+            GetClusterMetrics.Instance,
+            new ClusterMetricsReport(
+                [new WorkerMetricsInfo("worker-0", 2, 10, 4, 2.5, At), new WorkerMetricsInfo("worker-1", 0, 0, 0, 0, null)],
+                [new PipelineMetricsInfo(null, "p", "p1", "worker-0", 10, 4, 2.5)]),
+            Group,
+            new CreatePipelineGroup("g", "default", Group.Pipelines, Group.Routes, 10, 50),
+            new PipelineGroupDeployed(Group),
+            new GetPipelineGroups(null),
+            new GetPipelineGroups("default"),
+            new PipelineGroupList([Group]),
+            new GetPipelineGroup("g1", "default"),
+            new PipelineGroupFound(Group),
+            new DeletePipelineGroup("g1", "default"),
+            new PipelineGroupDeleted("g1", 3),
+            new GroupError("group_not_found", "pipeline group 'g1' not found"),
+            new PipelineGroupRecorded(Group),
+            new PipelineGroupRemoved("g1"),
+            new PipelineGroupSnapshot([Group, Group with { Id = "g2", Phase = GroupPhase.Deleting }]),
             new ClusterError("worker_not_found", "worker 'x' not found"),
             new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", 2, 1000, [Hosted], At),
             new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", null, 2, 1000, [], At),
@@ -234,7 +268,8 @@ public sealed class VarpulisSerializerTests : IDisposable
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false }
                 && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t) || typeof(IConnectorsProtocol).IsAssignableFrom(t)
-                    || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)));
+                    || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)
+                    || typeof(IPipelineGroupProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 
@@ -269,10 +304,21 @@ public sealed class VarpulisSerializerTests : IDisposable
         Assert.Equal(body, e.Body);
     }
 
+    private static readonly PipelineGroup Group = new(
+        "g1",
+        "orders",
+        "default",
+        [new GroupPipelineSpec("a", "stream A = X", "worker-1", 1, null), new GroupPipelineSpec("b", "stream B = Y", null, 2, "k")],
+        [new GroupRouteSpec("_external", "a", ["X"]), new GroupRouteSpec("a", "b", ["A*", "*"])],
+        [new GroupDeployment("a", 0, "p-a"), new GroupDeployment("b", 0, "p-b0"), new GroupDeployment("b", 1, "p-b1")],
+        GroupPhase.Deployed,
+        At);
+
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
-        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
+        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}|{e.Route}",
+        DeliverRoutedEvents d => $"{d.PipelineId}|{d.TenantId}|{d.Source}|{d.Sequence}|{Convert.ToBase64String(d.Body)}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),

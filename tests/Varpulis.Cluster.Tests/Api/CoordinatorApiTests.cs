@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Varpulis.Actors.Configuration;
-using Varpulis.Actors.Node;
 using Varpulis.Host.Server;
 
 namespace Varpulis.Cluster.Tests.Api;
@@ -89,24 +88,6 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
         Assert.Equal(("healthy", "coordinator", "0.1.0", "leader"), ((string?)h["status"], (string?)h["role"], (string?)h["version"], (string?)h["ha_role"]));
         Assert.Equal("""{"total":1,"healthy":1,"unhealthy":0,"draining":0}""", h["workers"]!.ToJsonString());
         Assert.Equal((0, 0), ((int)h["pipeline_groups"]!, (int)h["active_migrations"]!));
-    }
-
-    [Fact]
-    public async Task TheWebUiConfigSaysCoordinatorWithTheClusterViewOnTheCoordinatorAndServerOnAWorker()
-    {
-        // The page shows its Cluster view only when the node says it is a coordinator.
-        // (The other features depend on the route groups built in: connectors, dlq.)
-        using var anonymousCoordinator = CoordinatorFixture.Client(f.CoordinatorUrl, null);
-        var (status, coordinator) = await GetAsync(anonymousCoordinator, "/ui/config.json");
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(("coordinator", true, VarpulisVersion.Current), ((string?)coordinator["node"], (bool)coordinator["auth_required"]!, (string?)coordinator["version"]));
-        Assert.Contains("cluster", coordinator["features"]!.AsArray().Select(x => (string?)x));
-
-        using var anonymousWorker = CoordinatorFixture.Client(f.WorkerUrl, null);
-        var (workerStatus, worker) = await GetAsync(anonymousWorker, "/ui/config.json");
-        Assert.Equal(HttpStatusCode.OK, workerStatus);
-        Assert.Equal(("server", true, VarpulisVersion.Current), ((string?)worker["node"], (bool)worker["auth_required"]!, (string?)worker["version"]));
-        Assert.DoesNotContain("cluster", worker["features"]!.AsArray().Select(x => (string?)x));
     }
 
     [Fact]

@@ -10,11 +10,11 @@ namespace Varpulis.Actors.Cluster;
 /// interval it asks the cluster manager what the coordinator API shows (workers, summary, migrations) and sets the
 /// series below. Only the coordinator that hosts the manager (<c>ha_role</c> leader) publishes the cluster's view, so
 /// that sums over several coordinators count each worker once; every coordinator publishes
-/// <c>varpulis_cluster_leader</c>. Runs on coordinators (<see cref="ClusterMetricsHostingExtensions.AddClusterMetrics"/>).
+/// <c>varpulis_cluster_leader</c>. Runs on coordinators (<see cref="ClusterSeriesHostingExtensions.AddClusterSeries"/>).
 /// </summary>
-public sealed class ClusterMetrics : ReceiveActor, IWithTimers
+public sealed class ClusterSeries : ReceiveActor, IWithTimers
 {
-    public const string Name = "cluster-metrics";
+    public const string Name = "cluster-series";
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private static readonly string[] Statuses = [WorkerStatus.Ready, WorkerStatus.Unhealthy, WorkerStatus.Draining];
@@ -59,7 +59,7 @@ public sealed class ClusterMetrics : ReceiveActor, IWithTimers
     private readonly HashSet<string> _counted = new(StringComparer.Ordinal);
     private readonly HashSet<string> _workers = new(StringComparer.Ordinal);
 
-    public ClusterMetrics(IActorRef manager, TimeSpan interval, TimeProvider time)
+    public ClusterSeries(IActorRef manager, TimeSpan interval, TimeProvider time)
     {
         _manager = manager;
         _time = time;
@@ -73,7 +73,7 @@ public sealed class ClusterMetrics : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IActorRef manager, TimeSpan interval, TimeProvider time)
-        => Akka.Actor.Props.Create(() => new ClusterMetrics(manager, interval, time));
+        => Akka.Actor.Props.Create(() => new ClusterSeries(manager, interval, time));
 
     private async Task PollAsync()
     {
@@ -151,10 +151,10 @@ public sealed class ClusterMetrics : ReceiveActor, IWithTimers
     }
 }
 
-public static class ClusterMetricsHostingExtensions
+public static class ClusterSeriesHostingExtensions
 {
-    /// <summary>The coordinator's <see cref="ClusterMetrics"/>, polling the cluster manager every <paramref name="interval"/>.</summary>
-    public static AkkaConfigurationBuilder AddClusterMetrics(this AkkaConfigurationBuilder builder, TimeSpan interval)
+    /// <summary>The coordinator's <see cref="ClusterSeries"/>, polling the cluster manager every <paramref name="interval"/>.</summary>
+    public static AkkaConfigurationBuilder AddClusterSeries(this AkkaConfigurationBuilder builder, TimeSpan interval)
         => builder.WithActors((system, registry, resolver) =>
-            system.ActorOf(ClusterMetrics.Props(registry.Get<ClusterManager>(), interval, resolver.GetService<TimeProvider>()), ClusterMetrics.Name));
+            system.ActorOf(ClusterSeries.Props(registry.Get<ClusterManager>(), interval, resolver.GetService<TimeProvider>()), ClusterSeries.Name));
 }

@@ -6,12 +6,12 @@ using Varpulis.Contracts.Cluster;
 namespace Varpulis.Actors.Tests.Cluster;
 
 /// <summary>
-/// The coordinator's cluster series (<see cref="ClusterMetrics"/>) against a cluster manager played by a probe: what the
+/// The coordinator's cluster series (<see cref="ClusterSeries"/>) against a cluster manager played by a probe: what the
 /// leader publishes from the workers, summary and migrations, each migration counted once and only when it finished
 /// after the coordinator started, series of departed workers removed, and a follower publishing only that it is not
 /// the leader. The series are process-wide, so counters are compared before and after.
 /// </summary>
-public sealed class ClusterMetricsTests() : Akka.TestKit.Xunit2.TestKit("""
+public sealed class ClusterSeriesTests() : Akka.TestKit.Xunit2.TestKit("""
     akka.actor.provider = cluster
     akka.remote.dot-netty.tcp.hostname = 127.0.0.1
     akka.remote.dot-netty.tcp.port = 0
@@ -26,30 +26,30 @@ public sealed class ClusterMetricsTests() : Akka.TestKit.Xunit2.TestKit("""
     public void TheLeaderPublishesWorkersByStatusTheirPipelinesAndTheSummary()
     {
         var manager = CreateTestProbe();
-        Sys.ActorOf(ClusterMetrics.Props(manager.Ref, TimeSpan.FromHours(1), new FixedTime(Start)));
+        Sys.ActorOf(ClusterSeries.Props(manager.Ref, TimeSpan.FromHours(1), new FixedTime(Start)));
         Answer(manager, Summary(pipelines: 5, active: 1),
             [Worker("pub-w0", WorkerStatus.Ready, 3), Worker("pub-w1", WorkerStatus.Draining, 0), Worker("pub-w2", WorkerStatus.Unhealthy, 2)], []);
 
-        AwaitAssert(() => Assert.Equal(1.0, ClusterMetrics.Leader.Value));
-        AwaitAssert(() => Assert.Equal(5.0, ClusterMetrics.Pipelines.Value));
-        Assert.Equal(2.0, ClusterMetrics.Coordinators.Value);
-        Assert.Equal(1.0, ClusterMetrics.ActiveMigrations.Value);
-        Assert.Equal(1.0, ClusterMetrics.Workers.WithLabels("ready").Value);
-        Assert.Equal(1.0, ClusterMetrics.Workers.WithLabels("draining").Value);
-        Assert.Equal(1.0, ClusterMetrics.Workers.WithLabels("unhealthy").Value);
-        Assert.Equal(1.0, ClusterMetrics.WorkerState.WithLabels("pub-w1", "draining").Value);
-        Assert.Equal(0.0, ClusterMetrics.WorkerState.WithLabels("pub-w1", "ready").Value);
-        Assert.Equal(0.0, ClusterMetrics.WorkerState.WithLabels("pub-w1", "unhealthy").Value);
-        Assert.Equal(3.0, ClusterMetrics.WorkerPipelines.WithLabels("pub-w0").Value);
-        Assert.Equal(2.0, ClusterMetrics.WorkerPipelines.WithLabels("pub-w2").Value);
+        AwaitAssert(() => Assert.Equal(1.0, ClusterSeries.Leader.Value));
+        AwaitAssert(() => Assert.Equal(5.0, ClusterSeries.Pipelines.Value));
+        Assert.Equal(2.0, ClusterSeries.Coordinators.Value);
+        Assert.Equal(1.0, ClusterSeries.ActiveMigrations.Value);
+        Assert.Equal(1.0, ClusterSeries.Workers.WithLabels("ready").Value);
+        Assert.Equal(1.0, ClusterSeries.Workers.WithLabels("draining").Value);
+        Assert.Equal(1.0, ClusterSeries.Workers.WithLabels("unhealthy").Value);
+        Assert.Equal(1.0, ClusterSeries.WorkerState.WithLabels("pub-w1", "draining").Value);
+        Assert.Equal(0.0, ClusterSeries.WorkerState.WithLabels("pub-w1", "ready").Value);
+        Assert.Equal(0.0, ClusterSeries.WorkerState.WithLabels("pub-w1", "unhealthy").Value);
+        Assert.Equal(3.0, ClusterSeries.WorkerPipelines.WithLabels("pub-w0").Value);
+        Assert.Equal(2.0, ClusterSeries.WorkerPipelines.WithLabels("pub-w2").Value);
     }
 
     [Fact]
     public void MigrationsAreCountedOnceAndOnlyWhenTheyFinishedAfterTheCoordinatorStarted()
     {
-        var completed = ClusterMetrics.Migrations.WithLabels(MigrationReason.Rebalance, MigrationStatus.Completed);
-        var failed = ClusterMetrics.Migrations.WithLabels(MigrationReason.WorkerLost, MigrationStatus.Failed);
-        var duration = ClusterMetrics.MigrationDuration.WithLabels(MigrationReason.Rebalance);
+        var completed = ClusterSeries.Migrations.WithLabels(MigrationReason.Rebalance, MigrationStatus.Completed);
+        var failed = ClusterSeries.Migrations.WithLabels(MigrationReason.WorkerLost, MigrationStatus.Failed);
+        var duration = ClusterSeries.MigrationDuration.WithLabels(MigrationReason.Rebalance);
         double completedBefore = completed.Value, failedBefore = failed.Value, countBefore = duration.Count, sumBefore = duration.Sum;
         MigrationInfo[] migrations =
         [
@@ -59,7 +59,7 @@ public sealed class ClusterMetricsTests() : Akka.TestKit.Xunit2.TestKit("""
             Migration("m-running", MigrationReason.Rebalance, MigrationStatus.InProgress, null, null),
         ];
         var manager = CreateTestProbe();
-        Sys.ActorOf(ClusterMetrics.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
+        Sys.ActorOf(ClusterSeries.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
 
         // Two polls over the same history: the second adds nothing.
         Answer(manager, Summary(), [], migrations);
@@ -74,29 +74,29 @@ public sealed class ClusterMetricsTests() : Akka.TestKit.Xunit2.TestKit("""
     public void AWorkerThatLeftTheListLosesItsSeries()
     {
         var manager = CreateTestProbe();
-        Sys.ActorOf(ClusterMetrics.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
+        Sys.ActorOf(ClusterSeries.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
         Answer(manager, Summary(), [Worker("gone-w0", WorkerStatus.Ready, 1), Worker("gone-w1", WorkerStatus.Ready, 1)], []);
-        AwaitAssert(() => Assert.Contains(["gone-w1"], ClusterMetrics.WorkerPipelines.GetAllLabelValues()));
+        AwaitAssert(() => Assert.Contains(["gone-w1"], ClusterSeries.WorkerPipelines.GetAllLabelValues()));
         Answer(manager, Summary(), [Worker("gone-w0", WorkerStatus.Ready, 2)], []);
-        AwaitAssert(() => Assert.DoesNotContain(ClusterMetrics.WorkerPipelines.GetAllLabelValues(), l => l[0] == "gone-w1"));
-        Assert.DoesNotContain(ClusterMetrics.WorkerState.GetAllLabelValues(), l => l[0] == "gone-w1");
-        Assert.Equal(2.0, ClusterMetrics.WorkerPipelines.WithLabels("gone-w0").Value);
+        AwaitAssert(() => Assert.DoesNotContain(ClusterSeries.WorkerPipelines.GetAllLabelValues(), l => l[0] == "gone-w1"));
+        Assert.DoesNotContain(ClusterSeries.WorkerState.GetAllLabelValues(), l => l[0] == "gone-w1");
+        Assert.Equal(2.0, ClusterSeries.WorkerPipelines.WithLabels("gone-w0").Value);
     }
 
     [Fact]
     public void AFollowerPublishesOnlyThatItIsNotTheLeader()
     {
         var manager = CreateTestProbe();
-        Sys.ActorOf(ClusterMetrics.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
+        Sys.ActorOf(ClusterSeries.Props(manager.Ref, TimeSpan.FromMilliseconds(200), new FixedTime(Start)));
         Answer(manager, Summary(), [Worker("follow-w0", WorkerStatus.Ready, 1)], []);
-        AwaitAssert(() => Assert.Equal(1.0, ClusterMetrics.WorkerPipelines.WithLabels("follow-w0").Value));
+        AwaitAssert(() => Assert.Equal(1.0, ClusterSeries.WorkerPipelines.WithLabels("follow-w0").Value));
 
         // The cluster manager moved to another coordinator: this one stops publishing the cluster's view.
         manager.ExpectMsg<GetClusterSummary>(TimeSpan.FromSeconds(10));
         manager.Reply(new SummaryReport(Summary().Summary with { Leader = "akka.tcp://varpulis@10.0.0.9:4053" }));
-        AwaitAssert(() => Assert.Equal(0.0, ClusterMetrics.Leader.Value));
-        Assert.DoesNotContain(ClusterMetrics.WorkerPipelines.GetAllLabelValues(), l => l[0] == "follow-w0");
-        Assert.DoesNotContain(ClusterMetrics.Workers.GetAllLabelValues(), l => l[0] == "ready");
+        AwaitAssert(() => Assert.Equal(0.0, ClusterSeries.Leader.Value));
+        Assert.DoesNotContain(ClusterSeries.WorkerPipelines.GetAllLabelValues(), l => l[0] == "follow-w0");
+        Assert.DoesNotContain(ClusterSeries.Workers.GetAllLabelValues(), l => l[0] == "ready");
         // The next polls ask for the summary only (ExpectMsg fails on any other question first).
         manager.ExpectMsg<GetClusterSummary>(TimeSpan.FromSeconds(10));
         manager.Reply(new SummaryReport(Summary().Summary with { Leader = "akka.tcp://varpulis@10.0.0.9:4053" }));
