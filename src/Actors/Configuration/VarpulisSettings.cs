@@ -17,6 +17,8 @@ public sealed class VarpulisSettings
     public LoggingSettings Logging { get; set; } = new();
 
     public ClusterSettings Cluster { get; set; } = new();
+
+    public CoordinatorSettings Coordinator { get; set; } = new();
 }
 
 /// <summary>The HTTP surface: where it listens, who may call it and how often.</summary>

@@ -4,6 +4,8 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Varpulis.Actors.Cluster;
+using Varpulis.Actors.Cluster.Raft;
+using Varpulis.Actors.Cluster.Scaling;
 using Varpulis.Actors.Configuration;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Groups;
@@ -58,7 +60,11 @@ public static class NodeHostingExtensions
                 // Every node answers Distributed Data writes (tenants, placement directives) from the start.
                 Akka.DistributedData.DistributedData.Get(system);
                 var cluster = Akka.Cluster.Cluster.Get(system);
-                if (plan.SeedNodes.Count == 0)
+                if (plan.Raft is not null)
+                {
+                    // A raft coordinator joins its peers once it has found them (the host's RaftJoiner).
+                }
+                else if (plan.SeedNodes.Count == 0)
                 {
                     // A single server or a coordinator: its own seed, whatever port remoting picked.
                     cluster.Join(cluster.SelfAddress);
@@ -92,7 +98,13 @@ public static class NodeHostingExtensions
         }
         builder.AddServerDirectory(plan.HostsSingletons);
         builder.AddPipelineGroupManager(plan.HostsSingletons);
-        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence).AddClusterSeries(plan.HeartbeatInterval);
+        if (plan.Kind == NodeKind.Coordinator)
+        {
+            builder.AddClusterBootstrapResponder(plan.Persistence);
+            builder.AddLeadershipKeeper(plan.Raft?.NodeId ?? 1);
+            builder.AddScalingAdvisor(settings.Coordinator.Scaling);
+            builder.AddClusterSeries(plan.HeartbeatInterval);
+        }
         return builder;
     }
 

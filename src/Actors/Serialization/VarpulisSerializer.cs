@@ -162,6 +162,10 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineGroupRecorded)] = "JGR",
         [typeof(PipelineGroupRemoved)] = "JGX",
         [typeof(PipelineGroupSnapshot)] = "JGS",
+        [typeof(Cluster.Raft.LeaderRecord)] = "HLR",
+        [typeof(Cluster.Raft.GetLeadership)] = "HGL",
+        [typeof(Cluster.Scaling.GetScalingRecommendation)] = "HGS",
+        [typeof(Cluster.Scaling.ScalingReport)] = "HSR",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
@@ -208,6 +212,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         }
         if (type == typeof(GetTenants)) return GetTenants.Instance;
         if (type == typeof(DirectoryPing)) return DirectoryPing.Instance;
+        if (type == typeof(Cluster.Raft.GetLeadership)) return Cluster.Raft.GetLeadership.Instance;
+        if (type == typeof(Cluster.Scaling.GetScalingRecommendation)) return Cluster.Scaling.GetScalingRecommendation.Instance;
         return JsonSerializer.Deserialize(bytes, type, VplJson.SerializerOptions)
             ?? throw new SerializationException($"empty payload for manifest '{manifest}'");
     }

@@ -57,7 +57,8 @@ public static class ClusterEndpoints
             if (!tenants.IsAdminKey(admin)) throw new ApiException(401, "invalid_api_key", "invalid admin key");
             return;
         }
-        if (!ApiAccessMiddleware.CallerOf(ctx).IsAdmin) throw new ApiException(403, "forbidden", "cluster operations need the coordinator's admin key");
+        // The admin key or a role key (whose role the role policy has checked); never a tenant's key.
+        if (RolePolicy.RoleOf(ctx) is null) throw new ApiException(403, "forbidden", "cluster operations need the coordinator's admin key or a role key");
     }
 
     private static Task Seed(HttpContext ctx, ActorSystem system, NodePlanHolder plan, JournalInfo journal)
@@ -72,7 +73,11 @@ public static class ClusterEndpoints
                 .ToList()
             : [];
         var p = plan.Plan;
-        var info = new SeedInfo(NodePlan.SystemName, seeds, p.HeartbeatInterval.TotalSeconds, p.HeartbeatTimeout.TotalSeconds, journal);
+        var info = new SeedInfo(NodePlan.SystemName, seeds, p.HeartbeatInterval.TotalSeconds, p.HeartbeatTimeout.TotalSeconds, journal)
+        {
+            RaftNodeId = p.Raft?.NodeId,
+            SelfAddress = cluster.SelfAddress.ToString(),
+        };
         return Write(ctx, 200, info, ClusterJsonContext.Default.SeedInfo);
     }
 

@@ -145,7 +145,14 @@ public sealed record SeedInfo(
     IReadOnlyList<string> SeedNodes,
     double HeartbeatIntervalSecs,
     double HeartbeatTimeoutSecs,
-    JournalInfo Journal);
+    JournalInfo Journal)
+{
+    /// <summary>A raft coordinator's <c>--raft-node-id</c> (null otherwise): peers decide who starts the cluster by it.</summary>
+    public int? RaftNodeId { get; init; }
+
+    /// <summary>This coordinator's own Akka.NET address, also before it has joined (<see cref="SeedNodes"/> is empty then).</summary>
+    public string? SelfAddress { get; init; }
+}
 
 /// <summary>
 /// The cluster's journal: <c>postgresql</c>, or <c>embedded</c>: SQLite files under the coordinator's

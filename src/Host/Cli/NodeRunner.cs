@@ -25,7 +25,24 @@ internal static class NodeRunner
         while (true)
         {
             NodePlan? workerPlan = null;
-            if (settings.Cluster.IsWorker)
+            if (coordinator && settings.Coordinator.Raft.Enabled)
+            {
+                using var logger = VarpulisLogging.Create(settings.Logging);
+                using var loggers = new SerilogLoggerFactory(logger);
+                try
+                {
+                    workerPlan = await RaftBootstrap.PlanAsync(settings, loggers.CreateLogger("Varpulis.Host.Cluster.RaftBootstrap"), ct);
+                }
+                catch (ConfigurationException ex)
+                {
+                    return CliFailure.Fail(ex.Message);
+                }
+                catch (OperationCanceledException)
+                {
+                    return 0;
+                }
+            }
+            else if (settings.Cluster.IsWorker)
             {
                 using var logger = VarpulisLogging.Create(settings.Logging);
                 using var loggers = new SerilogLoggerFactory(logger);
@@ -66,6 +83,7 @@ internal static class NodeRunner
             await app.DisposeAsync();
             // A worker downed by its cluster (cut off from the coordinators), or one that left a cluster without
             // coordinators, joins again through the coordinator's URL; one removed by the coordinator stops.
+            if (coordinator && !ct.IsCancellationRequested && RaftJoiner.TakeRestartRequest()) continue;
             bool rejoin = settings.Cluster.IsWorker && !ct.IsCancellationRequested
                 && (reason is CoordinatedShutdown.ClusterDowningReason || (reason is CoordinatedShutdown.ClusterLeavingReason && WorkerAgent.RejoinRequested));
             if (!rejoin) return Environment.ExitCode;

@@ -157,7 +157,7 @@ public static class SettingsLoader
     /// <summary>Checks the settings as a whole (after flags): the loopback rule, ports, persistence, the cluster.</summary>
     public static void Validate(VarpulisSettings s, bool coordinator = false)
     {
-        if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey))
+        if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey) && s.Coordinator.RoleKeys.Count == 0)
         {
             throw new ConfigurationException(
                 $"refusing to listen on {s.Server.Bind} without an API key: anyone who can reach it could deploy pipelines. " +

@@ -88,13 +88,18 @@ public static class VarpulisServer
         var kind = coordinator ? NodeKind.Coordinator : settings.Cluster.IsWorker ? NodeKind.Worker : NodeKind.Single;
         var holder = new NodePlanHolder(kind switch
         {
-            NodeKind.Coordinator => NodePlanner.Coordinator(settings),
+            NodeKind.Coordinator => workerPlan ?? NodePlanner.Coordinator(settings),
             NodeKind.Worker => workerPlan ?? throw new InvalidOperationException("a worker is built with the plan its coordinator gave (WorkerBootstrap.PlanAsync)"),
             _ => NodePlan.Single(settings),
         });
         builder.Services.AddSingleton(holder);
         builder.Services.AddSingleton(new NodeRole(kind));
-        if (kind == NodeKind.Coordinator) builder.Services.AddSingleton(NodePlanner.JournalOf(settings));
+        if (kind == NodeKind.Coordinator)
+        {
+            builder.Services.AddSingleton(NodePlanner.JournalOf(settings, holder.Plan.JournalDir));
+            builder.Services.AddSingleton(sp => new Varpulis.Actors.Cluster.Raft.RaftView(sp.GetRequiredService<ActorSystem>(), holder.Plan.Raft));
+            if (holder.Plan.Raft is not null) builder.Services.AddHostedService<RaftJoiner>();
+        }
         builder.Services.AddAkka(NodePlan.SystemName, (akka, sp) =>
         {
             // Lines Akka writes while its loggers are not running (start, shutdown) go through Serilog too.

@@ -35,7 +35,7 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
         var tenant = await SendAsync(f.Coordinator, HttpMethod.Post, "/api/v1/tenants", """{"name": "acme"}""");
         Assert.Equal(HttpStatusCode.Created, tenant.Status);
         using var tenantClient = CoordinatorFixture.Client(f.CoordinatorUrl, (string)tenant.Body["api_key"]!);
-        AssertError(await GetAsync(tenantClient, "/api/v1/cluster/workers"), HttpStatusCode.Forbidden, "forbidden", "cluster operations need the coordinator's admin key");
+        AssertError(await GetAsync(tenantClient, "/api/v1/cluster/workers"), HttpStatusCode.Forbidden, "forbidden", "cluster operations need the coordinator's admin key or a role key");
         // The worker's key is the admin of the worker, not of the coordinator.
         using var workerKeyOnCoordinator = CoordinatorFixture.Client(f.CoordinatorUrl, CoordinatorFixture.WorkerKey);
         AssertError(await GetAsync(workerKeyOnCoordinator, "/api/v1/cluster/workers"), HttpStatusCode.Unauthorized, "invalid_api_key", "invalid API key");

@@ -15,8 +15,13 @@ namespace Varpulis.Cluster.Tests.EndToEnd;
 /// The output events of every acknowledged batch are kept in order, to compare with a single-node run. With a
 /// <paramref name="path"/> (a pipeline group's <c>inject-batch</c>) it sends to the coordinator only.
 /// </summary>
-public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf, string? path = null)
+public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpoints, string pipelineId, Func<int, string> batchOf, string? path = null)
 {
+    public BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf, string? path = null)
+        : this(path is null ? run.Endpoints : () => [(run.CoordinatorUrl, ClusterRun.CoordinatorKey)], pipelineId, batchOf, path)
+    {
+    }
+
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(150);
 
     private readonly List<string> _outputs = new();
@@ -49,8 +54,8 @@ public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, str
             while (true)
             {
                 if (started.Elapsed > GiveUpAfter) throw new TimeoutException($"batch {b} of {pipelineId} not acknowledged after {GiveUpAfter}");
-                var endpoints = path is null ? run.Endpoints() : [(run.CoordinatorUrl, ClusterRun.CoordinatorKey)];
-                var (url, key) = endpoints[random.Next(endpoints.Count)];
+                var nodes = endpoints();
+                var (url, key) = nodes[random.Next(nodes.Count)];
                 using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(url, path ?? $"/api/v1/pipelines/{pipelineId}/events-batch"))
                 {
                     Content = new StringContent(body, Encoding.UTF8, "application/json"),
