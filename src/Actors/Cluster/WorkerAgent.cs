@@ -130,14 +130,14 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     {
         _counted.Remove(pipelineId);
         if (!_pipelines.Remove(pipelineId)) return;
-        // A node stopping (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off before it leaves the
-        // cluster, so the manager still sees it Up: say why the pipeline moves.
-        if (reason == "handoff" && Leaving) reason = "leaving";
+        // A node stopping on its own (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off as it
+        // leaves the cluster, before the manager sees it leave: say why the pipeline moves. (A node the coordinator
+        // removes shuts down for ClusterLeavingReason; the manager knows that removal.)
+        if (reason == "handoff" && StoppingItself) reason = "leaving";
         _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
     }
 
-    private bool Leaving
-        => _shutdown.ShutdownReason is not null || _cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting;
+    private bool StoppingItself => _shutdown.ShutdownReason is { } r && r is not CoordinatedShutdown.ClusterLeavingReason;
 
     private void Report()
         => _manager.Tell(new WorkerHeartbeat(_self, _workerId, Environment.ProcessorCount, _maxPipelines, _pipelines.Values.ToList(), _time.GetUtcNow()));
