@@ -136,7 +136,10 @@ public sealed record WorkerHeartbeat(
 /// <summary>A pipeline started on a node (deploy, recovery, or arrival after a move): sent at once, not at the next heartbeat.</summary>
 public sealed record PipelineHosted(string AkkaAddress, string? WorkerId, HostedPipeline Pipeline) : IClusterManagerProtocol;
 
-/// <summary>A pipeline stopped on a node: <c>handoff</c> (it moves), <c>deleted</c>, or <c>stopped</c>.</summary>
+/// <summary>
+/// A pipeline stopped on a node: <c>handoff</c> (it moves), <c>leaving</c> (it moves because its node is shutting down
+/// or leaving the cluster), <c>deleted</c>, or <c>stopped</c>.
+/// </summary>
 public sealed record PipelineReleased(string AkkaAddress, string PipelineId, string Reason) : IClusterManagerProtocol;
 
 /// <summary>Asks every node's agent for a heartbeat now (the manager after it moved).</summary>

@@ -27,6 +27,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly Dictionary<string, (long EventsIn, DateTimeOffset At)> _counted = new(StringComparer.Ordinal);
     private readonly TimeSpan _orphanAfter;
     private readonly Akka.Cluster.Cluster _cluster;
+    private readonly CoordinatedShutdown _shutdown;
     private DateTimeOffset? _alone;
 
     /// <summary>Set when this node left its cluster on its own because no coordinator was left in it: its host should join again.</summary>
@@ -45,6 +46,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         _log = loggers.CreateLogger<WorkerAgent>();
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
         _cluster = cluster;
+        _shutdown = CoordinatedShutdown.Get(Context.System);
         _self = cluster.SelfAddress.ToString();
         cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent));
 
@@ -127,8 +129,15 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private void Release(string pipelineId, string reason)
     {
         _counted.Remove(pipelineId);
-        if (_pipelines.Remove(pipelineId)) _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
+        if (!_pipelines.Remove(pipelineId)) return;
+        // A node stopping on its own (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off as it
+        // leaves the cluster, before the manager sees it leave: say why the pipeline moves. (A node the coordinator
+        // removes shuts down for ClusterLeavingReason; the manager knows that removal.)
+        if (reason == "handoff" && StoppingItself) reason = "leaving";
+        _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
     }
+
+    private bool StoppingItself => _shutdown.ShutdownReason is { } r && r is not CoordinatedShutdown.ClusterLeavingReason;
 
     private void Report()
         => _manager.Tell(new WorkerHeartbeat(_self, _workerId, Environment.ProcessorCount, _maxPipelines, _pipelines.Values.ToList(), _time.GetUtcNow()));

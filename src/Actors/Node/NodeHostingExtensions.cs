@@ -103,6 +103,7 @@ public static class NodeHostingExtensions
             builder.AddClusterBootstrapResponder(plan.Persistence);
             builder.AddLeadershipKeeper(plan.Raft?.NodeId ?? 1);
             builder.AddScalingAdvisor(settings.Coordinator.Scaling);
+            builder.AddClusterSeries(plan.HeartbeatInterval);
         }
         return builder;
     }

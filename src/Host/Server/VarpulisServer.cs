@@ -122,7 +122,7 @@ public static class VarpulisServer
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService(string.IsNullOrEmpty(service) ? "varpulis" : service, serviceVersion: VarpulisVersion.Current))
                 .WithTracing(t => t
-                    .AddSource(ApiTelemetry.SourceName)
+                    .AddSource(ApiTelemetry.SourceName, Varpulis.Actors.Cluster.ClusterTelemetry.SourceName)
                     .AddAspNetCoreInstrumentation()
                     .AddOtlpExporter());
         }
