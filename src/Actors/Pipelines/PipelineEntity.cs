@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Persistence;
@@ -20,7 +21,8 @@ public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan Sn
 
 /// <summary>
 /// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
-/// persist, reply. The journal holds the definition events and every accepted input request; snapshots are
+/// persist, reply. The journal holds the definition events and every accepted input request (its accepted events in
+/// <see cref="EventBatchCodec"/> form); snapshots are
 /// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
 /// latest snapshot plus the replay of what followed it, through the same code as live input. On hand-off (a drain or
 /// rebalance moves it) it lets its writes finish, snapshots and stops, and recovers on the other worker from the
@@ -63,7 +65,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
         Recover<PipelineDefined>(ApplyDefined);
         Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
-        Recover<EventsAccepted>(ReplayEvents);
+        Recover<EventBatchAccepted>(ReplayBatch);
+        Recover<EventsAccepted>(ReplayBody);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
         Recover<RecoveryCompleted>(_ => OnRecovered());
@@ -166,21 +169,57 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void ReplayEvents(EventsAccepted e)
+    /// <summary>An accepted request's events, decoded and processed without parsing JSON again.</summary>
+    private void ReplayBatch(EventBatchAccepted e)
     {
         if (_runtime is null) return;
+        IngestOutcome outcome;
         try
         {
-            var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
-            _sinceSnapshot += outcome.Accepted;
-            // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
-            if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
+            outcome = _runtime.Replay(e.Batch, e.Errors);
+        }
+        catch (SerializationException ex)
+        {
+            // Bytes that cannot be read are a damaged journal: skipping them would lose accepted events without a
+            // trace, so recovery fails (as for any unreadable journal record) and the journal stays as it is.
+            _log.LogCritical(ex, "Pipeline {PipelineId} cannot recover: its journal holds an unreadable event batch", _pipelineId);
+            throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A batch the engine cannot process must not stop the pipeline from ever recovering again.
             _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
+            return;
         }
+        Journaled(outcome.Accepted, e.IdempotencyKey, e.BodyHash, e.IngestTimeNanos, e.IdempotencyKey is null ? null : ResultOf(outcome, e.IsBatch));
+    }
+
+    /// <summary>An accepted request of a journal written before event batches (the body as received): parsed again.</summary>
+    private void ReplayBody(EventsAccepted e)
+    {
+        if (_runtime is null) return;
+        IngestOutcome outcome;
+        try
+        {
+            outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
+            return;
+        }
+        var key = e.IdempotencyKey;
+        Journaled(outcome.Accepted, key, key is null ? null : IdempotencyTable.HashOf(e.Body), e.IngestTimeNanos, key is null ? null : ResultOf(outcome, e.IsBatch));
+    }
+
+    /// <summary>
+    /// What a journaled request leaves behind, once written (live) and on replay alike: its events count towards the
+    /// next snapshot, and the reply a repeat of its key gets (rebuilt on replay exactly as it was first given).
+    /// </summary>
+    private void Journaled(int accepted, string? key, byte[]? bodyHash, long ingestTimeNanos, IngestResult? reply)
+    {
+        _sinceSnapshot += accepted;
+        if (key is not null && bodyHash is not null && reply is not null) _idempotency.CompleteWithHash(key, bodyHash, ingestTimeNanos, reply);
     }
 
     private void ReplayRestore(string checkpointJson)
@@ -308,15 +347,23 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
         var idempotencyKey = cmd.IdempotencyKey;
-        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, cmd.Body, now);
-        PersistAsync(new EventsAccepted(now, cmd.IsBatch, cmd.Body, idempotencyKey), _ =>
+        byte[]? bodyHash = null;
+        if (idempotencyKey is not null)
+        {
+            _idempotency.Begin(idempotencyKey, cmd.Body, now);
+            bodyHash = IdempotencyTable.HashOf(cmd.Body);
+        }
+        // The journal holds the accepted events as the engine took them (not the body): recovery decodes them
+        // without parsing JSON. A keyed request also keeps what its reply is rebuilt from.
+        var record = new EventBatchAccepted(now, cmd.IsBatch, outcome.Batch!, idempotencyKey, bodyHash, idempotencyKey is null ? null : result.Errors);
+        PersistAsync(record, _ =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
             sender.Tell(result);
+            Journaled(accepted, idempotencyKey, bodyHash, now, result);
             if (idempotencyKey is not null)
             {
-                _idempotency.Complete(idempotencyKey, cmd.Body, now, result);
                 if (_keyWaiters.Remove(idempotencyKey, out var waiters))
                 {
                     foreach (var w in waiters) w.Tell(result);
@@ -327,7 +374,6 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
                 var batch = new PipelineOutputBatch(_pipelineId, live);
                 foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
-            _sinceSnapshot += accepted;
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
     }

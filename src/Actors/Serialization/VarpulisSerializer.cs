@@ -16,7 +16,7 @@ namespace Varpulis.Actors.Serialization;
 /// <summary>
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
 /// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
-/// <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
+/// <see cref="EventBatchAccepted"/>, <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
 /// <see cref="IClusterBootstrapProtocol"/> and <see cref="IConnectorsProtocol"/>.
 /// </summary>
@@ -54,6 +54,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineDefined)] = "JD",
         [typeof(PipelineSourceReloaded)] = "JR",
         [typeof(EventsAccepted)] = "JE",
+        [typeof(EventBatchAccepted)] = "JB",
         [typeof(PipelineCheckpointRestored)] = "JC",
         [typeof(PipelineRemoved)] = "JX",
         [typeof(PipelineSnapshot)] = "JS",
@@ -157,6 +158,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
 
     public override byte[] ToBinary(object obj) => obj switch
     {
+        EventBatchAccepted b => WriteEventBatchAccepted(b),
         EventsAccepted e => WriteEventsAccepted(e),
         IngestEvents i => WriteIngest(i),
         IngestResult r => WriteIngestResult(r),
@@ -169,6 +171,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         if (!TypesByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
+        if (type == typeof(EventBatchAccepted)) return ReadEventBatchAccepted(bytes);
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
@@ -212,6 +215,75 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         string? key = keyLen < 0 ? null : Encoding.UTF8.GetString(bytes, 14, keyLen);
         int bodyAt = 14 + Math.Max(0, keyLen);
         return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
+    }
+
+    // v1: [1][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body hash length, 1 byte][hash]
+    //     [error count, 4 bytes LE]([index, 4][length, 4][utf-8])*[event batch (EventBatchCodec)]
+    private static byte[] WriteEventBatchAccepted(EventBatchAccepted b)
+    {
+        int keyLen = b.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(b.IdempotencyKey);
+        int hashLen = b.BodyHash?.Length ?? 0;
+        if (hashLen > byte.MaxValue) throw new ArgumentException("a body hash is at most 255 bytes", nameof(b));
+        var errors = b.Errors ?? Array.Empty<IngestError>();
+        int size = 2 + 8 + 4 + keyLen + 1 + hashLen + 4;
+        foreach (var e in errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
+        var bytes = new byte[size + b.Batch.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        span[1] = b.IsBatch ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], b.IngestTimeNanos);
+        BinaryPrimitives.WriteInt32LittleEndian(span[10..], b.IdempotencyKey is null ? -1 : keyLen);
+        int pos = 14;
+        if (b.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(b.IdempotencyKey, span[pos..]);
+        span[pos++] = (byte)hashLen;
+        b.BodyHash?.CopyTo(span[pos..]);
+        pos += hashLen;
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], errors.Count);
+        pos += 4;
+        foreach (var e in errors)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
+            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
+            pos += 8 + n;
+        }
+        b.Batch.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static EventBatchAccepted ReadEventBatchAccepted(byte[] bytes)
+    {
+        var span = bytes.AsSpan();
+        if (span.Length < 19 || span[0] != 1) throw new SerializationException("invalid EventBatchAccepted payload");
+        long ingestTime = BinaryPrimitives.ReadInt64LittleEndian(span[2..]);
+        int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
+        int pos = 14;
+        string? key = null;
+        if (keyLen >= 0)
+        {
+            if (keyLen > span.Length - pos) throw new SerializationException("truncated EventBatchAccepted payload");
+            key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
+            pos += keyLen;
+        }
+        if (pos >= span.Length) throw new SerializationException("truncated EventBatchAccepted payload");
+        int hashLen = span[pos++];
+        if (hashLen > span.Length - pos - 4) throw new SerializationException("truncated EventBatchAccepted payload");
+        byte[]? hash = hashLen == 0 ? null : span.Slice(pos, hashLen).ToArray();
+        pos += hashLen;
+        int count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        pos += 4;
+        if (count < 0 || count > (span.Length - pos) / 8) throw new SerializationException("truncated EventBatchAccepted payload");
+        List<IngestError>? errors = count == 0 ? null : new List<IngestError>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (span.Length - pos < 8) throw new SerializationException("truncated EventBatchAccepted payload");
+            int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
+            if (n < 0 || n > span.Length - pos - 8) throw new SerializationException("truncated EventBatchAccepted payload");
+            errors!.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+            pos += 8 + n;
+        }
+        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors);
     }
 
     // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]

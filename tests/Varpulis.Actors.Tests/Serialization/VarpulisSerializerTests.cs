@@ -78,6 +78,11 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
             new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
+            new EventBatchAccepted(1_700_000_000_123_456_789, true, [1, 0, 0]),
+            new EventBatchAccepted(-5, false, []),
+            new EventBatchAccepted(7, true, [1, 1, 4, 0x54, 0x69, 0x63, 0x6B, 0], "retry-é42", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(),
+                [new IngestError(0, "unknown event type 'Ü'"), new IngestError(3, "")]),
+            new EventBatchAccepted(8, false, [1, 0, 0], "", null, null),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
@@ -259,9 +264,36 @@ public sealed class VarpulisSerializerTests : IDisposable
         Assert.Equal(body, e.Body);
     }
 
+    [Fact]
+    public void EventBatchAcceptedUsesTheCompactBinaryLayout()
+    {
+        byte[] batch = [1, 0, 0];
+        var plain = new EventBatchAccepted(1, false, batch);
+        Assert.Equal(19 + batch.Length, _system.Serialization.FindSerializerFor(plain).ToBinary(plain).Length);
+        var keyed = new EventBatchAccepted(1, true, batch, "k", new byte[32], [new IngestError(2, "bad")]);
+        Assert.Equal(19 + 1 + 32 + (8 + 3) + batch.Length, _system.Serialization.FindSerializerFor(keyed).ToBinary(keyed).Length);
+    }
+
+    [Fact]
+    public void TruncatedEventBatchAcceptedIsRefused()
+    {
+        var keyed = new EventBatchAccepted(1, true, [], "key", new byte[32], [new IngestError(2, "bad")]);
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventBatchAccepted));
+        var bytes = serializer.ToBinary(keyed);
+        // Every cut before the batch (here empty) loses a part of the header: refused, never read short.
+        for (int n = 0; n < bytes.Length; n++)
+        {
+            var cut = bytes[..n];
+            var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(cut, "JB"));
+            Assert.Contains("EventBatchAccepted payload", ex.Message);
+        }
+        Assert.Equal(Canonical(keyed), Canonical(serializer.FromBinary(bytes, "JB")));
+    }
+
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
+        EventBatchAccepted b => $"{b.IngestTimeNanos}|{b.IsBatch}|{Convert.ToBase64String(b.Batch)}|{b.IdempotencyKey ?? "<none>"}|{(b.BodyHash is null ? "<none>" : Convert.ToBase64String(b.BodyHash))}|{string.Join(";", b.Errors ?? [])}",
         EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
