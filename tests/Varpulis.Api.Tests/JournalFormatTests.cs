@@ -43,14 +43,14 @@ public sealed class JournalFormatTests
         await using (var second = await TestServer.StartAsync(settings))
         {
             using var http = second.Client();
-            Assert.Equal(4, await Processed(http, id));
-            var repeat = await PostKeyed(http, $"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "old-key");
+            Assert.Equal(4, await http.ProcessedAsync(id));
+            var repeat = await http.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "old-key");
             Assert.Equal(HttpStatusCode.OK, repeat.Status);
             Assert.Equal(oldKeyedReply, WithoutTime(repeat.Body));
-            Assert.Equal(4, await Processed(http, id));
+            Assert.Equal(4, await http.ProcessedAsync(id));
 
             // Written now as an event batch, after the old records.
-            var fresh = await PostKeyed(http, $"/api/v1/pipelines/{id}/events-batch", NewKeyedBody, "new-key");
+            var fresh = await http.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", NewKeyedBody, "new-key");
             newReply = WithoutTime(fresh.Body);
             Assert.Equal(
                 """{"accepted":4,"rejected":1,"errors":[{"index":0,"error":"unknown property 'event_typ'; an event has 'event_type', 'fields' (or 'data') and 'timestamp'"}],"output_events":[{"event_type":"Avg","timestamp":"1970-01-01T00:00:07Z","sensor":"S1","n":3,"total":135}]}""",
@@ -62,12 +62,12 @@ public sealed class JournalFormatTests
         settings.Server.Port = TestServer.FreePort();
         await using var third = await TestServer.StartAsync(settings);
         using var http3 = third.Client();
-        Assert.Equal(8, await Processed(http3, id));
-        Assert.Equal(oldKeyedReply, WithoutTime((await PostKeyed(http3, $"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "old-key")).Body));
-        Assert.Equal(newReply, WithoutTime((await PostKeyed(http3, $"/api/v1/pipelines/{id}/events-batch", NewKeyedBody, "new-key")).Body));
+        Assert.Equal(8, await http3.ProcessedAsync(id));
+        Assert.Equal(oldKeyedReply, WithoutTime((await http3.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "old-key")).Body));
+        Assert.Equal(newReply, WithoutTime((await http3.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", NewKeyedBody, "new-key")).Body));
         // The batch record kept the body's hash: the key with another body is still refused.
-        (await PostKeyed(http3, $"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "new-key")).AssertError((HttpStatusCode)422, "idempotency_key_reused");
-        Assert.Equal(8, await Processed(http3, id));
+        (await http3.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", OldKeyedBody, "new-key")).AssertError((HttpStatusCode)422, "idempotency_key_reused");
+        Assert.Equal(8, await http3.ProcessedAsync(id));
         // The window of S2 holds 7 (a single-event body record) and 8 (an event batch): both replayed.
         var after = await http3.PostAsync($"/api/v1/pipelines/{id}/events-batch", Programs.Batch([Programs.Reading("S2", 9, 8000)]));
         Assert.Equal("""[{"event_type":"Avg","timestamp":"1970-01-01T00:00:08Z","sensor":"S2","n":3,"total":24}]""", after.Body["output_events"]!.ToJsonString());
@@ -222,15 +222,4 @@ public sealed class JournalFormatTests
             await Task.Delay(100);
         }
     }
-
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> PostKeyed(HttpClient http, string path, string json, string key)
-    {
-        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        req.Headers.TryAddWithoutValidation("Idempotency-Key", key);
-        using var resp = await http.SendAsync(req);
-        return (resp.StatusCode, JsonNode.Parse(await resp.Content.ReadAsStringAsync())!);
-    }
-
-    private static async Task<long> Processed(HttpClient http, string id)
-        => (long)(await http.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["events_processed"]!;
 }

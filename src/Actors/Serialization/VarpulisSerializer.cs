@@ -225,9 +225,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         int hashLen = b.BodyHash?.Length ?? 0;
         if (hashLen > byte.MaxValue) throw new ArgumentException("a body hash is at most 255 bytes", nameof(b));
         var errors = b.Errors ?? Array.Empty<IngestError>();
-        int size = 2 + 8 + 4 + keyLen + 1 + hashLen + 4;
-        foreach (var e in errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
-        var bytes = new byte[size + b.Batch.Length];
+        var bytes = new byte[2 + 8 + 4 + keyLen + 1 + hashLen + 4 + ErrorsSize(errors) + b.Batch.Length];
         var span = bytes.AsSpan();
         span[0] = 1;
         span[1] = b.IsBatch ? (byte)1 : (byte)0;
@@ -239,14 +237,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         b.BodyHash?.CopyTo(span[pos..]);
         pos += hashLen;
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], errors.Count);
-        pos += 4;
-        foreach (var e in errors)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
-            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
-            pos += 8 + n;
-        }
+        pos = WriteErrors(span, pos + 4, errors);
         b.Batch.CopyTo(span[pos..]);
         return bytes;
     }
@@ -271,19 +262,45 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         byte[]? hash = hashLen == 0 ? null : span.Slice(pos, hashLen).ToArray();
         pos += hashLen;
         int count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
-        pos += 4;
-        if (count < 0 || count > (span.Length - pos) / 8) throw new SerializationException("truncated EventBatchAccepted payload");
-        List<IngestError>? errors = count == 0 ? null : new List<IngestError>(count);
-        for (int i = 0; i < count; i++)
+        var errors = ReadErrors(span, pos + 4, count, "EventBatchAccepted", out pos);
+        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors.Count == 0 ? null : errors);
+    }
+
+    // An error list of ingest requests: ([index, 4 bytes LE][length, 4 bytes LE][utf-8])*
+    private static int ErrorsSize(IReadOnlyList<IngestError> errors)
+    {
+        int size = 0;
+        foreach (var e in errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
+        return size;
+    }
+
+    private static int WriteErrors(Span<byte> span, int pos, IReadOnlyList<IngestError> errors)
+    {
+        foreach (var e in errors)
         {
-            if (span.Length - pos < 8) throw new SerializationException("truncated EventBatchAccepted payload");
-            int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
-            int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
-            if (n < 0 || n > span.Length - pos - 8) throw new SerializationException("truncated EventBatchAccepted payload");
-            errors!.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
+            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
             pos += 8 + n;
         }
-        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors);
+        return pos;
+    }
+
+    private static List<IngestError> ReadErrors(ReadOnlySpan<byte> span, int pos, int count, string what, out int end)
+    {
+        if (count < 0 || count > (span.Length - pos) / 8) throw new SerializationException($"truncated {what} payload");
+        var errors = new List<IngestError>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (span.Length - pos < 8) throw new SerializationException($"truncated {what} payload");
+            int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
+            if (n < 0 || n > span.Length - pos - 8) throw new SerializationException($"truncated {what} payload");
+            errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+            pos += 8 + n;
+        }
+        end = pos;
+        return errors;
     }
 
     // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]
@@ -314,9 +331,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     // [1][accepted, 4][rejected, 4][output count, 4][processing time us, 8][error count, 4]([index, 4][length, 4][utf-8])*[outputs JSON]
     private static byte[] WriteIngestResult(IngestResult r)
     {
-        int size = 25;
-        foreach (var e in r.Errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
-        var bytes = new byte[size + r.OutputEventsJson.Length];
+        var bytes = new byte[25 + ErrorsSize(r.Errors) + r.OutputEventsJson.Length];
         var span = bytes.AsSpan();
         span[0] = 1;
         BinaryPrimitives.WriteInt32LittleEndian(span[1..], r.Accepted);
@@ -324,14 +339,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         BinaryPrimitives.WriteInt32LittleEndian(span[9..], r.OutputCount);
         BinaryPrimitives.WriteInt64LittleEndian(span[13..], r.ProcessingTimeUs);
         BinaryPrimitives.WriteInt32LittleEndian(span[21..], r.Errors.Count);
-        int pos = 25;
-        foreach (var e in r.Errors)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
-            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
-            pos += 8 + n;
-        }
+        int pos = WriteErrors(span, 25, r.Errors);
         r.OutputEventsJson.CopyTo(span[pos..]);
         return bytes;
     }
@@ -342,16 +350,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         {
             var span = bytes.AsSpan();
             if (span[0] != 1) throw new SerializationException("invalid IngestResult payload");
-            int count = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
-            var errors = new List<IngestError>(Math.Min(count, 1024));
-            int pos = 25;
-            for (int i = 0; i < count; i++)
-            {
-                int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
-                int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
-                errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
-                pos += 8 + n;
-            }
+            var errors = ReadErrors(span, 25, BinaryPrimitives.ReadInt32LittleEndian(span[21..]), "IngestResult", out int pos);
             return new IngestResult(
                 BinaryPrimitives.ReadInt32LittleEndian(span[1..]),
                 BinaryPrimitives.ReadInt32LittleEndian(span[5..]),
