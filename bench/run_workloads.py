@@ -2,9 +2,10 @@
 """Measures the benchmark workloads of ../shared/bench against the hand-written baseline, in one run.
 
 Usage: bench/run_workloads.py [--events N] [--runs R] [--only W1,W2,...] [--w6-events N] [--workers N]
-                              [--reference PATH]
+                              [--reference PATH] [--against REV]
 
-Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py, runs
+Builds `varpulis` (Release) and the baseline, generates the workloads with gen_events.py (W3c and W3d
+with gen_pattern_workloads.py beside this script), runs
 `varpulis simulate --immediate --preload --quiet` R times per workload and the baseline R times on W1,
 checks every run's output count against expected.json, and prints a Markdown table with the median and
 min-max of rate A (Event rate) and rate B (Engine rate), the ratios of the medians to the baseline's, and
@@ -15,6 +16,10 @@ the peak RSS (from /usr/bin/time -v). Exits with 1 if any of our output counts i
 `Event rate` and `Output events emitted`, and adds its rate A and the ratio ours / original. A reference
 whose output count differs from expected.json is marked in the table (it does not fail the script).
 The load average before and after the measurement is printed with the table.
+
+--against REV also builds git revision REV of this repository and runs it right after each run of the
+working tree, so before/after figures come from the same machine state (rows "W @REV"; a workload whose
+expected output REV does not produce is reported WRONG for REV only).
 """
 import argparse
 import json
@@ -69,10 +74,11 @@ def main():
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--w6-events", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W4,W5,W6q1,W6q10,W6q50,W7q100")
+    ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W3c,W3d,W4,W5,W6q1,W6q10,W6q50,W7q100")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "varpulis-bench"))
     ap.add_argument("--workers", type=int, default=1, help="--workers for our simulate (the reference always runs 1)")
     ap.add_argument("--reference", help="path of the original Varpulis executable to compare with")
+    ap.add_argument("--against", help="a git revision to measure alternately with the working tree")
     a = ap.parse_args()
     load_before = os.getloadavg()
     wanted = [w for w in a.only.split(",") if w]
@@ -86,6 +92,16 @@ def main():
     run(["dotnet", "build", base_src, "-c", "Release", "-o", os.path.join(a.work, "baseline")])
     varpulis = os.path.join(a.work, "varpulis", "varpulis")
     baseline = [os.path.join(a.work, "baseline", "Baseline")]
+    builds = [("", varpulis)]
+    if a.against:
+        rev_src = os.path.join(a.work, "against-src")
+        shutil.rmtree(rev_src, ignore_errors=True)
+        os.makedirs(rev_src)
+        archive = subprocess.run(["git", "-C", ROOT, "archive", a.against], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", rev_src], input=archive, check=True)
+        print(f"building {a.against}...", file=sys.stderr)
+        run(["dotnet", "build", os.path.join(rev_src, "src", "Host"), "-c", "Release", "-o", os.path.join(a.work, "against")])
+        builds.append((f" @{a.against}", os.path.join(a.work, "against", "varpulis")))
 
     data = {}
     for n in sorted({a.events, a.w6_events}):
@@ -93,6 +109,8 @@ def main():
         if not os.path.isdir(d):
             print(f"generating workloads with {n} events...", file=sys.stderr)
             run([sys.executable, os.path.join(SHARED, "gen_events.py"), d, "--events", str(n)])
+        if not os.path.isdir(os.path.join(d, "W3c")):
+            run([sys.executable, os.path.join(ROOT, "bench", "gen_pattern_workloads.py"), d, "--events", str(n)])
         data[n] = d
 
     w1 = os.path.join(data[a.events], "W1", "events.evt")
@@ -103,24 +121,30 @@ def main():
         n = a.w6_events if w.startswith("W6") else a.events
         wd = os.path.join(data[n], w)
         expected = json.load(open(os.path.join(wd, "expected.json")))["output_events"]
-        ra, rb, rss, counts, ref_a, ref_counts = [], [], [], set(), [], set()
+        per_build = {label: ([], [], [], set()) for label, _ in builds}
+        ref_a, ref_counts = [], set()
         for _ in range(a.runs):
             # Interleave baseline (and reference) runs with the workload's runs so all see the same machine.
             out, _ = timed(baseline + [w1])
             base_a.append(field(out, "Baseline rate A"))
             base_b.append(field(out, "Baseline rate B"))
-            out, peak = timed(simulate_cmd(varpulis, wd, a.workers))
-            ra.append(field(out, "Event rate"))
-            rb.append(field(out, "Engine rate"))
-            counts.add(int(field(out, "Output events emitted")))
-            rss.append(peak)
+            for label, exe in builds:
+                ra, rb, rss, counts = per_build[label]
+                out, peak = timed(simulate_cmd(exe, wd, a.workers))
+                ra.append(field(out, "Event rate"))
+                rb.append(field(out, "Engine rate"))
+                counts.add(int(field(out, "Output events emitted")))
+                rss.append(peak)
             if a.reference:
                 out, _ = timed(simulate_cmd(a.reference, wd, 1), must_succeed=False)
                 ref_a.append(field(out, "Event rate"))
                 ref_counts.add(int(field(out, "Output events emitted") or -1))
-        correct = counts == {expected}
-        ok &= correct
-        rows.append((w, n, expected, correct, ra, rb, max(rss), ref_a, ref_counts))
+        for label, _ in builds:
+            ra, rb, rss, counts = per_build[label]
+            correct = counts == {expected}
+            if not label:
+                ok &= correct
+            rows.append((w + label, n, expected, correct, ra, rb, max(rss), ref_a if not label else [], ref_counts))
 
     bb = statistics.median(base_b)
     ba = statistics.median(base_a)
@@ -134,7 +158,9 @@ def main():
     for w, n, expected, correct, ra, rb, rss, ref_a, ref_counts in rows:
         mark = "ok" if correct else "WRONG"
         line = f"| {w} | {n:,} | {expected:,} {mark} | {fmt_rate(ra)} | {fmt_rate(rb)} | {statistics.median(ra) / ba:.2f}× | {statistics.median(rb) / bb:.2f}× | {rss:.0f} MB |"
-        if a.reference:
+        if a.reference and " @" in w:
+            line += " | |"  # the reference is compared with the working tree's row
+        elif a.reference:
             ref_ok = "" if ref_counts == {expected} else f" (outputs {sorted(ref_counts)} ≠ expected)"
             valid = [x for x in ref_a if x]
             line += f" {fmt_rate(valid)}{ref_ok} | {statistics.median(ra) / statistics.median(valid):.2f}× |" if valid else " failed | |"

@@ -117,13 +117,13 @@ public sealed class PatternEndpointsTests(ServerFixture f) : IClassFixture<Serve
         Assert.Equal(none, await Send(Patterns.Login("alice", "2025-01-01T00:00:00Z")));
         Assert.Equal(Alert("alice", "2025-01-01T00:01:00Z"), await Send(Patterns.Purchase("alice", 10, "2025-01-01T00:01:00Z")));
 
-        // Default selection: the run advances on the first Purchase whatever its user; .where then drops the match,
-        // and the run is over: bob's own Purchase afterwards finds no run.
+        // The .where after the last step correlates the steps (vpl.md §5.1): a.user == b.user decides which Purchase
+        // advances bob's run, so carol's Purchase passes it by and bob's own Purchase matches.
         Assert.Equal(none, await Send(Patterns.Login("bob", "2025-01-01T00:02:00Z")));
         Assert.Equal(none, await Send(Patterns.Purchase("carol", 20, "2025-01-01T00:03:00Z")));
-        Assert.Equal(none, await Send(Patterns.Purchase("bob", 30, "2025-01-01T00:04:00Z")));
+        Assert.Equal(Alert("bob", "2025-01-01T00:04:00Z"), await Send(Patterns.Purchase("bob", 30, "2025-01-01T00:04:00Z")));
 
-        // Two live runs, one Purchase: both runs complete on it; only the pair of the same user passes .where.
+        // Two live runs, one Purchase: only the run of its user takes it; dave's run keeps waiting for his own.
         Assert.Equal(none, await Send(Patterns.Login("dave", "2025-01-01T00:10:00Z")));
         Assert.Equal(none, await Send(Patterns.Login("erin", "2025-01-01T00:11:00Z")));
         var runs = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Alert");
@@ -131,17 +131,22 @@ public sealed class PatternEndpointsTests(ServerFixture f) : IClassFixture<Serve
         Assert.Equal([null, null], runs.Body["runs"]!.AsArray().Select(r => (string?)r!["partition"]));
         Assert.Equal(2, (long)(await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["active_runs"]!);
         Assert.Equal(Alert("erin", "2025-01-01T00:12:00Z"), await Send(Patterns.Purchase("erin", 40, "2025-01-01T00:12:00Z")));
-        Assert.Equal(0, (long)(await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["active_runs"]!);
+        runs = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Alert");
+        Assert.Equal(["dave"], runs.Body["runs"]!.AsArray().Select(r => (string?)r!["captures"]!["a"]!["data"]!["user"]));
+        Assert.Equal(1, (long)(await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["active_runs"]!);
 
         // .within(5m) is inclusive: a Purchase at exactly +5m matches, one at +5m 1ms does not.
+        // frank's Login moves event time past dave's deadline (00:15): dave's run is gone.
         Assert.Equal(none, await Send(Patterns.Login("frank", "2025-01-01T00:20:00Z")));
+        runs = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/runs?stream=Alert");
+        Assert.Equal(["frank"], runs.Body["runs"]!.AsArray().Select(r => (string?)r!["captures"]!["a"]!["data"]!["user"]));
         Assert.Equal(Alert("frank", "2025-01-01T00:25:00Z"), await Send(Patterns.Purchase("frank", 50, "2025-01-01T00:25:00Z")));
         Assert.Equal(none, await Send(Patterns.Login("gina", "2025-01-01T00:30:00Z")));
         Assert.Equal(none, await Send(Patterns.Purchase("gina", 60, "2025-01-01T00:35:00.001Z")));
 
         var metrics = await f.Admin.GetJsonAsync($"/api/v1/pipelines/{id}/metrics");
         Assert.Equal(12, (long)metrics.Body["events_processed"]!);
-        Assert.Equal(3, (long)metrics.Body["output_events_emitted"]!);
+        Assert.Equal(4, (long)metrics.Body["output_events_emitted"]!);
         Assert.Equal(0, (long)metrics.Body["active_runs"]!);
     }
 

@@ -99,6 +99,26 @@ internal static class ExpressionCompiler
         return b;
     }
 
+    /// <summary>
+    /// Compiles <c>c1 and c2 and ...</c> from its conjuncts without reporting anything: for a condition whose
+    /// whole text was compiled (and reported on) already, of which only these conjuncts remain to be evaluated.
+    /// </summary>
+    public static Eval CompileConjunctsQuietly(IReadOnlyList<ExprSyntax> conjuncts, ExprContext cx)
+    {
+        var mark = cx.Env.Diagnostics.Mark();
+        var parts = conjuncts.Select(c => CompileCore(c, cx).Eval).ToArray();
+        cx.Env.Diagnostics.RollBack(mark);
+        if (parts.Length == 1) return parts[0];
+        return f =>
+        {
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!parts[i](f).IsTrue) return Value.False;
+            }
+            return Value.True;
+        };
+    }
+
     /// <summary>Compiles and evaluates an expression that must be constant (window sizes, limits).</summary>
     public static Value? CompileConstant(ExprSyntax expr, ExprContext cx, string what)
     {
@@ -111,23 +131,8 @@ internal static class ExpressionCompiler
     }
 
     /// <summary>True when <paramref name="expr"/> mentions the bare name or alias <paramref name="name"/>.</summary>
-    public static bool Mentions(ExprSyntax? expr, string name) => expr switch
-    {
-        null => false,
-        NameExprSyntax n => n.Name == name,
-        MemberExprSyntax m => Mentions(m.Target, name),
-        IndexExprSyntax i => Mentions(i.Target, name) || Mentions(i.Index, name),
-        SliceExprSyntax s => Mentions(s.Target, name) || Mentions(s.Start, name) || Mentions(s.End, name),
-        CallExprSyntax c => c.Args.Any(a => Mentions(a.Value, name)),
-        UnaryExprSyntax u => Mentions(u.Operand, name),
-        BinaryExprSyntax b => Mentions(b.Left, name) || Mentions(b.Right, name),
-        RangeExprSyntax r => Mentions(r.Start, name) || Mentions(r.End, name),
-        ConditionalExprSyntax c => Mentions(c.Condition, name) || Mentions(c.Then, name) || Mentions(c.Else, name),
-        ArrayExprSyntax a => a.Items.Any(i => Mentions(i, name)),
-        MapExprSyntax m => m.Entries.Any(e => Mentions(e.Value, name)),
-        LambdaExprSyntax l => Mentions(l.Body, name),
-        _ => false,
-    };
+    public static bool Mentions(ExprSyntax? expr, string name)
+        => expr is not null && expr.SelfAndDescendants().Any(x => x is NameExprSyntax n && n.Name == name);
 
     private static Bound Error(ExprContext cx, string id, TextSpan span, string message, string? hint = null)
     {
@@ -428,10 +433,135 @@ internal static class ExpressionCompiler
         return Fold(new Bound(f => ValueOps.Negate(oe(f)), operand.Type), operand);
     }
 
-    private static Bound CompileBinary(BinaryExprSyntax b, ExprContext cx)
+    /// <summary>Chains longer than this are evaluated by a loop instead of nested closures.</summary>
+    private const int NestedChainLimit = 8;
+
+    /// <summary>
+    /// A chain of binary operators (<c>a + b - c</c>, <c>x == 1 or x == 2 or ...</c>) is a left spine as deep as it
+    /// is long (the parser does not count it as nesting): it is compiled bottom-up in a loop, and a long one is
+    /// evaluated as a fold, so neither compiling nor evaluating recurses per element.
+    /// </summary>
+    private static Bound CompileBinary(BinaryExprSyntax top, ExprContext cx)
     {
-        var left = CompileCore(b.Left, cx);
-        var right = CompileCore(b.Right, cx);
+        var spine = new List<BinaryExprSyntax>();
+        ExprSyntax e = top;
+        while (e is BinaryExprSyntax b)
+        {
+            spine.Add(b);
+            e = b.Left;
+        }
+        var acc = CompileCore(e, cx);
+        int n = spine.Count;
+        var rights = n > NestedChainLimit ? new Eval[n] : null;
+        Eval start = acc.Eval;
+        int from = n - 1; // the fold applies spine[from] .. spine[0] to start
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var right = CompileCore(spine[i].Right, cx);
+            acc = CombineBinary(spine[i], acc, right, cx);
+            if (rights is null) continue;
+            rights[i] = right.Eval;
+            if (acc.IsConstant)
+            {
+                start = acc.Eval;
+                from = i - 1;
+            }
+        }
+        if (rights is null || acc.IsConstant) return acc;
+        if (from == n - 1 && AllowList(e, spine, cx) is { } allowed) return new Bound(allowed, acc.Type);
+        var ops = spine.Select(b => b.Op).ToArray();
+        return new Bound(f =>
+        {
+            var v = start(f);
+            for (int i = from; i >= 0; i--) v = Apply(ops[i], v, rights[i], f);
+            return v;
+        }, acc.Type);
+    }
+
+    /// <summary>One step of a chain's fold: <c>v op right</c>, short-circuiting like the nested form.</summary>
+    private static Value Apply(BinaryOp op, Value v, Eval right, Frame f) => op switch
+    {
+        BinaryOp.And => v.IsTrue && right(f).IsTrue ? Value.True : Value.False,
+        BinaryOp.Or => v.IsTrue || right(f).IsTrue ? Value.True : Value.False,
+        BinaryOp.Coalesce => v.IsNull ? right(f) : v,
+        BinaryOp.Add => ValueOps.Add(v, right(f)),
+        BinaryOp.Subtract => ValueOps.Subtract(v, right(f)),
+        BinaryOp.Multiply => ValueOps.Multiply(v, right(f)),
+        BinaryOp.Divide => ValueOps.Divide(v, right(f)),
+        BinaryOp.Modulo => ValueOps.Modulo(v, right(f)),
+        BinaryOp.Power => ValueOps.Power(v, right(f)),
+        BinaryOp.Equal => ValueOps.Equal(v, right(f)),
+        BinaryOp.NotEqual => ValueOps.NotEqual(v, right(f)),
+        BinaryOp.Less => ValueOps.Less(v, right(f)),
+        BinaryOp.LessOrEqual => ValueOps.LessOrEqual(v, right(f)),
+        BinaryOp.Greater => ValueOps.Greater(v, right(f)),
+        BinaryOp.GreaterOrEqual => ValueOps.GreaterOrEqual(v, right(f)),
+        BinaryOp.In => ValueOps.In(v, right(f)),
+        BinaryOp.NotIn => ValueOps.NotIn(v, right(f)),
+        _ => Value.Null,
+    };
+
+    /// <summary>
+    /// <c>k == c1 or k == c2 or ...</c> with one field path k and literals c: an allow-list, evaluated as one
+    /// read of k and a set lookup (<c>==</c> is <see cref="Value.Equals(Value)"/>, so the set agrees with it).
+    /// </summary>
+    private static Eval? AllowList(ExprSyntax leaf, List<BinaryExprSyntax> spine, ExprContext cx)
+    {
+        if (spine.Any(b => b.Op != BinaryOp.Or)) return null;
+        var set = new HashSet<Value>();
+        string? path = null;
+        ExprSyntax? key = null;
+        foreach (var term in spine.Select(b => b.Right).Append(leaf))
+        {
+            if (term is not BinaryExprSyntax { Op: BinaryOp.Equal } eq) return null;
+            ExprSyntax k;
+            if (LiteralValue(eq.Right) is { } r)
+            {
+                k = eq.Left;
+                set.Add(r);
+            }
+            else if (LiteralValue(eq.Left) is { } l)
+            {
+                k = eq.Right;
+                set.Add(l);
+            }
+            else
+            {
+                return null;
+            }
+            if (PathText(k) is not { } p || (path is not null && p != path)) return null;
+            path = p;
+            key = k;
+        }
+        // Reported on already, with the whole chain.
+        var mark = cx.Env.Diagnostics.Mark();
+        var ke = CompileCore(key!, cx).Eval;
+        cx.Env.Diagnostics.RollBack(mark);
+        return f => set.Contains(ke(f)) ? Value.True : Value.False;
+    }
+
+    private static Value? LiteralValue(ExprSyntax e) => e switch
+    {
+        IntLiteralSyntax i => Value.FromInt(i.Value),
+        FloatLiteralSyntax f => Value.FromFloat(f.Value),
+        StringLiteralSyntax s => Value.FromString(s.Value),
+        BoolLiteralSyntax b => Value.FromBool(b.Value),
+        UnaryExprSyntax { Op: UnaryOp.Negate, Operand: IntLiteralSyntax i } when i.Value != long.MinValue => Value.FromInt(-i.Value),
+        UnaryExprSyntax { Op: UnaryOp.Negate, Operand: FloatLiteralSyntax f } => Value.FromFloat(-f.Value),
+        _ => null,
+    };
+
+    /// <summary><c>a</c>, <c>a.b.c</c>: a name read through member accesses (no calls, no side effects); null otherwise.</summary>
+    private static string? PathText(ExprSyntax e) => e switch
+    {
+        NameExprSyntax n => n.Name,
+        MemberExprSyntax { NullSafe: false } m when PathText(m.Target) is { } t => t + "." + m.Member.Text,
+        _ => null,
+    };
+
+    /// <summary>Checks and builds <c>left op right</c> from its compiled operands.</summary>
+    private static Bound CombineBinary(BinaryExprSyntax b, Bound left, Bound right, ExprContext cx)
+    {
         Eval le = left.Eval, re = right.Eval;
         switch (b.Op)
         {
@@ -696,7 +826,7 @@ internal static class ExpressionCompiler
         if (args.Count >= 1)
         {
             var inner = new ExprContext(cx.Env, cx.Row) { Function = cx.Function, ExtraAliases = cx.ExtraAliases };
-            if (ContainsAggregate(args[0].Value, cx))
+            if (ContainsAggregate(args[0].Value))
                 return Error(cx, DiagnosticIds.AggregateNotAllowed, args[0].Value.Span, "aggregate functions cannot be nested");
             arg = CompileCore(args[0].Value, inner).Eval;
         }
@@ -720,16 +850,23 @@ internal static class ExpressionCompiler
         return new Bound(f => f.Captures![slot], AggregateType(fn.Name));
     }
 
-    private static bool ContainsAggregate(ExprSyntax e, ExprContext cx) => e switch
+    /// <summary>True when an aggregate call is reached through calls, members, operators and conditionals (not inside brackets or literals).</summary>
+    private static bool ContainsAggregate(ExprSyntax e)
     {
-        CallExprSyntax c => (AggregateFunctions.TryGet(c.Function.Text, out _) && IsAggregateUse(c.Function.Text, c.Args.Count) && !Builtins.TryGet(c.Function.Text, out _))
-            || c.Args.Any(a => ContainsAggregate(a.Value, cx)),
-        MemberExprSyntax m => ContainsAggregate(m.Target, cx),
-        BinaryExprSyntax b => ContainsAggregate(b.Left, cx) || ContainsAggregate(b.Right, cx),
-        UnaryExprSyntax u => ContainsAggregate(u.Operand, cx),
-        ConditionalExprSyntax k => ContainsAggregate(k.Condition, cx) || ContainsAggregate(k.Then, cx) || ContainsAggregate(k.Else, cx),
-        _ => false,
-    };
+        var stack = new Stack<ExprSyntax>();
+        stack.Push(e);
+        while (stack.Count > 0)
+        {
+            var x = stack.Pop();
+            if (x is CallExprSyntax c && AggregateFunctions.TryGet(c.Function.Text, out _) && IsAggregateUse(c.Function.Text, c.Args.Count) && !Builtins.TryGet(c.Function.Text, out _))
+                return true;
+            if (x is CallExprSyntax or MemberExprSyntax or BinaryExprSyntax or UnaryExprSyntax or ConditionalExprSyntax)
+            {
+                foreach (var child in x.Children()) stack.Push(child);
+            }
+        }
+        return false;
+    }
 
     /// <summary><c>sum(t.amount)</c> over the events a Kleene alias collected: the argument sees each event as <c>t</c>.</summary>
     private static Bound CompileCollectionAggregate(CallExprSyntax c, AggregateFunction fn, AliasBinding kleene, ExprContext cx)

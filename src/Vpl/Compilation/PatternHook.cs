@@ -27,7 +27,14 @@ internal sealed record PatternResult(
     Func<StreamRuntime, Operator> CreateOperator,
     RowShape OutputShape,
     IReadOnlyList<OperatorSyntax> RemainingOperators,
-    IReadOnlyList<string>? PartitionKey);
+    IReadOnlyList<string>? PartitionKey)
+{
+    /// <summary>
+    /// Conjuncts of the <c>.where</c> after the pattern that the steps check (vpl.md §5.1), by reference: the
+    /// filter on the match rows still reports their diagnostics but does not evaluate them again.
+    /// </summary>
+    public IReadOnlySet<ExprSyntax> CorrelatedConjuncts { get; init; } = new HashSet<ExprSyntax>(ReferenceEqualityComparer.Instance);
+}
 
 /// <summary>The operator names the pattern compiler owns on a pattern stream.</summary>
 internal static class PatternOperators

@@ -43,6 +43,7 @@ internal sealed class StreamCompiler
     private bool _stateful;
     private bool _sawStatefulBeforePartition;
     private bool _isPattern;
+    private IReadOnlySet<ExprSyntax>? _correlated;
     private long? _lateness;
     private int _internalTypeCounter;
 
@@ -127,6 +128,7 @@ internal sealed class StreamCompiler
         _ops.Add(create);
         _shape = result.OutputShape;
         _planPartition = result.PartitionKey?.ToArray();
+        _correlated = result.CorrelatedConjuncts;
         return result.RemainingOperators;
     }
 
@@ -378,7 +380,15 @@ internal sealed class StreamCompiler
             case "where" or "filter":
                 {
                     if (!OnePositional(op)) return;
-                    var pred = ExpressionCompiler.CompileCondition(op.Args[0].Value, Cx(), $"the '.{name}' condition").Eval;
+                    var condition = op.Args[0].Value;
+                    var pred = ExpressionCompiler.CompileCondition(condition, Cx(), $"the '.{name}' condition").Eval;
+                    if (_correlated is { Count: > 0 } moved && condition.Conjuncts().Any(moved.Contains))
+                    {
+                        // The pattern's steps check these conjuncts already (vpl.md §5.1): filter the matches on the rest.
+                        var rest = condition.Conjuncts().Where(c => !moved.Contains(c)).ToList();
+                        if (rest.Count == 0) return;
+                        pred = ExpressionCompiler.CompileConjunctsQuietly(rest, Cx());
+                    }
                     _ops.Add(rt => new WhereOperator(NewFrame(rt), pred));
                     return;
                 }

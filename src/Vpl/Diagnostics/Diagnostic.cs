@@ -74,6 +74,7 @@ public sealed class DiagnosticBag
     public const int MaxDiagnostics = 200;
 
     private readonly List<Diagnostic> _items = new();
+    private long _added;
 
     public IReadOnlyList<Diagnostic> Items => _items;
 
@@ -83,6 +84,7 @@ public sealed class DiagnosticBag
 
     public void Add(Diagnostic d)
     {
+        _added++;
         if (d.IsError) HasErrors = true;
         if (_items.Count < MaxDiagnostics) _items.Add(d);
     }
@@ -97,7 +99,27 @@ public sealed class DiagnosticBag
     {
         foreach (var d in items) Add(d);
     }
+
+    /// <summary>The bag's state, for <see cref="RollBack"/>.</summary>
+    internal DiagnosticMark Mark() => new(_items.Count, HasErrors, _added);
+
+    /// <summary>True when something was reported since <paramref name="mark"/> (even past the cap).</summary>
+    internal bool ChangedSince(DiagnosticMark mark) => _added != mark.Added;
+
+    /// <summary>
+    /// Forgets what was reported since <paramref name="mark"/>: for trial compilations whose findings are
+    /// reported by the compilation that counts (a pattern's trailing <c>.where</c> is compiled both ways).
+    /// </summary>
+    internal void RollBack(DiagnosticMark mark)
+    {
+        if (_items.Count > mark.Count) _items.RemoveRange(mark.Count, _items.Count - mark.Count);
+        HasErrors = mark.HasErrors;
+        _added = mark.Added;
+    }
 }
+
+/// <summary>A point in a <see cref="DiagnosticBag"/>'s history.</summary>
+internal readonly record struct DiagnosticMark(int Count, bool HasErrors, long Added);
 
 /// <summary>Closest-name suggestions for "did you mean" hints.</summary>
 public static class NameSuggester

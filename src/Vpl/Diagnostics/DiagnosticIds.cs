@@ -79,7 +79,11 @@ public static partial class DiagnosticIds
     /// <summary><c>range operators cannot be chained</c>: <c>a..b..c</c>.</summary>
     public const string ChainedRange = "VPL0029";
 
-    /// <summary><c>nesting deeper than 64 levels</c>: brackets, operators or blocks; reported once per statement.</summary>
+    /// <summary>
+    /// <c>nesting deeper than 64 levels</c>: brackets, calls, unary operators, <c>**</c>, <c>if</c>/lambdas, member
+    /// accesses or blocks; reported once per statement. A chain of left-associative operators (<c>a + b + c</c>,
+    /// <c>x == 1 or x == 2</c>) is not nesting, however long.
+    /// </summary>
     public const string NestingTooDeep = "VPL0030";
 
     /// <summary><c>operator '.strict' needs parentheses</c> (hint <c>write .strict()</c>).</summary>

@@ -183,19 +183,57 @@ public sealed record OrPatternSyntax(PatternExprSyntax Left, PatternExprSyntax R
 
 public abstract record ExprSyntax(TextSpan Span)
 {
-    /// <summary>The top-level conjuncts of <c>a and b and c</c> (the expression itself when it is not an <c>and</c>).</summary>
+    /// <summary>The top-level conjuncts of <c>a and b and c</c>, left to right (the expression itself when it is not an <c>and</c>).</summary>
     public IEnumerable<ExprSyntax> Conjuncts()
     {
-        if (this is BinaryExprSyntax { Op: BinaryOp.And } b)
+        // Iterative: a chain of 100,000 'and's is as deep as it is long.
+        var stack = new Stack<ExprSyntax>();
+        stack.Push(this);
+        while (stack.Count > 0)
         {
-            foreach (var x in b.Left.Conjuncts()) yield return x;
-            foreach (var x in b.Right.Conjuncts()) yield return x;
-        }
-        else
-        {
-            yield return this;
+            var x = stack.Pop();
+            if (x is BinaryExprSyntax { Op: BinaryOp.And } b)
+            {
+                stack.Push(b.Right);
+                stack.Push(b.Left);
+            }
+            else
+            {
+                yield return x;
+            }
         }
     }
+
+    /// <summary>This expression and every sub-expression, parents first, left to right (iterative, like every walk of a chain).</summary>
+    public IEnumerable<ExprSyntax> SelfAndDescendants()
+    {
+        var stack = new Stack<ExprSyntax>();
+        stack.Push(this);
+        while (stack.Count > 0)
+        {
+            var x = stack.Pop();
+            yield return x;
+            var children = x.Children();
+            for (int i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+
+    /// <summary>The direct sub-expressions, left to right.</summary>
+    public IReadOnlyList<ExprSyntax> Children() => this switch
+    {
+        MemberExprSyntax m => [m.Target],
+        IndexExprSyntax i => [i.Target, i.Index],
+        SliceExprSyntax s => new[] { s.Target, s.Start, s.End }.OfType<ExprSyntax>().ToArray(),
+        CallExprSyntax c => c.Args.Select(a => a.Value).ToArray(),
+        UnaryExprSyntax u => [u.Operand],
+        BinaryExprSyntax b => [b.Left, b.Right],
+        RangeExprSyntax r => [r.Start, r.End],
+        ConditionalExprSyntax c => [c.Condition, c.Then, c.Else],
+        ArrayExprSyntax a => a.Items,
+        MapExprSyntax m => m.Entries.Select(x => x.Value).ToArray(),
+        LambdaExprSyntax l => [l.Body],
+        _ => Array.Empty<ExprSyntax>(),
+    };
 }
 
 public sealed record IntLiteralSyntax(long Value, TextSpan Span) : ExprSyntax(Span);

@@ -4,8 +4,10 @@ namespace Varpulis.Vpl.Syntax;
 
 // Expressions, by precedence (vpl.md §6.1), loosest first:
 //   if/lambda < ?? < or < and < not < comparison < range < + - < * / % < unary - < ** < postfix.
-// Left-associative chains are parsed with loops; every level of the resulting tree counts
-// against MaxDepth, so no consumer of the tree can overflow its stack either.
+// Left-associative chains (a + b + c, x == 1 or x == 2 or ...) are parsed with loops and do not count
+// against MaxDepth: they are as long as they like. Real nesting does (brackets, calls, unary operators,
+// '**', if/lambda, member access): every consumer of the tree recurses on nesting only and walks the
+// left spine of a chain in a loop (ExpressionCompiler.CompileBinary, ExprSyntax.Conjuncts, ...).
 internal sealed partial class SyntaxParser
 {
     private enum Level
@@ -61,16 +63,12 @@ internal sealed partial class SyntaxParser
     private ExprSyntax ParseLeftAssociative(Level level)
     {
         var left = ParseLevel(level + 1);
-        int folds = 0;
         while (!_bail && BinaryOperator(level, Current.Kind) is BinaryOp op)
         {
-            var opToken = Next();
-            if (!EnterDepth(opToken)) break;
-            folds++;
+            Next();
             var right = ParseLevel(level + 1);
             left = new BinaryExprSyntax(op, left, right, left.Span.Cover(right.Span));
         }
-        _depth -= folds;
         return left;
     }
 

@@ -188,4 +188,31 @@ public class PatternDiagnosticTests
         Assert.Equal("did you mean 'user'?", d.Hint);
         Assert.Equal((3, 29), (d.Line, d.Column));
     }
+
+    [Fact]
+    public void ACorrelatingWhereStatesNothing()
+    {
+        // vpl.md §5.1: the .where after the last step moves into the steps silently.
+        Assert.Empty(PatternKit.Diagnose(
+            "event Login:\n    user: str\nevent Purchase:\n    user: str\n    amount: float\n"
+            + "stream Alert = Login as a -> Purchase as b .within(5m) .where(a.user == b.user and b.amount > 6) .emit(user: a.user)"));
+    }
+
+    [Fact]
+    public void AnErrorInACorrelatingWhereIsReportedOnce()
+    {
+        // The conjuncts are compiled for their step and on the match; only the match's compilation reports.
+        var all = PatternKit.Diagnose("event Login:\n    user: str\nstream Alert = Login as a -> Purchase as b .where(a.usr == b.user) .emit(n: 1)");
+        var d = Assert.Single(all);
+        Assert.Equal("<input>:3:53: error VPL0102: event type 'Login' (alias 'a') has no field 'usr'", d.ToString());
+        Assert.Equal("did you mean 'user'?", d.Hint);
+    }
+
+    [Fact]
+    public void ANonBoolConjunctOfACorrelatingWhereIsReportedOnce()
+    {
+        var all = PatternKit.Diagnose("event Purchase:\n    user: str\n    amount: int\nstream Alert = Login as a -> Purchase as b .where(a.user == b.user and b.amount) .emit(n: 1)");
+        var d = Assert.Single(all);
+        Assert.Equal("<input>:4:72: error VPL0111: 'and' needs bool operands, but this one is int", d.ToString());
+    }
 }

@@ -27,7 +27,16 @@ public class PatternPropertyTests
         long? within = r.Next(3) == 0 ? null : r.Next(2, 9);
         var selection = r.Next(10) switch { < 5 => RefSelection.Next, < 7 => RefSelection.Strict, _ => RefSelection.Any };
         bool negate = r.Next(4) == 0;
-        return new RefPattern(steps, within, selection, r.Next(2) == 0, negate ? "X" : null, negate && r.Next(2) == 0);
+        return new RefPattern(steps, within, selection, r.Next(2) == 0, negate ? "X" : null, negate && r.Next(2) == 0) { Where = RandomWhere(r, steps) };
+    }
+
+    /// <summary>Zero to two conjuncts of a trailing .where: some name single steps (checked by a step), some a Kleene alias (filter the match).</summary>
+    private static RefWhere[] RandomWhere(Random r, RefStep[] steps)
+    {
+        var options = new List<RefWhere> { RefWhere.LastSameXAsFirst, RefWhere.SecondXAboveOne, RefWhere.FirstKZero };
+        if (steps.Any(s => s.Kleene)) options.Add(RefWhere.KleeneLenAboveOne);
+        int n = r.Next(3);
+        return Enumerable.Range(0, n).Select(_ => options[r.Next(options.Count)]).Distinct().ToArray();
     }
 
     private static List<TestEvent> RandomEvents(Random r, int count, bool withX)
@@ -51,14 +60,48 @@ public class PatternPropertyTests
         {
             var p = RandomPattern(r, forTrends: false);
             var events = RandomEvents(r, p.Selection == RefSelection.Any ? r.Next(4, 10) : r.Next(4, 14), p.NotType is not null);
-            var program = PatternKit.Compile(p.Program());
-            var input = events.Select(e => PatternKit.Make(program, e)).ToList();
-            var expected = ReferenceMatcher.Matches(p, events).Order(StringComparer.Ordinal).ToList();
-            var actual = PatternKit.Run(program, input).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(actual), Explain(c, p.Program(), events, expected, actual));
-            int split = r.Next(1, events.Count);
-            var restored = PatternKit.Run(program, input, split).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
-            Assert.True(expected.SequenceEqual(restored), "after a checkpoint at " + split + ": " + Explain(c, p.Program(), events, expected, restored));
+            AssertMatchesReference(c, p, events, r.Next(1, events.Count));
+        }
+    }
+
+    /// <summary>
+    /// Long inputs in bursts, so that many runs wait for a step with an equality (the runs' lookup index is built,
+    /// used and let go again): the same matches as the reference, uninterrupted and through a checkpoint.
+    /// </summary>
+    [Fact]
+    public void CrowdedRunsMatchTheReference()
+    {
+        var r = new Random(80_2026);
+        for (int c = 0; c < 60; c++)
+        {
+            int n = r.Next(2, 4);
+            string[] aliases = ["a", "b", "c"];
+            var steps = new RefStep[n];
+            for (int i = 0; i < n; i++)
+            {
+                bool kleene = i > 0 && r.Next(4) == 0;
+                var predicate = i == 0 ? RefPredicate.None : r.Next(3) == 0 ? RefPredicate.SameXAsFirst : RefPredicate.None;
+                steps[i] = new RefStep(i == 0 ? "A" : Types[r.Next(1, Types.Length)], kleene, aliases[i], predicate);
+            }
+            var where = r.Next(3) == 0 ? [RefWhere.LastSameXAsFirst, RefWhere.SecondXAboveOne] : new[] { RefWhere.LastSameXAsFirst };
+            var p = new RefPattern(steps, r.Next(3) == 0 ? null : r.Next(20, 200), r.Next(4) == 0 ? RefSelection.Strict : RefSelection.Next, r.Next(3) == 0, null, false)
+            {
+                Where = where,
+            };
+            var events = new List<TestEvent>();
+            long ms = 0;
+            for (int burst = 0; burst < 6; burst++)
+            {
+                // A burst of starts (many runs waiting), then a burst of the other types (most of them complete).
+                int starts = r.Next(5, 40), rest = r.Next(5, 60);
+                for (int i = 0; i < starts + rest; i++)
+                {
+                    ms += r.Next(0, 3);
+                    string type = i < starts ? "A" : Types[r.Next(1, Types.Length)];
+                    events.Add(new TestEvent(type, ms, events.Count + 1, r.Next(0, 6), r.Next(0, 2)));
+                }
+            }
+            AssertMatchesReference(c, p, events, r.Next(1, events.Count));
         }
     }
 
@@ -115,6 +158,18 @@ public class PatternPropertyTests
                 }
             }
         }
+    }
+
+    /// <summary>The engine's matches (in any order) equal the reference's, uninterrupted and through a checkpoint after <paramref name="split"/> events.</summary>
+    private static void AssertMatchesReference(int c, RefPattern p, List<TestEvent> events, int split)
+    {
+        var program = PatternKit.Compile(p.Program());
+        var input = events.Select(e => PatternKit.Make(program, e)).ToList();
+        var expected = ReferenceMatcher.Matches(p, events).Order(StringComparer.Ordinal).ToList();
+        var actual = PatternKit.Run(program, input).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.SequenceEqual(actual), Explain(c, p.Program(), events, expected, actual));
+        var restored = PatternKit.Run(program, input, split).Select(PatternKit.Render).Order(StringComparer.Ordinal).ToList();
+        Assert.True(expected.SequenceEqual(restored), "after a checkpoint at " + split + ": " + Explain(c, p.Program(), events, expected, restored));
     }
 
     private static string Explain(int c, string program, List<TestEvent> events, List<string> expected, List<string> actual)

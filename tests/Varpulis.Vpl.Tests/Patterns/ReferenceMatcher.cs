@@ -15,6 +15,22 @@ internal enum RefPredicate
 
 internal sealed record RefStep(string Type, bool Kleene, string Alias, RefPredicate Predicate);
 
+/// <summary>A conjunct of the <c>.where</c> written after the last step (vpl.md §5.1).</summary>
+internal enum RefWhere
+{
+    /// <summary><c>last.x == first.x</c></summary>
+    LastSameXAsFirst,
+
+    /// <summary><c>second.x > 1</c></summary>
+    SecondXAboveOne,
+
+    /// <summary><c>first.k == 0</c></summary>
+    FirstKZero,
+
+    /// <summary><c>len(b) > 1</c> for the first Kleene alias b.</summary>
+    KleeneLenAboveOne,
+}
+
 internal enum RefSelection
 {
     Next,
@@ -26,6 +42,9 @@ internal enum RefSelection
 internal sealed record RefPattern(RefStep[] Steps, long? WithinMs, RefSelection Selection, bool Partitioned, string? NotType, bool NotSameX)
 {
     public string First => Steps[0].Alias;
+
+    /// <summary>The conjuncts of the <c>.where</c> after the last step (none: no <c>.where</c>).</summary>
+    public RefWhere[] Where { get; init; } = [];
 
     /// <summary>Event types routed to the stream (others never affect a run, not even a strict one).</summary>
     public bool Reads(string type) => type == NotType || Steps.Any(s => s.Type == type);
@@ -57,8 +76,55 @@ internal sealed record RefPattern(RefStep[] Steps, long? WithinMs, RefSelection 
         if (Selection == RefSelection.Any) ops.Add(".stam()");
         if (Partitioned) ops.Add(".partition_by(k)");
         if (NotType is not null) ops.Add(NotSameX ? $".not({NotType} where x == {First}.x)" : $".not({NotType})");
+        if (Where.Length > 0) ops.Add($".where({string.Join(" and ", Where.Select(WhereText))})");
         return string.Join(" ", ops);
     }
+
+    public string WhereText(RefWhere w) => w switch
+    {
+        RefWhere.LastSameXAsFirst => $"{Steps[^1].Alias}.x == {First}.x",
+        RefWhere.SecondXAboveOne => $"{Steps[1].Alias}.x > 1",
+        RefWhere.FirstKZero => $"{First}.k == 0",
+        _ => $"len({Steps.First(s => s.Kleene).Alias}) > 1",
+    };
+
+    /// <summary>The steps a conjunct names.</summary>
+    private int[] Named(RefWhere w) => w switch
+    {
+        RefWhere.LastSameXAsFirst => [0, Steps.Length - 1],
+        RefWhere.SecondXAboveOne => [1],
+        RefWhere.FirstKZero => [0],
+        _ => [Array.FindIndex(Steps, s => s.Kleene)],
+    };
+
+    /// <summary>
+    /// The rule under test, written out plainly: a conjunct naming only single-event steps is checked by the step
+    /// binding the last of them (-1: it filters the completed match).
+    /// </summary>
+    public int CheckedAt(RefWhere w) => Named(w).Any(i => Steps[i].Kleene) ? -1 : Named(w).Max();
+
+    /// <summary>Evaluates a conjunct on captures (a Kleene alias: its list; <c>b.x</c> is its last event).</summary>
+    public static bool Holds(RefPattern p, RefWhere w, IReadOnlyDictionary<string, object> caps) => w switch
+    {
+        RefWhere.LastSameXAsFirst => Single(caps[p.Steps[^1].Alias]).X == Single(caps[p.First]).X,
+        RefWhere.SecondXAboveOne => Single(caps[p.Steps[1].Alias]).X > 1,
+        RefWhere.FirstKZero => Single(caps[p.First]).K == 0,
+        _ => ((List<TestEvent>)caps[p.Steps.First(s => s.Kleene).Alias]).Count > 1,
+    };
+
+    /// <summary>A step's predicate and the conjuncts of the trailing <c>.where</c> it checks, with <paramref name="e"/> as its alias.</summary>
+    public bool TestStep(int index, TestEvent e, IReadOnlyDictionary<string, object> caps)
+    {
+        var s = Steps[index];
+        if (!Test(s, e, caps)) return false;
+        var moved = Where.Where(w => CheckedAt(w) == index).ToArray();
+        if (moved.Length == 0) return true;
+        var with = new Dictionary<string, object>(caps) { [s.Alias] = e };
+        return moved.All(w => Holds(this, w, with));
+    }
+
+    /// <summary>The conjuncts that filter completed matches.</summary>
+    public bool Accepts(IReadOnlyDictionary<string, object> caps) => Where.Where(w => CheckedAt(w) < 0).All(w => Holds(this, w, caps));
 
     public string Program() => $"stream M = {PatternText()} {OperatorsText()} .emit({string.Join(", ", Steps.Select(s => $"{s.Alias}: {s.Alias}"))})\n";
 
@@ -104,10 +170,10 @@ internal static class ReferenceMatcher
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            if (e.Type != steps[0].Type || !p.Test(steps[0], e, new Dictionary<string, object>())) continue;
+            if (e.Type != steps[0].Type || !p.TestStep(0, e, new Dictionary<string, object>())) continue;
             var run = new RefRun { Pos = 1, StartK = e.K, Deadline = p.WithinMs is long w ? e.Ms + w : long.MaxValue };
             run.Caps[steps[0].Alias] = steps[0].Kleene ? new List<TestEvent> { e } : e;
-            if (steps.Length == 1) result.Add(Row(p, run, e.Ms));
+            if (steps.Length == 1) Emit(p, run, e.Ms, result);
             if (steps.Length == 1 && !steps[0].Kleene) continue;
             Simulate(p, run, events, i + 1, result);
         }
@@ -128,9 +194,9 @@ internal static class ReferenceMatcher
                 if (applies) return;
             }
             if (!p.Reads(e.Type) || (p.Partitioned && e.K != run.StartK)) continue;
-            bool advance = run.Pos < n && steps[run.Pos].Type == e.Type && p.Test(steps[run.Pos], e, run.Caps);
+            bool advance = run.Pos < n && steps[run.Pos].Type == e.Type && p.TestStep(run.Pos, e, run.Caps);
             var open = run.Pos >= 1 && steps[run.Pos - 1].Kleene ? steps[run.Pos - 1] : null;
-            bool extend = open is not null && open.Type == e.Type && (p.Selection == RefSelection.Any || !advance) && p.Test(open, e, run.Caps);
+            bool extend = open is not null && open.Type == e.Type && (p.Selection == RefSelection.Any || !advance) && p.TestStep(run.Pos - 1, e, run.Caps);
             if (p.Selection == RefSelection.Any)
             {
                 if (advance)
@@ -167,7 +233,7 @@ internal static class ReferenceMatcher
         run.Caps[s.Alias] = s.Kleene ? new List<TestEvent> { e } : e;
         run.Pos++;
         if (run.Pos < p.Steps.Length) return true;
-        result.Add(Row(p, run, e.Ms));
+        Emit(p, run, e.Ms, result);
         return s.Kleene;
     }
 
@@ -175,8 +241,13 @@ internal static class ReferenceMatcher
     {
         var s = p.Steps[run.Pos - 1];
         ((List<TestEvent>)run.Caps[s.Alias]).Add(e);
-        if (run.Pos == p.Steps.Length) result.Add(Row(p, run, e.Ms));
+        if (run.Pos == p.Steps.Length) Emit(p, run, e.Ms, result);
         return true;
+    }
+
+    private static void Emit(RefPattern p, RefRun run, long ms, List<string> result)
+    {
+        if (p.Accepts(run.Caps)) result.Add(Row(p, run, ms));
     }
 
     private static string Row(RefPattern p, RefRun run, long ms)

@@ -80,6 +80,7 @@ internal sealed partial class PatternCompilation
         CheckReferences();
         CompilePredicates();
         if (NewErrors) return null;
+        CorrelateTrailingWhere();
         return _trend is not null ? CompileTrend() : CompileSequence();
     }
 
@@ -555,23 +556,28 @@ internal sealed partial class PatternCompilation
         }
         var lastOnly = new Dictionary<string, bool>(StringComparer.Ordinal);
         var plans = new List<AlternativePlan>();
-        foreach (var alt in _alts)
+        for (int a = 0; a < _alts.Count; a++)
         {
+            var alt = _alts[a];
             var steps = new List<StepPlan>();
-            foreach (var (item, alias) in alt.Steps)
+            for (int i = 0; i < alt.Steps.Count; i++)
             {
+                var (item, alias) = alt.Steps[i];
                 var type = StepType(item);
                 AddInput(type);
                 bool kleene = item.Quantifier == Quantifier.Plus;
                 if (kleene && !lastOnly.ContainsKey(alias)) lastOnly[alias] = forTrends || LastOnly(alias);
+                var key = forTrends ? null : LookupKey(a, i);
                 steps.Add(new StepPlan
                 {
                     Type = type,
                     Kleene = kleene,
-                    Predicate = _predicates[item],
+                    Predicate = StepCondition(a, i, _predicates[item]),
                     Slot = _slotOf[alias],
                     Alias = alias,
                     CaptureLastOnly = kleene && lastOnly[alias],
+                    EventKey = key?.EventKey,
+                    RunKey = key?.RunKey,
                 });
             }
             var negations = new List<NegationPlan>();
@@ -628,6 +634,6 @@ internal sealed partial class PatternCompilation
         // A negation with a predicate checks the runs of every partition: such a stream cannot be split by key.
         bool crossPartition = _nots.Any(n => n.Predicate is not null) || _alts.Any(a => a.Nots.Any(n => n.Item.Predicate is not null));
         return new PatternResult(sources, rt => new SequenceOperator(plan, new Frame(rt.Engine.State), rt.Engine.Options), shape, _remaining,
-            crossPartition ? null : _partitionNames);
+            crossPartition ? null : _partitionNames) { CorrelatedConjuncts = _correlated };
     }
 }

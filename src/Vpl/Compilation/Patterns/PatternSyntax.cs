@@ -6,34 +6,7 @@ namespace Varpulis.Vpl.Compilation.Patterns;
 internal static class PatternSyntax
 {
     /// <summary>Every sub-expression, parents first.</summary>
-    public static IEnumerable<ExprSyntax> Walk(ExprSyntax? e)
-    {
-        if (e is null) yield break;
-        var stack = new Stack<ExprSyntax>();
-        stack.Push(e);
-        while (stack.Count > 0)
-        {
-            var x = stack.Pop();
-            yield return x;
-            foreach (var c in Children(x).Reverse()) stack.Push(c);
-        }
-    }
-
-    public static IEnumerable<ExprSyntax> Children(ExprSyntax e) => e switch
-    {
-        MemberExprSyntax m => [m.Target],
-        IndexExprSyntax i => [i.Target, i.Index],
-        SliceExprSyntax s => new[] { s.Target, s.Start, s.End }.OfType<ExprSyntax>(),
-        CallExprSyntax c => c.Args.Select(a => a.Value),
-        UnaryExprSyntax u => [u.Operand],
-        BinaryExprSyntax b => [b.Left, b.Right],
-        RangeExprSyntax r => [r.Start, r.End],
-        ConditionalExprSyntax c => [c.Condition, c.Then, c.Else],
-        ArrayExprSyntax a => a.Items,
-        MapExprSyntax m => m.Entries.Select(x => x.Value),
-        LambdaExprSyntax l => [l.Body],
-        _ => Array.Empty<ExprSyntax>(),
-    };
+    public static IEnumerable<ExprSyntax> Walk(ExprSyntax? e) => e?.SelfAndDescendants() ?? Enumerable.Empty<ExprSyntax>();
 
     /// <summary>The names used as <c>name.member</c>, <c>name[i]</c>, <c>name[a:b]</c> or as a whole call argument, with their spans.</summary>
     public static IEnumerable<NameExprSyntax> AliasLikeUses(ExprSyntax? e)
@@ -106,11 +79,27 @@ internal static class PatternSyntax
         SliceExprSyntax s => Canonical(s.Target) + "[" + Canonical(s.Start) + ":" + Canonical(s.End) + "]",
         CallExprSyntax c => c.Function.Text + "(" + string.Join(",", c.Args.Select(a => (a.Name is null ? "" : a.Name.Text + ":") + Canonical(a.Value))) + ")",
         UnaryExprSyntax u => "(" + u.Op + " " + Canonical(u.Operand) + ")",
-        BinaryExprSyntax b => "(" + Canonical(b.Left) + " " + b.Op + " " + Canonical(b.Right) + ")",
+        BinaryExprSyntax b => CanonicalChain(b),
         RangeExprSyntax r => "(" + Canonical(r.Start) + (r.Inclusive ? "..=" : "..") + Canonical(r.End) + ")",
         ConditionalExprSyntax c => "(if " + Canonical(c.Condition) + " then " + Canonical(c.Then) + " else " + Canonical(c.Else) + ")",
         ArrayExprSyntax a => "[" + string.Join(",", a.Items.Select(Canonical)) + "]",
         MapExprSyntax m => "{" + string.Join(",", m.Entries.Select(x => x.Key + ":" + Canonical(x.Value))) + "}",
         _ => "?" + e.GetType().Name,
     };
+
+    /// <summary><c>((l op1 r1) op2 r2)</c> for a left spine, built in a loop (a chain may be 100,000 operators long).</summary>
+    private static string CanonicalChain(BinaryExprSyntax top)
+    {
+        var spine = new List<BinaryExprSyntax>();
+        ExprSyntax e = top;
+        while (e is BinaryExprSyntax b)
+        {
+            spine.Add(b);
+            e = b.Left;
+        }
+        var sb = new System.Text.StringBuilder();
+        sb.Append('(', spine.Count).Append(Canonical(e));
+        for (int i = spine.Count - 1; i >= 0; i--) sb.Append(' ').Append(spine[i].Op).Append(' ').Append(Canonical(spine[i].Right)).Append(')');
+        return sb.ToString();
+    }
 }

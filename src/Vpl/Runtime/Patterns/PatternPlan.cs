@@ -36,6 +36,16 @@ internal sealed class StepPlan
     /// (the same value <c>alias.f</c> reads) instead of an array rebuilt on every collected event.
     /// </summary>
     public bool CaptureLastOnly { get; init; }
+
+    /// <summary>
+    /// With <see cref="RunKey"/>: an equality of this step's condition between the candidate event (this side) and
+    /// an earlier single alias (the run's side). A run can only take an event whose key equals its own, so a
+    /// crowded bucket of runs waiting for this step is looked up by key instead of scanned.
+    /// </summary>
+    public Eval? EventKey { get; init; }
+
+    /// <summary>The run's side of <see cref="EventKey"/>, read from its captures.</summary>
+    public Eval? RunKey { get; init; }
 }
 
 /// <summary>
@@ -97,8 +107,15 @@ internal sealed class SequencePlan
     /// <summary>The input event types in routing order; a port per type calls the operator with the type's index.</summary>
     public required EventType[] InputTypes { get; init; }
 
-    /// <summary>Per input type: the buckets whose runs may react to it, highest position first within each alternative.</summary>
+    /// <summary>
+    /// Per input type: the buckets whose runs may react to it, highest position first within each alternative. A
+    /// bucket whose runs an event of this type can only advance (not extend their open Kleene step), and whose step
+    /// has a lookup key, has the sign bit set (<see cref="BucketMask"/> gives the bucket): while it is indexed, the
+    /// runs with the event's key are all the runs the event can affect.
+    /// </summary>
     public int[][] BucketsByInput { get; set; } = Array.Empty<int[]>();
+
+    public const int BucketMask = int.MaxValue;
 
     /// <summary>Per input type: the alternatives whose first step has this type.</summary>
     public int[][] StartsByInput { get; set; } = Array.Empty<int[]>();
@@ -107,6 +124,9 @@ internal sealed class SequencePlan
     public (int Alt, NegationPlan Negation)[][] NegationsByInput { get; set; } = Array.Empty<(int, NegationPlan)[]>();
 
     public int BucketCount { get; set; }
+
+    /// <summary>Per bucket: the step its runs wait for when that step has a lookup key (<see cref="StepPlan.EventKey"/>); never with <c>.strict()</c>, where every run reacts to every event.</summary>
+    public StepPlan?[] KeyedStep { get; set; } = Array.Empty<StepPlan?>();
 
     /// <summary>Fills the routing tables once the alternatives are known.</summary>
     public void Index()
@@ -118,6 +138,14 @@ internal sealed class SequencePlan
             b += alt.Steps.Length + 1; // positions 1..n (0 unused)
         }
         BucketCount = b;
+        KeyedStep = new StepPlan?[b];
+        foreach (var alt in Alternatives)
+        {
+            for (int pos = 1; pos < alt.Steps.Length; pos++)
+            {
+                if (Selection != SelectionMode.Strict && alt.Steps[pos].EventKey is not null) KeyedStep[alt.BucketBase + pos] = alt.Steps[pos];
+            }
+        }
         BucketsByInput = new int[InputTypes.Length][];
         StartsByInput = new int[InputTypes.Length][];
         NegationsByInput = new (int, NegationPlan)[InputTypes.Length][];
@@ -137,7 +165,10 @@ internal sealed class SequencePlan
                     bool reacts = Selection == SelectionMode.Strict
                         || (pos < steps.Length && ReferenceEquals(steps[pos].Type, t))
                         || (steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t));
-                    if (reacts) buckets.Add(alt.BucketBase + pos);
+                    if (!reacts) continue;
+                    bool lookup = KeyedStep[alt.BucketBase + pos] is not null && ReferenceEquals(steps[pos].Type, t)
+                        && !(steps[pos - 1].Kleene && ReferenceEquals(steps[pos - 1].Type, t));
+                    buckets.Add(lookup ? (alt.BucketBase + pos) | ~BucketMask : alt.BucketBase + pos);
                 }
                 foreach (var n in alt.Negations)
                 {

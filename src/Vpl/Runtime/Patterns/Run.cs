@@ -39,6 +39,13 @@ internal sealed class Run
 
     public int Index;
 
+    /// <summary>The list of its bucket's index that holds it (by <see cref="RunKey"/>), while the bucket is indexed.</summary>
+    public List<Run>? KeyedList;
+
+    public int KeyedIndex;
+
+    public Value RunKey;
+
     public bool Dead;
 
     /// <summary>The event stamp of the last event that visited this run (no run reacts twice to one event).</summary>
@@ -51,9 +58,18 @@ internal sealed class Run
     public bool Capped;
 }
 
-/// <summary>The live runs of one partition key, in one list per (alternative, position).</summary>
+/// <summary>
+/// The live runs of one partition key, in one list per (alternative, position). A bucket whose runs wait for a
+/// step with a lookup key (<see cref="StepPlan.EventKey"/>) also gets an index by that key once it holds
+/// <see cref="IndexFrom"/> runs, until a lookup finds it below <see cref="IndexUntil"/>: meanwhile an event visits
+/// only the runs with its key (50 interleaved users waiting for their own Purchase) instead of all of them.
+/// </summary>
 internal sealed class PartitionRuns
 {
+    public const int IndexFrom = 16;
+
+    public const int IndexUntil = 4;
+
     public PartitionRuns(Value key, int bucketCount)
     {
         Key = key;
@@ -64,21 +80,38 @@ internal sealed class PartitionRuns
 
     public List<Run>?[] Buckets { get; }
 
+    /// <summary>Per bucket, while it is indexed: its runs by key (allocated on the first index).</summary>
+    public Dictionary<Value, List<Run>>?[]? Keyed;
+
     public int Live;
 
     /// <summary>Reuses an emptied partition for another key (every bucket is empty when Live is 0).</summary>
     public PartitionRuns Reset(Value key)
     {
         Key = key;
+        Keyed = null;
         return this;
     }
 
-    public void Add(Run run, int bucket)
+    /// <summary>Adds a run to a bucket (not to its index: see <see cref="AddKeyed"/>); returns the bucket's run count.</summary>
+    public int Add(Run run, int bucket)
     {
         var list = Buckets[bucket] ??= new List<Run>(4);
         run.Bucket = bucket;
         run.Index = list.Count;
         run.Partition = this;
+        list.Add(run);
+        return list.Count;
+    }
+
+    /// <summary>Indexes a run of an indexed bucket; a key equal to nothing (NaN) is left out: no event can advance that run by this step.</summary>
+    public static void AddKeyed(Run run, Dictionary<Value, List<Run>> index, Value key)
+    {
+        if (!key.Equals(key)) return;
+        if (!index.TryGetValue(key, out var list)) index[key] = list = new List<Run>(2);
+        run.RunKey = key;
+        run.KeyedList = list;
+        run.KeyedIndex = list.Count;
         list.Add(run);
     }
 
@@ -94,5 +127,39 @@ internal sealed class PartitionRuns
             moved.Index = run.Index;
         }
         list.RemoveAt(last);
+        if (Keyed is not null) RemoveKeyed(run);
+    }
+
+    /// <summary>The index side of <see cref="Remove"/>, apart so that the plain path stays small enough to inline.</summary>
+    private void RemoveKeyed(Run run)
+    {
+        if (run.KeyedList is { } keyed)
+        {
+            int lastKeyed = keyed.Count - 1;
+            if (run.KeyedIndex != lastKeyed)
+            {
+                var moved = keyed[lastKeyed];
+                keyed[run.KeyedIndex] = moved;
+                moved.KeyedIndex = run.KeyedIndex;
+            }
+            keyed.RemoveAt(lastKeyed);
+            if (keyed.Count == 0) Keyed![run.Bucket]!.Remove(run.RunKey);
+            run.KeyedList = null;
+            run.RunKey = default;
+        }
+    }
+
+    /// <summary>
+    /// Lets go of a bucket's index (it fell below <see cref="IndexUntil"/> runs). Called before a lookup, never while
+    /// an event visits the bucket's runs, so a keyed list being visited always loses its dead runs.
+    /// </summary>
+    public void DropIndex(int bucket)
+    {
+        foreach (var r in Buckets[bucket]!)
+        {
+            r.KeyedList = null;
+            r.RunKey = default;
+        }
+        Keyed![bucket] = null;
     }
 }

@@ -80,7 +80,9 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         {
             for (int b = 0; b < buckets.Length; b++)
             {
-                var list = part.Buckets[buckets[b]];
+                int entry = buckets[b];
+                var list = part.Buckets[entry & SequencePlan.BucketMask];
+                if (entry < 0 && list is not null && part.Keyed is not null) list = LookUp(part, entry & SequencePlan.BucketMask, list, e);
                 if (list is null) continue;
                 for (int i = list.Count - 1; i >= 0; i--)
                 {
@@ -132,6 +134,55 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
             if (_plan.PartitionFields is null) _single = part;
         }
         return part;
+    }
+
+    /// <summary>
+    /// The runs of <paramref name="all"/> (a bucket's) that may take <paramref name="e"/>: when the bucket is indexed,
+    /// those with the event's key (null: none), since their other reactions need another event type.
+    /// </summary>
+    private List<Run>? LookUp(PartitionRuns part, int bucket, List<Run> all, Event e)
+    {
+        if (part.Keyed![bucket] is not { } index) return all;
+        if (all.Count < PartitionRuns.IndexUntil)
+        {
+            // Few runs left: scan them, and index again when 16 wait.
+            part.DropIndex(bucket);
+            return all;
+        }
+        return index.TryGetValue(EventKey(bucket, e), out var keyed) ? keyed : null;
+    }
+
+    private Value EventKey(int bucket, Event e)
+    {
+        _frame.Row = e;
+        _frame.Captures = null;
+        return _plan.KeyedStep[bucket]!.EventKey!(_frame);
+    }
+
+    private Value RunKey(StepPlan step, Run run)
+    {
+        _frame.Captures = run.Captures;
+        return step.RunKey!(_frame);
+    }
+
+    /// <summary>
+    /// After <see cref="PartitionRuns.Add"/> (which returned <paramref name="count"/>, and whose callers check first
+    /// that the partition is indexed or the bucket reached <see cref="PartitionRuns.IndexFrom"/>): indexes the run
+    /// by key where its bucket is, or now gets, indexed.
+    /// </summary>
+    private void PlaceKeyed(Run run, PartitionRuns part, int bucket, int count)
+    {
+        if (_plan.KeyedStep[bucket] is not { } step) return;
+        if (part.Keyed?[bucket] is { } index)
+        {
+            PartitionRuns.AddKeyed(run, index, RunKey(step, run));
+        }
+        else if (count >= PartitionRuns.IndexFrom)
+        {
+            index = new Dictionary<Value, List<Run>>();
+            (part.Keyed ??= new Dictionary<Value, List<Run>>?[_plan.BucketCount])[bucket] = index;
+            foreach (var r in part.Buckets[bucket]!) PartitionRuns.AddKeyed(r, index, RunKey(step, r));
+        }
     }
 
     private bool Test(Eval? predicate, Value[] captures, Event e)
@@ -250,7 +301,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
         var part = run.Partition;
         part.Remove(run);
-        part.Add(run, alt.BucketBase + run.Pos);
+        int bucket = alt.BucketBase + run.Pos, count = part.Add(run, bucket);
+        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
         AfterBind(run, e);
     }
 
@@ -405,7 +457,8 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private void Register(Run run, bool restoring = false)
     {
         var part = GetOrCreatePartition(run.Key);
-        part.Add(run, _plan.Alternatives[run.Alt].BucketBase + run.Pos);
+        int bucket = _plan.Alternatives[run.Alt].BucketBase + run.Pos, count = part.Add(run, bucket);
+        if (part.Keyed is not null || count >= PartitionRuns.IndexFrom) PlaceKeyed(run, part, bucket, count);
         part.Live++;
         _live++;
         long expiry = ExpiryOf(run);
