@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The cluster figures of issue 9, measured on real processes on loopback, in one run.
 
-Usage: bench/cluster_bench.py [--runs R] [--events N] [--only ingest,drain,failover] [--pg CONNECTION | --pg-temp]
+Usage: bench/cluster_bench.py [--runs R] [--events N] [--only ingest,drain,failover,route] [--pg CONNECTION | --pg-temp]
                               [--heartbeat-interval S] [--heartbeat-timeout S] [--work DIR]
 
 Builds `varpulis` and the load generator (Release), starts a coordinator and three workers (the runbook's §1.2
@@ -20,6 +20,11 @@ failover  A client sends batches of 100 events (Idempotency-Key, 2 s client time
           through the coordinator; the worker running the pipeline is killed with SIGKILL. Reports the time from
           the kill to the first acknowledged batch sent after it, and the events lost (acknowledged but not
           counted) and doubled.
+route     Routed throughput of a pipeline group (issue 10): pipeline A (workload W1's program, on worker-0) routes
+          every output to pipeline B (on worker-1, counting them); N events go into A in batches of 1,000 over 4
+          connections. Routed: N / (the load generator's time + the time B needs after it to apply every routed
+          event), i.e. events/s entering A and leaving B through the route. Alone: the same events into a pipeline
+          running A's program with no route, in the same run. R runs each, alternating; the ratio of the medians.
 
 The machine is shared: wall-clock figures are noisy; compare the figures of one run, and read the load average
 printed at the end.
@@ -196,6 +201,59 @@ def fmt(values, unit=""):
     return f"{statistics.median(values):,.1f}{unit} ({min(values):,.1f}–{max(values):,.1f})"
 
 
+def loadgen_rate(loadgen, c, target, workload, pid):
+    out = subprocess.run(
+        ["dotnet", loadgen, "--server", c.url(c.ports[target][0]), "--api-key", WORKER_KEY, "--workload", workload,
+         "--mode", "batch", "--batch-size", "1000", "--connections", "4", "--passes", "1", "--pipeline", pid],
+        capture_output=True, text=True)
+    m = re.search(r"throughput\s+([\d,]+) events/s", out.stdout)
+    if out.returncode != 0 or not m:
+        raise SystemExit(f"loadgen failed: {out.stdout}\n{out.stderr}")
+    return float(m.group(1).replace(",", ""))
+
+
+def metrics(c, pid):
+    status, body = http("GET", c.url(c.coord_port) + f"/api/v1/pipelines/{pid}/metrics", COORD_KEY)
+    if status != 200:
+        raise SystemExit(f"metrics of {pid}: {status} {body}")
+    return body
+
+
+def bench_route(c, a, workload, loadgen):
+    program = open(os.path.join(workload, "program.vpl")).read()
+    counter = "stream Seen = Filtered .emit(symbol: symbol)"
+    rates = {"alone": [], "routed": []}
+    for r in range(a.runs):
+        for mode in (("alone", "routed") if r % 2 == 0 else ("routed", "alone")):
+            if mode == "alone":
+                pid, host = c.deploy(f"route-alone-{r}", program)
+                rates[mode].append(loadgen_rate(loadgen, c, host, workload, pid))
+                c.delete(pid)
+            else:
+                status, g = http("POST", c.url(c.coord_port) + "/api/v1/cluster/pipeline-groups", COORD_KEY, {
+                    "name": f"route-{r}",
+                    "pipelines": [{"name": "a", "source": program, "worker_affinity": "worker-0"},
+                                  {"name": "b", "source": counter, "worker_affinity": "worker-1"}],
+                    "routes": [{"from_pipeline": "a", "to_pipeline": "b", "event_types": ["*"]}]})
+                if status != 201:
+                    raise SystemExit(f"group deploy failed: {status} {g}")
+                a_id, b_id = (d["pipeline_id"] for d in g["deployments"])
+                rate_in = loadgen_rate(loadgen, c, g["deployments"][0]["worker_id"], workload, a_id)
+                done = time.time()
+                routed = metrics(c, a_id)["output_events_emitted"]
+                wait_for("B applied every routed event", lambda: metrics(c, b_id)["events_processed"] >= routed, timeout=600)
+                lag = time.time() - done
+                if metrics(c, b_id)["events_processed"] != routed:
+                    raise SystemExit(f"route lost or doubled events: B has {metrics(c, b_id)['events_processed']}, A emitted {routed}")
+                rates[mode].append(a.events / (a.events / rate_in + lag))
+                print(f"  route run {r + 1}: A took {rate_in:,.0f} events/s, B caught up {lag:.2f} s after the last "
+                      f"acknowledged batch ({routed:,} routed events)", file=sys.stderr)
+                http("DELETE", c.url(c.coord_port) + f"/api/v1/cluster/pipeline-groups/{g['id']}", COORD_KEY, timeout=120)
+            print(f"  route run {r + 1} {mode:6}: {rates[mode][-1]:,.0f} events/s", file=sys.stderr)
+    ratio = statistics.median(rates["routed"]) / statistics.median(rates["alone"])
+    return rates, ratio
+
+
 def bench_ingest(c, a, workload, loadgen):
     program = open(os.path.join(workload, "program.vpl")).read()
     rates = {"local": [], "remote": []}
@@ -322,7 +380,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--events", type=int, default=200_000, help="events of workload W1 for the ingestion runs")
-    ap.add_argument("--only", default="ingest,drain,failover")
+    ap.add_argument("--only", default="ingest,drain,failover,route")
     ap.add_argument("--pg", help="a PostgreSQL connection string given to the coordinator")
     ap.add_argument("--pg-temp", action="store_true", help="start a throwaway PostgreSQL for the run")
     ap.add_argument("--heartbeat-interval", type=float, default=5)
@@ -360,6 +418,8 @@ def main():
             results["drain"] = bench_drain(c, a)
         if "failover" in wanted:
             results["failover"] = bench_failover(c, a)
+        if "route" in wanted:
+            results["route"] = bench_route(c, a, os.path.join(data, "W1"), loadgen)
     finally:
         c.close()
         if pg:
@@ -385,6 +445,11 @@ def main():
         times, lost = results["failover"]
         print(f"| failover after kill -9: first acknowledged batch (s) | {fmt(times)} | ≤ {a.heartbeat_timeout + 10:g} |")
         print(f"| events lost or doubled over all failover runs | {lost} | 0 |")
+    if "route" in results:
+        rates, ratio = results["route"]
+        print(f"| batched ingestion into A alone (events/s) | {fmt(rates['alone'])} | |")
+        print(f"| routed: entering A and leaving B through a route (events/s) | {fmt(rates['routed'])} | |")
+        print(f"| routed / alone (ratio of the medians) | {ratio:.2f} | |")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,12 @@ public static class VarpulisApi
     public static IServiceCollection AddVarpulisApi(this IServiceCollection services, VarpulisSettings settings)
     {
         services.AddSingleton(settings);
-        services.AddSingleton(new TenantRegistry(settings.Server.ApiKey));
+        services.AddSingleton(new TenantRegistry(settings.Server.ApiKey, keyRequired: settings.Coordinator.RoleKeys.Count > 0));
+        services.AddSingleton(new ApiKeyRoles(settings.Coordinator.RoleKeys));
         services.AddSingleton<TokenBuckets>();
         services.AddSingleton<PipelineGateway>();
         services.AddSingleton<Cluster.ClusterGateway>();
+        services.AddSingleton<Cluster.GroupGateway>();
         services.AddSingleton<NodeReadiness>();
         services.AddHostedService<TenantRegistryLoader>();
         return services;
@@ -37,13 +39,20 @@ public static class VarpulisApi
             ? ErrorContractMiddleware.StatusCodeBodyAsync(ctx.HttpContext)
             : Task.CompletedTask);
         app.UseMiddleware<ApiAccessMiddleware>();
+        app.UseMiddleware<LeaderGateMiddleware>();
         app.MapHealth(startedAt);
-        app.MapServerUi(app.Services.GetRequiredService<VarpulisSettings>());
+        var role = app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>();
+        app.MapNodeUi(app.Services.GetRequiredService<VarpulisSettings>(), role);
         var api = app.MapGroup("/api/v1");
         api.MapPipelines();
+        api.MapConnectors();
         api.MapTenants();
         api.MapValidate();
-        if (app.Services.GetRequiredService<Varpulis.Actors.Node.NodeRole>().IsCoordinator) api.MapCluster();
+        if (role.IsCoordinator)
+        {
+            api.MapCluster();
+            api.MapHa();
+        }
         app.MapFallback((HttpContext ctx) => throw new ApiException(404, "not_found", $"no route {ctx.Request.Method} {ctx.Request.Path}"));
         return app;
     }

@@ -8,5 +8,6 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ConfigGenCommand.Create());
+root.Subcommands.Add(HealthcheckCommand.Create());
 foreach (var client in ClientCommands.Create()) root.Subcommands.Add(client);
 return await CliFailure.RunAsync(root, args);

@@ -2,7 +2,13 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Akka.Actor;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.Sources;
+using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Actors.Serialization;
 using Varpulis.Api.Tests.Infrastructure;
 
@@ -10,8 +16,9 @@ namespace Varpulis.Api.Tests;
 
 /// <summary>
 /// What the journal holds for accepted requests, across formats: journals written before event batches (the request
-/// body as received, with and without an idempotency key) still replay, alongside the event batches written now; a
-/// batch that cannot be read stops recovery loudly instead of losing its events.
+/// body as received, with and without an idempotency key, routed batches with their origin, source batches with their
+/// Kafka offsets, event batches of the first layout) still replay, alongside the event batches written now; a batch
+/// that cannot be read stops recovery loudly instead of losing its events.
 /// </summary>
 public sealed class JournalFormatTests
 {
@@ -74,6 +81,57 @@ public sealed class JournalFormatTests
     }
 
     [Fact]
+    public async Task RoutedAndSourceBatchesOfOlderLayoutsReplayWithTheirOrigins()
+    {
+        var settings = TestServer.DefaultSettings();
+        string id;
+        await using (var first = await TestServer.StartAsync(settings))
+        {
+            using var http = first.Client();
+            var deployed = await http.PostAsync("/api/v1/pipelines", new JsonObject { ["name"] = "old-origins", ["source"] = Programs.AlertAndWindow }.ToJsonString());
+            id = (string)deployed.Body["id"]!;
+        }
+
+        // What earlier builds wrote: two routed batches from pipeline "up" (EventsAccepted layout 3 with its route
+        // origin), a Kafka source batch with its offsets (SourceEventsAccepted), and an event batch of the first
+        // EventBatchAccepted layout (no origins).
+        long ingestNanos = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60) * 1_000_000_000;
+        AppendToJournal(settings, id,
+            Layout3(ingestNanos, "up", 1, Programs.Batch([Programs.Reading("S3", 1, 1000), Programs.Reading("S3", 2, 2000)])),
+            Layout3(ingestNanos, "up", 2, Programs.Batch([Programs.Reading("S3", 3, 3000)])),
+            SourceLayout1(ingestNanos, "orders-in", [("orders", 0, 41), ("orders", 1, 7)], Programs.Batch([Programs.Reading("S4", 5, 4000)])),
+            BatchLayout1(ingestNanos, Programs.Batch([Programs.Reading("S4", 6, 5000)])));
+
+        settings.Server.Port = TestServer.FreePort();
+        await using var second = await TestServer.StartAsync(settings);
+        using var http2 = second.Client();
+        Assert.Equal(5, await http2.ProcessedAsync(id));
+        var region = ((Akka.Hosting.IRequiredActor<PipelineEntity>)second.Services.GetService(typeof(Akka.Hosting.IRequiredActor<PipelineEntity>))!).ActorRef;
+        var timeout = TimeSpan.FromSeconds(30);
+
+        // The routed batches' origins were replayed: "up"'s batch 2 again is a repeat, batch 3 is applied.
+        Assert.Equal(new RouteAck("up", id, 2, 2), await region.Ask<object>(new DeliverRoutedEvents(id, "default", "up", 2, Encoding.UTF8.GetBytes(Programs.Batch([Programs.Reading("S3", 50, 5500)]))), timeout));
+        Assert.Equal(new RouteAck("up", id, 3, 3), await region.Ask<object>(new DeliverRoutedEvents(id, "default", "up", 3, Encoding.UTF8.GetBytes(Programs.Batch([Programs.Reading("S3", 4, 6000)]))), timeout));
+        Assert.Equal(6, await http2.ProcessedAsync(id));
+
+        // The source batch's offsets were replayed: Kafka's record at offset 41 of partition 0 comes again and is dropped.
+        var entity = await second.Services.GetRequiredService<Akka.Actor.ActorSystem>()
+            .ActorSelection($"/system/sharding/{PipelineHostingExtensions.RegionName}/{id}/{id}").ResolveOne(timeout);
+        var fromKafka = await entity.Ask<object>(new IngestSourceBatch(id, "orders-in", Encoding.UTF8.GetBytes(Programs.Batch([Programs.Reading("S4", 100, 6500), Programs.Reading("S4", 7, 7000)])),
+            [new SourcePosition("orders", 0, 41), new SourcePosition("orders", 0, 42)]), timeout);
+        // The window of S4 (three events each) held 5 and 6 from the replayed batches: 7 completes it, 100 never came in.
+        var result = Assert.IsType<IngestResult>(fromKafka);
+        Assert.Equal((1, """[{"event_type":"Avg","timestamp":"1970-01-01T00:00:07Z","sensor":"S4","n":3,"total":18}]"""), (result.Accepted, Encoding.UTF8.GetString(result.OutputEventsJson)));
+        Assert.Equal(7, await http2.ProcessedAsync(id));
+
+        // The window of S3 was completed by 1, 2 and 3 from the routed records: it holds 4 of batch 3 (not 50).
+        var after = await http2.PostAsync($"/api/v1/pipelines/{id}/events-batch", Programs.Batch([Programs.Reading("S3", 10, 8000), Programs.Reading("S3", 20, 9000)]));
+        Assert.Equal(
+            """[{"event_type":"Avg","timestamp":"1970-01-01T00:00:09Z","sensor":"S3","n":3,"total":34}]""",
+            after.Body["output_events"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task AnUnreadableEventBatchStopsRecoveryAndKeepsTheJournal()
     {
         var settings = TestServer.DefaultSettings();
@@ -85,8 +143,10 @@ public sealed class JournalFormatTests
             id = (string)deployed.Body["id"]!;
             Assert.Equal(2, (int)(await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", Programs.Batch([Programs.Reading("S1", 1, 1000), Programs.Reading("S1", 2, 2000)]))).Body["accepted"]!);
         }
-        // A record of the current layout whose event batch is damaged: version 1, one type, then bytes cut short.
-        byte[] damaged = [1, 0, .. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, /* batch: */ 1, 1, 11, .. "TempReading"u8.ToArray(), 5];
+        // A record of the current layout (2: no key, hash, errors, route or source) whose event batch is damaged:
+        // version 1, one type, then bytes cut short.
+        byte[] damaged = [2, 0, .. new byte[8], 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            /* batch: */ 1, 1, 11, .. "TempReading"u8.ToArray(), 5];
         AppendToJournal(settings, id, ("JB", damaged));
         long rowsBefore = JournalRows(settings, id);
 
@@ -135,6 +195,47 @@ public sealed class JournalFormatTests
         k.CopyTo(bytes.AsSpan(14));
         b.CopyTo(bytes.AsSpan(14 + k.Length));
         return ("JE", bytes);
+    }
+
+    // Layout 3 of EventsAccepted (a routed batch, no key): [3][is_batch][ingest time, 8][key length, 4, -1 = none]
+    // [source length, 4][source][sequence, 8][body]
+    private static (string, byte[]) Layout3(long ingestTime, string source, long sequence, string body)
+    {
+        byte[] bytes = [3, 1, .. BitConverter.GetBytes(ingestTime), .. BitConverter.GetBytes(-1), .. BitConverter.GetBytes(Encoding.UTF8.GetByteCount(source)),
+            .. Encoding.UTF8.GetBytes(source), .. BitConverter.GetBytes(sequence), .. Encoding.UTF8.GetBytes(body)];
+        return ("JE", bytes);
+    }
+
+    // SourceEventsAccepted: [1][ingest time, 8][connector length, 4][connector][offset count, 4]
+    // ([topic length, 4][topic][partition, 4][offset, 8])*[body]
+    private static (string, byte[]) SourceLayout1(long ingestTime, string connector, (string Topic, int Partition, long Offset)[] offsets, string body)
+    {
+        var bytes = new List<byte> { 1 };
+        bytes.AddRange(BitConverter.GetBytes(ingestTime));
+        bytes.AddRange(BitConverter.GetBytes(Encoding.UTF8.GetByteCount(connector)));
+        bytes.AddRange(Encoding.UTF8.GetBytes(connector));
+        bytes.AddRange(BitConverter.GetBytes(offsets.Length));
+        foreach (var (topic, partition, offset) in offsets)
+        {
+            bytes.AddRange(BitConverter.GetBytes(Encoding.UTF8.GetByteCount(topic)));
+            bytes.AddRange(Encoding.UTF8.GetBytes(topic));
+            bytes.AddRange(BitConverter.GetBytes(partition));
+            bytes.AddRange(BitConverter.GetBytes(offset));
+        }
+        bytes.AddRange(Encoding.UTF8.GetBytes(body));
+        return ("JSE", bytes.ToArray());
+    }
+
+    // Layout 1 of EventBatchAccepted (no key, hash or errors): [1][is_batch][ingest time, 8][key length -1, 4][hash length 0, 1]
+    // [error count 0, 4][event batch]: the events read from the body by the program's reader.
+    private static (string, byte[]) BatchLayout1(long ingestTime, string body)
+    {
+        var program = Varpulis.Actors.Pipelines.PipelineCompiler.Compile(Programs.AlertAndWindow, out _)!;
+        var events = new List<Varpulis.Vpl.Runtime.Event>();
+        var errors = new List<Varpulis.Vpl.Json.JsonEventError>();
+        Assert.Null(new Varpulis.Vpl.Json.JsonEventReader(program.Types).Read(Encoding.UTF8.GetBytes(body), true, ingestTime, events, errors));
+        byte[] bytes = [1, 1, .. BitConverter.GetBytes(ingestTime), .. BitConverter.GetBytes(-1), 0, .. BitConverter.GetBytes(0), .. Varpulis.Vpl.Runtime.EventBatchCodec.Encode(events)];
+        return ("JB", bytes);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ public sealed partial class UiEndpointsTests(ServerFixture f) : IClassFixture<Se
     public void EveryUiFileIsEmbedded()
     {
         Assert.Equal(
-            ["app.css", "favicon.svg", "index.html", "js/api.js", "js/app.js", "js/chart.js", "js/dom.js", "js/pages/detail.js", "js/pages/editor.js", "js/pages/pipelines.js", "js/pages/send.js", "js/shell.js", "js/vpl-editor.js"],
+            ["app.css", "favicon.svg", "index.html", "js/api.js", "js/app.js", "js/chart.js", "js/dom.js", "js/graph.js", "js/pages/cluster.js", "js/pages/detail.js", "js/pages/editor.js", "js/pages/pipelines.js", "js/pages/send.js", "js/shell.js", "js/vpl-editor.js"],
             UiAssets.Embedded.Paths.Order(StringComparer.Ordinal));
     }
 
@@ -109,7 +109,7 @@ public sealed partial class UiEndpointsTests(ServerFixture f) : IClassFixture<Se
         using var r = await http.GetAsync("/ui/config.json");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal("no-store", r.Headers.CacheControl!.ToString());
-        Assert.Equal($$"""{"node":"server","auth_required":true,"version":"{{VarpulisVersion.Current}}","features":[]}""", await r.Content.ReadAsStringAsync());
+        Assert.Equal($$"""{"node":"server","auth_required":true,"version":"{{VarpulisVersion.Current}}","features":["connectors","dlq"]}""", await r.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed partial class UiEndpointsTests(ServerFixture f) : IClassFixture<Se
         await using var server = await TestServer.StartAsync(TestServer.DefaultSettings());
         using var http = server.Client();
         Assert.Equal(
-            $$"""{"node":"server","auth_required":false,"version":"{{VarpulisVersion.Current}}","features":[]}""",
+            $$"""{"node":"server","auth_required":false,"version":"{{VarpulisVersion.Current}}","features":["connectors","dlq"]}""",
             await http.GetStringAsync("/ui/config.json"));
     }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using OpenQA.Selenium;
 using Varpulis.Ui.Tests.Infrastructure;
 
 namespace Varpulis.Ui.Tests;
@@ -47,14 +46,7 @@ public sealed class AccessibilityTests(UiFixture f)
                 {
                     f.Go(route);
                     B.WaitVisible(ready);
-                    foreach (var e in B.FindAll("input, select, textarea, button, a[href], [role=button]"))
-                    {
-                        if (!e.Displayed) continue;
-                        if (string.IsNullOrWhiteSpace(((WebElement)e).ComputedAccessibleLabel))
-                            problems.Add($"{name} at {width}px: <{e.TagName} id='{e.GetAttribute("id")}' class='{e.GetAttribute("class")}'> has no accessible name");
-                    }
-                    var (scroll, client) = ((long)B.Js("return document.documentElement.scrollWidth")!, (long)B.Js("return document.documentElement.clientWidth")!);
-                    if (scroll > client) problems.Add($"{name} at {width}px scrolls sideways ({scroll} > {client})");
+                    problems.AddRange(B.AccessibilityProblems($"{name} at {width}px"));
                     B.Screenshot($"a11y-{width}x{height}-{name}");
                 }
             }

@@ -99,4 +99,53 @@ public sealed class ScriptTests(UiFixture f)
         Assert.Equal("\"2 errors, 1 warning\"", Eval("pages/editor.js", "m.summarize([{severity: 'error'}, {severity: 'warning'}, {severity: 'error'}, {severity: 'info'}])"));
         Assert.Equal("\"1 warning\"", Eval("pages/editor.js", "m.summarize([{severity: 'warning'}])"));
     }
+    private const string Group =
+        "{name: 'orders', deployments: [{pipeline_name: 'ingest', worker_id: 'worker-1', status: 'running'}, " +
+        "{pipeline_name: 'alerts', worker_id: 'worker-2', status: 'running'}, {pipeline_name: 'audit', worker_id: null, status: 'deploying'}], " +
+        "routes: [{from_pipeline: '_external', to_pipeline: 'ingest', event_types: ['Order*']}, {from_pipeline: 'ingest', to_pipeline: 'alerts', event_types: ['BigOrder']}, " +
+        "{from_pipeline: 'ingest', to_pipeline: 'audit', event_types: []}, {from_pipeline: 'alerts', to_pipeline: 'audit', event_types: ['Alert', 'Warning']}]}";
+
+    private const string Layers = "(() => { const g = m.groupGraph(GROUP); const l = m.layoutGraph(g.nodes, g.edges); " +
+        "return {at: g.nodes.map(n => `${n.id}@${l.positions.get(n.id).layer}.${l.positions.get(n.id).order}`), back: [...l.back]}; })()";
+
+    [Fact]
+    public void GroupGraphLayersEachPipelineAfterTheLongestRouteToIt()
+        => Assert.Equal("""{"at":["_external@0.0","ingest@1.0","alerts@2.0","audit@3.0"],"back":[]}""", Eval("graph.js", Layers.Replace("GROUP", Group, StringComparison.Ordinal)));
+
+    [Fact]
+    public void GroupGraphOrdersALayerByItsPredecessorsAndDrawsCyclesBackwards()
+    {
+        const string g = "{name: 'c', deployments: ['a', 'b', 'x', 'y'].map(n => ({pipeline_name: n, worker_id: 'w', status: 'running'})), " +
+            "routes: [{from_pipeline: 'b', to_pipeline: 'x', event_types: ['X']}, {from_pipeline: 'a', to_pipeline: 'y', event_types: ['Y']}, {from_pipeline: 'x', to_pipeline: 'b', event_types: ['B']}]}";
+        Assert.Equal("""{"at":["a@0.0","b@0.1","x@1.1","y@1.0"],"back":[2]}""", Eval("graph.js", Layers.Replace("GROUP", g, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void GroupGraphLabelsNodesWithTheirWorkerAndEdgesWithTheirEventTypes()
+    {
+        var drawn = Eval("graph.js", "(() => { const svg = m.renderGraph(" + Group + "); return {" +
+            "nodes: [...svg.querySelectorAll('.graph-node')].map(n => n.dataset.name + ': ' + [...n.querySelectorAll('text')].map(t => t.textContent).join(' / ')), " +
+            "edges: [...svg.querySelectorAll('.graph-edge')].map(e => e.dataset.from + ' > ' + e.dataset.to + ': ' + e.querySelector('text').textContent), " +
+            "label: svg.getAttribute('aria-label')}; })()");
+        Assert.Equal(
+            """{"nodes":["_external: _external / injected events","ingest: ingest / on worker-1","alerts: alerts / on worker-2","audit: audit / not placed"],"edges":["_external > ingest: Order*","ingest > alerts: BigOrder","ingest > audit: *","alerts > audit: Alert, Warning"],"label":"Routes of group orders: _external to ingest (Order*); ingest to alerts (BigOrder); ingest to audit (*); alerts to audit (Alert, Warning)"}""",
+            drawn);
+    }
+
+    [Theory]
+    [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T00:00:00.900Z')", "just now")]
+    [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T00:00:04.900Z')", "4 s ago")]
+    [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T00:02:05.000Z')", "2 min 5 s ago")]
+    [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T03:07:00.000Z')", "3 h 7 min ago")]
+    [InlineData("'2025-01-01T00:00:09.000Z', Date.parse('2025-01-01T00:00:00.000Z')", "just now")]
+    [InlineData("null, 0", "never")]
+    public void HeartbeatAgeIsWrittenForPeople(string args, string expected)
+        => Assert.Equal(expected, Eval("pages/cluster.js", $"m.heartbeatAge({args})", text: true));
+
+    [Theory]
+    [InlineData("842", "842 ms")]
+    [InlineData("2415", "2.4 s")]
+    [InlineData("null", "–")]
+    public void MigrationDurationsAreMillisecondsOrSeconds(string ms, string expected)
+        => Assert.Equal(expected, Eval("pages/cluster.js", $"m.fmtDuration({ms})", text: true));
 }

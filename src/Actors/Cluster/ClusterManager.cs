@@ -85,6 +85,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         Command<GetMigrations>(_ => Sender.Tell(new MigrationList(_state.Migrations.Reverse().ToList())));
         Command<GetClusterHealth>(_ => Sender.Tell(new ClusterHealth(_state.Counts(), 0, _state.ActiveMigrations.Count(), _cluster.SelfAddress.ToString())));
         Command<GetPlacements>(g => Sender.Tell(new PlacementList(Placements(g.PipelineIds))));
+        Command<GetClusterMetrics>(_ => Sender.Tell(_state.Metrics()));
         Command<CheckPlacementCapacity>(_ => Sender.Tell(new PlacementCapacity(_state.AvailableWorkers.Count())));
 
         // Timers and bookkeeping.
@@ -180,6 +181,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             if (_pendingDrains.Remove(address, out var drain))
             {
                 // Gone before it finished draining: what it still had recovers elsewhere.
+                ClusterTelemetry.Drain(drain.WorkerId, drain.Since, now, drain.Pipelines.Count);
                 foreach (var w in drain.Waiters) w.Tell(new WorkerDrained(new DrainResult(drain.WorkerId, drain.Pipelines.Count, "drained")));
                 Timers.Cancel("drain-" + address);
             }
@@ -203,11 +205,11 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         {
             if (_state.FailMigration(r.PipelineId, "the pipeline was deleted", now) is { } failed) Persist(new MigrationRecorded(failed), AfterPersist);
         }
-        else if (r.Reason == "handoff" && placed is not null)
+        else if (r.Reason is "handoff" or "leaving" && placed is not null)
         {
             var member = _state.Member(r.AkkaAddress);
             string reason = _state.IsDraining(r.AkkaAddress) ? MigrationReason.Drain
-                : _pendingRemovals.ContainsKey(r.AkkaAddress) || member?.Member.Status is MemberStatus.Leaving or MemberStatus.Exiting ? MigrationReason.WorkerRemoved
+                : r.Reason == "leaving" || _pendingRemovals.ContainsKey(r.AkkaAddress) || member?.Member.Status is MemberStatus.Leaving or MemberStatus.Exiting ? MigrationReason.WorkerRemoved
                 : MigrationReason.Rebalance;
             var target = _state.Moves.TryGetValue(r.PipelineId, out var t) ? _state.WorkerIdOf(t) : null;
             if (_state.OpenMigration(r.PipelineId, placed.Pipeline.Name, _state.WorkerIdOf(r.AkkaAddress), target, reason, now) is { } opened)
@@ -302,6 +304,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             _pendingDrains.Remove(drain.Address);
             Timers.Cancel("drain-" + drain.Address);
             _log.LogInformation("Drain completed: worker {WorkerId} runs no pipeline; {Count} migrated", drain.WorkerId, drain.Pipelines.Count);
+            ClusterTelemetry.Drain(drain.WorkerId, drain.Since, _time.GetUtcNow(), drain.Pipelines.Count);
             foreach (var w in drain.Waiters) w.Tell(new WorkerDrained(new DrainResult(drain.WorkerId, drain.Pipelines.Count, "drained")));
         }
     }
@@ -312,6 +315,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         int left = _state.PlacedOn(address).Count;
         var error = new ClusterError("unavailable",
             $"worker '{drain.WorkerId}' still runs {left} pipelines after {DrainWorker.DrainTimeout.TotalMinutes:0} minutes; it stays draining: retry the drain to wait again");
+        ClusterTelemetry.Drain(drain.WorkerId, drain.Since, _time.GetUtcNow(), drain.Pipelines.Count, error.Message);
         foreach (var w in drain.Waiters) w.Tell(error);
     }
 
@@ -428,6 +432,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private void AfterPersist(IClusterManagerEvent e)
     {
         _state.Apply(e);
+        if (e is MigrationRecorded { Migration.Status: not MigrationStatus.InProgress } finished) ClusterTelemetry.Migration(finished.Migration);
         if (++_sinceSnapshot >= SnapshotEvery)
         {
             _sinceSnapshot = 0;

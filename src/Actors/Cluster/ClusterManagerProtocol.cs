@@ -96,6 +96,14 @@ public sealed record GetPlacements(IReadOnlyList<string>? PipelineIds) : ICluste
 
 public sealed record PlacementList(IReadOnlyList<PipelinePlacementInfo> Pipelines) : IClusterManagerProtocol;
 
+/// <summary>The counters each worker reported last, per worker and per pipeline (<c>GET /api/v1/cluster/metrics</c>). Reply: <see cref="ClusterMetricsReport"/>.</summary>
+public sealed record GetClusterMetrics : IClusterManagerProtocol
+{
+    public static readonly GetClusterMetrics Instance = new();
+}
+
+public sealed record ClusterMetricsReport(IReadOnlyList<WorkerMetricsInfo> Workers, IReadOnlyList<PipelineMetricsInfo> Pipelines) : IClusterManagerProtocol;
+
 /// <summary>Whether a new pipeline can be placed now (a reachable worker that is not draining). Reply: <see cref="PlacementCapacity"/>.</summary>
 public sealed record CheckPlacementCapacity : IClusterManagerProtocol
 {
@@ -109,8 +117,8 @@ public sealed record ClusterError(string Code, string Message) : IClusterManager
 
 // ---------------------------------------------------------------- reports from the nodes
 
-/// <summary>A pipeline running on a node, with its counters.</summary>
-public sealed record HostedPipeline(string PipelineId, string TenantId, string Name, long EventsIn, long EventsOut, DateTimeOffset StartedAt);
+/// <summary>A pipeline running on a node, with its counters and its input rate over the last report interval.</summary>
+public sealed record HostedPipeline(string PipelineId, string TenantId, string Name, long EventsIn, long EventsOut, DateTimeOffset StartedAt, double EventsPerSecond = 0);
 
 /// <summary>
 /// A node's periodic report (every heartbeat interval) and its answer to <see cref="ReportNow"/>: the pipelines it
@@ -128,7 +136,10 @@ public sealed record WorkerHeartbeat(
 /// <summary>A pipeline started on a node (deploy, recovery, or arrival after a move): sent at once, not at the next heartbeat.</summary>
 public sealed record PipelineHosted(string AkkaAddress, string? WorkerId, HostedPipeline Pipeline) : IClusterManagerProtocol;
 
-/// <summary>A pipeline stopped on a node: <c>handoff</c> (it moves), <c>deleted</c>, or <c>stopped</c>.</summary>
+/// <summary>
+/// A pipeline stopped on a node: <c>handoff</c> (it moves), <c>leaving</c> (it moves because its node is shutting down
+/// or leaving the cluster), <c>deleted</c>, or <c>stopped</c>.
+/// </summary>
 public sealed record PipelineReleased(string AkkaAddress, string PipelineId, string Reason) : IClusterManagerProtocol;
 
 /// <summary>Asks every node's agent for a heartbeat now (the manager after it moved).</summary>

@@ -232,6 +232,23 @@ public sealed class ClusterManagerState
     public IReadOnlyList<WorkerInfo> DescribeWorkers()
         => Workers.Select(Describe).OrderBy(w => w.Id, StringComparer.Ordinal).ThenBy(w => w.AkkaAddress, StringComparer.Ordinal).ToList();
 
+    /// <summary>Each worker's last report: its totals and its pipelines' counters (<c>GET /api/v1/cluster/metrics</c>).</summary>
+    public ClusterMetricsReport Metrics()
+    {
+        var workers = new List<WorkerMetricsInfo>();
+        var pipelines = new List<PipelineMetricsInfo>();
+        foreach (var v in Workers.OrderBy(v => MemberRoles.WorkerIdOf(v.Member) ?? "", StringComparer.Ordinal))
+        {
+            var address = v.Member.Address.ToString();
+            var id = MemberRoles.WorkerIdOf(v.Member) ?? address;
+            var hosted = LastHeartbeat(address)?.Pipelines ?? [];
+            workers.Add(new WorkerMetricsInfo(id, hosted.Count, hosted.Sum(p => p.EventsIn), hosted.Sum(p => p.EventsOut), Math.Round(hosted.Sum(p => p.EventsPerSecond), 1), HeardAt(address)));
+            pipelines.AddRange(hosted.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PipelineId, StringComparer.Ordinal)
+                .Select(p => new PipelineMetricsInfo(null, p.Name, p.PipelineId, id, p.EventsIn, p.EventsOut, Math.Round(p.EventsPerSecond, 1))));
+        }
+        return new ClusterMetricsReport(workers, pipelines);
+    }
+
     public WorkerCounts Counts()
     {
         var all = DescribeWorkers();

@@ -8,8 +8,9 @@ namespace Varpulis.Actors.Cluster;
 /// <summary>
 /// The shard allocation strategy of the <c>pipeline</c> region (one shard per pipeline): decisions are
 /// <see cref="PlacementPolicy"/>'s, over the <see cref="PlacementDirectives"/> the cluster manager replicates with
-/// Distributed Data. It runs inside the shard coordinator (on the oldest worker) and reads the directives from the
-/// local replica, so placement never waits for the coordinator node.
+/// Distributed Data, with the worker affinities of pipeline groups (<see cref="Groups.PipelineGroupManager.AffinityKey"/>,
+/// written by the group manager before it deploys a group). It runs inside the shard coordinator (on the oldest worker)
+/// and reads both from the local replica, so placement never waits for the coordinator node.
 /// </summary>
 public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocationStrategy
 {
@@ -19,29 +20,51 @@ public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocation
     public static readonly LWWRegisterKey<PlacementDirectives> DirectivesKey = new("varpulis-placement");
 
     private volatile PlacementDirectives _directives = PlacementDirectives.Empty;
+    private volatile IReadOnlyDictionary<string, string> _affinity = ImmutableDictionary<string, string>.Empty;
     private Address _self = Address.AllSystems;
+    private IActorRef? _replicator;
     private int _turn;
 
-    public PlacementDirectives Directives => _directives;
+    public PlacementDirectives Directives => _affinity.Count == 0 ? _directives : _directives with { Affinity = _affinity };
 
     public void Start(ActorSystem system)
     {
         _self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         var replicator = DistributedData.Get(system).Replicator;
+        _replicator = replicator;
         system.ActorOf(Props.Create(() => new DirectivesReader(replicator, this)));
     }
 
-    public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
+    public async Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
     {
+        await RefreshAffinityAsync();
         var (regions, byAddress) = Describe(currentShardAllocations);
-        var address = PlacementPolicy.Allocate(shardId, regions, _directives, ref _turn);
-        return Task.FromResult(address is null ? requester : byAddress[address]);
+        var address = PlacementPolicy.Allocate(shardId, regions, Directives, ref _turn);
+        return address is null ? requester : byAddress[address];
+    }
+
+    /// <summary>
+    /// The affinities as the local replica has them now: the group manager writes them to every node before it deploys,
+    /// but subscribers hear of a change only at the next notification round, after the deploy may already be here.
+    /// </summary>
+    private async Task RefreshAffinityAsync()
+    {
+        if (_replicator is null) return;
+        try
+        {
+            var key = Groups.PipelineGroupManager.AffinityKey;
+            if (await _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), TimeSpan.FromSeconds(1)) is GetSuccess g) _affinity = g.Get(key).Entries;
+        }
+        catch (AskTimeoutException)
+        {
+            // The subscription's copy will do.
+        }
     }
 
     public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
     {
         var (regions, _) = Describe(currentShardAllocations);
-        var moves = PlacementPolicy.Rebalance(regions, _directives, rebalanceInProgress, MovesPerRound);
+        var moves = PlacementPolicy.Rebalance(regions, Directives, rebalanceInProgress, MovesPerRound);
         return Task.FromResult<IImmutableSet<string>>(moves.ToImmutableHashSet());
     }
 
@@ -64,8 +87,13 @@ public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocation
     {
         public DirectivesReader(IActorRef replicator, PipelineAllocationStrategy owner)
         {
+            var affinity = Groups.PipelineGroupManager.AffinityKey;
             replicator.Tell(Dsl.Subscribe(DirectivesKey, Self));
             replicator.Tell(Dsl.Get(DirectivesKey, ReadLocal.Instance));
+            replicator.Tell(Dsl.Subscribe(affinity, Self));
+            replicator.Tell(Dsl.Get(affinity, ReadLocal.Instance));
+            Receive<Changed>(c => c.Key.Equals(affinity), c => owner._affinity = c.Get(affinity).Entries);
+            Receive<GetSuccess>(g => g.Key.Equals(affinity), g => owner._affinity = g.Get(affinity).Entries);
             Receive<Changed>(c => owner._directives = c.Get(DirectivesKey).Value);
             Receive<GetSuccess>(g => owner._directives = g.Get(DirectivesKey).Value);
             Receive<NotFound>(_ => { });

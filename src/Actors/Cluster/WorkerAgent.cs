@@ -24,8 +24,10 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
     private readonly string _self;
     private readonly Dictionary<string, HostedPipeline> _pipelines = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _entities = new();
+    private readonly Dictionary<string, (long EventsIn, DateTimeOffset At)> _counted = new(StringComparer.Ordinal);
     private readonly TimeSpan _orphanAfter;
     private readonly Akka.Cluster.Cluster _cluster;
+    private readonly CoordinatedShutdown _shutdown;
     private DateTimeOffset? _alone;
 
     /// <summary>Set when this node left its cluster on its own because no coordinator was left in it: its host should join again.</summary>
@@ -44,19 +46,28 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         _log = loggers.CreateLogger<WorkerAgent>();
         var cluster = Akka.Cluster.Cluster.Get(Context.System);
         _cluster = cluster;
+        _shutdown = CoordinatedShutdown.Get(Context.System);
         _self = cluster.SelfAddress.ToString();
         cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IReachabilityEvent));
 
         Receive<PipelineUp>(up =>
         {
             _pipelines[up.Pipeline.PipelineId] = up.Pipeline;
+            _counted[up.Pipeline.PipelineId] = (up.Pipeline.EventsIn, _time.GetUtcNow());
             _entities[Sender] = up.Pipeline.PipelineId;
             Context.Watch(Sender);
             _manager.Tell(new PipelineHosted(_self, _workerId, up.Pipeline));
         });
         Receive<PipelineCounters>(c =>
         {
-            if (_pipelines.TryGetValue(c.PipelineId, out var p)) _pipelines[c.PipelineId] = p with { EventsIn = c.EventsIn, EventsOut = c.EventsOut };
+            if (!_pipelines.TryGetValue(c.PipelineId, out var p)) return;
+            var now = _time.GetUtcNow();
+            // The input rate since the previous report of this pipeline.
+            double rate = _counted.TryGetValue(c.PipelineId, out var last) && now > last.At && c.EventsIn >= last.EventsIn
+                ? (c.EventsIn - last.EventsIn) / (now - last.At).TotalSeconds
+                : p.EventsPerSecond;
+            _counted[c.PipelineId] = (c.EventsIn, now);
+            _pipelines[c.PipelineId] = p with { EventsIn = c.EventsIn, EventsOut = c.EventsOut, EventsPerSecond = rate };
         });
         Receive<PipelineDown>(down =>
         {
@@ -117,8 +128,16 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
 
     private void Release(string pipelineId, string reason)
     {
-        if (_pipelines.Remove(pipelineId)) _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
+        _counted.Remove(pipelineId);
+        if (!_pipelines.Remove(pipelineId)) return;
+        // A node stopping on its own (SIGTERM, docker stop, a swarm scale-down or update) hands its shards off as it
+        // leaves the cluster, before the manager sees it leave: say why the pipeline moves. (A node the coordinator
+        // removes shuts down for ClusterLeavingReason; the manager knows that removal.)
+        if (reason == "handoff" && StoppingItself) reason = "leaving";
+        _manager.Tell(new PipelineReleased(_self, pipelineId, reason));
     }
+
+    private bool StoppingItself => _shutdown.ShutdownReason is { } r && r is not CoordinatedShutdown.ClusterLeavingReason;
 
     private void Report()
         => _manager.Tell(new WorkerHeartbeat(_self, _workerId, Environment.ProcessorCount, _maxPipelines, _pipelines.Values.ToList(), _time.GetUtcNow()));

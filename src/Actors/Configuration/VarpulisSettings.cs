@@ -10,11 +10,15 @@ public sealed class VarpulisSettings
 
     public MetricsSettings Metrics { get; set; } = new();
 
+    public ManagementSettings Management { get; set; } = new();
+
     public PersistenceSettings Persistence { get; set; } = new();
 
     public LoggingSettings Logging { get; set; } = new();
 
     public ClusterSettings Cluster { get; set; } = new();
+
+    public CoordinatorSettings Coordinator { get; set; } = new();
 }
 
 /// <summary>The HTTP surface: where it listens, who may call it and how often.</summary>

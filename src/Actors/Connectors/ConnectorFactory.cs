@@ -47,6 +47,15 @@ public interface IConnectorFactory
 /// <summary>The real connectors: MQTTnet, Confluent.Kafka, HttpClient, files.</summary>
 public sealed class ConnectorFactory(PipelineConnectorsSettings settings, HttpClient http) : IConnectorFactory
 {
+    /// <summary>
+    /// The node's one HTTP client for HTTP sinks (connections pooled and renewed every 2 minutes so DNS changes are
+    /// seen); each request has its own timeout (the connector's <c>timeout</c>), so the client's is infinite.
+    /// </summary>
+    public static HttpClient SharedHttp { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
     public IConnectorSource CreateSource(string connector, IReadOnlyList<ConnectorBinding> bindings, ConnectorHealth health, ILogger log)
     {
         var b = bindings[0];

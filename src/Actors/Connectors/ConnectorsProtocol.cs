@@ -1,4 +1,5 @@
 using Varpulis.Actors.Connectors.Sources;
+using Varpulis.Actors.Pipelines;
 
 namespace Varpulis.Actors.Connectors;
 
@@ -25,8 +26,14 @@ public sealed record DeliverToSinks(long SequenceNr, IReadOnlyList<SinkRecord> R
 /// </summary>
 public sealed record SinkRecord(string Connector, string? Topic, string? Key, byte[] Json) : IConnectorsProtocol;
 
-/// <summary>Asks for the health of every connector of the pipeline.</summary>
-public sealed record GetConnectorStatus(string PipelineId) : IConnectorsProtocol;
+/// <summary>
+/// Asks for the health of every connector of the pipeline. A pipeline command too (routed by pipeline id through the
+/// shard region; the entity checks <see cref="TenantId"/> and forwards it to its connectors).
+/// </summary>
+public sealed record GetConnectorStatus(string PipelineId) : IConnectorsProtocol, IPipelineCommand
+{
+    public string TenantId { get; init; } = "";
+}
 
 /// <summary>The health of one connector in one direction (the items of <c>GET /pipelines/{id}/connectors</c>).</summary>
 public sealed record ConnectorStatus(
@@ -46,11 +53,34 @@ public sealed record ConnectorStatusList(IReadOnlyList<ConnectorStatus> Connecto
 /// <summary>Asks for the journal sequence number through which every output has been delivered or dead-lettered.</summary>
 public sealed record GetSinkProgress(string PipelineId) : IConnectorsProtocol;
 
-/// <summary>Outputs of batches up to <paramref name="SettledSequenceNr"/> are settled (delivered or in the DLQ).</summary>
+/// <summary>
+/// Outputs of batches up to <paramref name="SettledSequenceNr"/> are settled (delivered or in the DLQ). Also sent by
+/// <see cref="PipelineConnectors"/> to its parent (the pipeline entity) each time its sinks get further.
+/// </summary>
 public sealed record SinkProgress(long SettledSequenceNr) : IConnectorsProtocol;
 
-/// <summary>Stops every source and sink (undeploy, hand-off); replied with <see cref="ConnectorsStopped"/> once sources have drained.</summary>
-public sealed record StopConnectors(string PipelineId) : IConnectorsProtocol;
+/// <summary>The number of events in the pipeline's DLQ (to the pipeline entity after every change: <c>dlq_events</c>).</summary>
+public sealed record DeadLetterCount(long Count) : IConnectorsProtocol;
+
+/// <summary>What happens to the DLQ when a pipeline's connectors stop.</summary>
+public enum DeadLetterDisposal
+{
+    /// <summary>Stays as it is (reload, restart, hand-off on a single server).</summary>
+    Keep = 0,
+
+    /// <summary>Its lines leave this node's <c>dlq.jsonl</c> (the pipeline moves; its new node writes them to its own file); the journal stays.</summary>
+    Release = 1,
+
+    /// <summary>The pipeline is deleted: lines and journal go.</summary>
+    Delete = 2,
+}
+
+/// <summary>
+/// Stops every source and sink (undeploy, hand-off, reload); replied with <see cref="ConnectorsStopped"/> once sources
+/// have drained (every batch read is journaled and acknowledged). <paramref name="DeadLetters"/> says what becomes of
+/// the DLQ.
+/// </summary>
+public sealed record StopConnectors(string PipelineId, DeadLetterDisposal DeadLetters = DeadLetterDisposal.Keep) : IConnectorsProtocol;
 
 public sealed record ConnectorsStopped(string PipelineId) : IConnectorsProtocol;
 
@@ -72,13 +102,19 @@ public sealed record IngestSourceBatch(string PipelineId, string Connector, byte
 /// </summary>
 public sealed record DeadLetter(long Id, DateTimeOffset Timestamp, string Connector, string? Topic, string? Key, string Error, string EventJson) : IConnectorsProtocol;
 
-/// <summary>A page of the DLQ, oldest first.</summary>
-public sealed record GetDeadLetters(string PipelineId, int Offset, int Limit) : IConnectorsProtocol;
+/// <summary>A page of the DLQ, oldest first (a pipeline command too, as <see cref="GetConnectorStatus"/>).</summary>
+public sealed record GetDeadLetters(string PipelineId, int Offset, int Limit) : IConnectorsProtocol, IPipelineCommand
+{
+    public string TenantId { get; init; } = "";
+}
 
 public sealed record DeadLetterPage(long Total, IReadOnlyList<DeadLetter> Letters) : IConnectorsProtocol;
 
-/// <summary>Empties the DLQ.</summary>
-public sealed record ClearDeadLetters(string PipelineId) : IConnectorsProtocol;
+/// <summary>Empties the DLQ (a pipeline command too).</summary>
+public sealed record ClearDeadLetters(string PipelineId) : IConnectorsProtocol, IPipelineCommand
+{
+    public string TenantId { get; init; } = "";
+}
 
 public sealed record DeadLettersCleared(long Removed) : IConnectorsProtocol;
 
@@ -86,7 +122,10 @@ public sealed record DeadLettersCleared(long Removed) : IConnectorsProtocol;
 /// Re-delivers dead letters to their sinks through each sink's circuit breaker; those delivered leave the DLQ, the
 /// others stay. <paramref name="Connector"/> restricts the replay to one sink; <paramref name="Limit"/> to the oldest.
 /// </summary>
-public sealed record ReplayDeadLetters(string PipelineId, string? Connector = null, int Limit = int.MaxValue) : IConnectorsProtocol;
+public sealed record ReplayDeadLetters(string PipelineId, string? Connector = null, int Limit = int.MaxValue) : IConnectorsProtocol, IPipelineCommand
+{
+    public string TenantId { get; init; } = "";
+}
 
 /// <summary>
 /// Replay result: <paramref name="Delivered"/> left the DLQ; <paramref name="Failed"/> stayed (delivery failed or the

@@ -15,7 +15,10 @@ namespace Varpulis.Actors.Connectors;
 /// upstream), one <see cref="SinkWorker"/> per sink connector (fed by <see cref="DeliverToSinks"/>), and the
 /// pipeline's <see cref="DeadLetterQueue"/>. It answers <see cref="GetConnectorStatus"/>, the DLQ requests
 /// (<see cref="GetDeadLetters"/>, <see cref="ClearDeadLetters"/>, <see cref="ReplayDeadLetters"/>),
-/// <see cref="GetSinkProgress"/>, and <see cref="StopConnectors"/> (drain sources, then stop).
+/// <see cref="GetSinkProgress"/>, and <see cref="StopConnectors"/> (drain sources, then stop). It tells its parent
+/// (the pipeline entity) <see cref="SinkProgress"/> as its sinks settle outputs and <see cref="DeadLetterCount"/> as the
+/// DLQ changes. Outputs of journal entries its DLQ journal records as settled (sent again by a recovering pipeline) are
+/// dropped: it holds <see cref="DeliverToSinks"/> until the DLQ has recovered and said how far its sinks had got.
 /// </summary>
 public sealed class PipelineConnectors : ReceiveActor, IWithTimers
 {
@@ -33,7 +36,9 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private IActorRef _deadLetters = ActorRefs.Nobody;
     private long _highestSeen;
     private long _settledPersisted;
+    private long _settledReported;
     private bool _replaying;
+    private List<DeliverToSinks>? _beforeFloor = new();
 
     public PipelineConnectors(
         PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers)
@@ -46,11 +51,18 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
         _loggers = loggers;
         _log = loggers.CreateLogger<PipelineConnectors>();
 
-        Receive<DeliverToSinks>(OnDeliver);
+        Receive<DeliverToSinks>(d =>
+        {
+            if (_beforeFloor is not null) _beforeFloor.Add(d);
+            else OnDeliver(d);
+        });
+        Receive<Floor>(OnFloor);
         Receive<SinkWorker.Settled>(s =>
         {
             _settledBySink[s.Connector] = Math.Max(_settledBySink.GetValueOrDefault(s.Connector), s.SequenceNr);
+            ReportProgress();
         });
+        Receive<DeadLetterCount>(c => Context.Parent.Tell(c));
         Receive<SettleTick>(_ => PersistSettled());
         Receive<GetConnectorStatus>(_ => Sender.Tell(new ConnectorStatusList(_health.Select(h => h.Snapshot()).ToList())));
         Receive<GetDeadLetters>(q => _deadLetters.Forward(q));
@@ -72,6 +84,9 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
         => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers));
 
     private sealed record ReplayFinished(IActorRef ReplyTo, object Reply);
+
+    /// <summary>How far the sinks had got according to the DLQ journal (null: it did not answer; nothing is dropped).</summary>
+    private sealed record Floor(long SequenceNr);
 
     private sealed class SettleTick
     {
@@ -122,22 +137,57 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
             _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog), "sink-" + Uri.EscapeDataString(group.Key));
         }
         Timers.StartPeriodicTimer("settle", SettleTick.Instance, _settings.SettleInterval);
+        _deadLetters.Ask<SinkProgress>(new GetSinkProgress(_settings.PipelineId), _settings.IngestTimeout)
+            .PipeTo(Self, success: p => new Floor(p.SettledSequenceNr), failure: _ => new Floor(0));
+    }
+
+    private void OnFloor(Floor f)
+    {
+        if (_beforeFloor is null) return;
+        _settledPersisted = Math.Max(_settledPersisted, f.SequenceNr);
+        _settledReported = _settledPersisted;
+        var held = _beforeFloor;
+        _beforeFloor = null;
+        int dropped = 0;
+        foreach (var d in held)
+        {
+            if (d.SequenceNr <= f.SequenceNr) dropped += d.Records.Count;
+            else OnDeliver(d);
+        }
+        if (dropped > 0) _log.LogDebug("Pipeline {PipelineId}: {Count} outputs sent again on recovery were settled already", _settings.PipelineId, dropped);
+        // Everything through the floor is settled: the pipeline may forget it.
+        Context.Parent.Tell(new SinkProgress(f.SequenceNr));
     }
 
     private void OnDeliver(DeliverToSinks d)
     {
         _highestSeen = Math.Max(_highestSeen, d.SequenceNr);
-        foreach (var group in d.Records.GroupBy(r => r.Connector))
+        var byConnector = d.Records.GroupBy(r => r.Connector).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var (connector, records) in byConnector)
         {
-            if (_sinks.TryGetValue(group.Key, out var worker)) worker.Tell(new SinkWorker.Enqueue(d.SequenceNr, group.ToList()));
-            else _log.LogWarning("Pipeline {PipelineId} has no sink {Connector}: {Count} events dropped", _settings.PipelineId, group.Key, group.Count());
+            if (!_sinks.ContainsKey(connector)) _log.LogWarning("Pipeline {PipelineId} has no sink {Connector}: {Count} events dropped", _settings.PipelineId, connector, records.Count);
         }
+        // Every sink hears of every entry, so that an idle sink counts as settled through it.
+        foreach (var (connector, worker) in _sinks)
+            worker.Tell(new SinkWorker.Enqueue(d.SequenceNr, byConnector.TryGetValue(connector, out var records) ? records : Array.Empty<SinkRecord>()));
+        if (_sinks.Count == 0) ReportProgress();
+    }
+
+    /// <summary>The journal position through which every sink has finished (delivered or dead-lettered).</summary>
+    private long Settled() => _sinks.Count == 0 ? _highestSeen : _sinks.Keys.Min(k => _settledBySink.GetValueOrDefault(k));
+
+    private void ReportProgress()
+    {
+        long settled = Settled();
+        if (settled <= _settledReported) return;
+        _settledReported = settled;
+        Context.Parent.Tell(new SinkProgress(settled));
     }
 
     /// <summary>The journal position through which every sink has finished; persisted at most once per interval.</summary>
     private void PersistSettled()
     {
-        long settled = _sinks.Count == 0 ? _highestSeen : _sinks.Keys.Min(k => _settledBySink.GetValueOrDefault(k));
+        long settled = Settled();
         if (settled <= _settledPersisted) return;
         _settledPersisted = settled;
         _deadLetters.Tell(new DeadLetterQueue.Settle(settled));
@@ -186,6 +236,20 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     {
         var replyTo = Sender;
         var self = Self;
+        if (cmd.DeadLetters == DeadLetterDisposal.Delete)
+        {
+            // A deleted pipeline reads and writes nothing more: sources and sinks stop at once, its DLQ lines leave the
+            // node's file now (the DLQ's journal goes behind them), and the file sources' positions go.
+            foreach (var s in _sources) s.Abort();
+            foreach (var w in _sinks.Values) Context.Stop(w);
+            _deadLetters.Tell(new DeadLetterQueue.Release(DeleteJournal: true));
+            DlqFile.For(_settings.StateDir).Rewrite(_settings.PipelineId, Array.Empty<string>());
+            TryDelete(Path.Combine(_settings.StateDir, "connectors", _settings.PipelineId));
+            replyTo.Tell(new ConnectorsStopped(cmd.PipelineId));
+            return;
+        }
+        PersistSettled();
+        if (cmd.DeadLetters == DeadLetterDisposal.Release) _deadLetters.Tell(new DeadLetterQueue.Release());
         var drains = _sources.Select(s => s.DrainAsync()).ToArray();
         Task.WhenAll(drains).WaitAsync(_settings.DrainTimeout).ContinueWith(
             _ =>
@@ -194,6 +258,18 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
                 self.Tell(PoisonPill.Instance);
             },
             TaskScheduler.Default);
+    }
+
+    private void TryDelete(string dir)
+    {
+        try
+        {
+            if (System.IO.Directory.Exists(dir)) System.IO.Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("Could not remove the connector positions of deleted pipeline {PipelineId} ({Dir}): {Error}", _settings.PipelineId, dir, ex.Message);
+        }
     }
 
     protected override void PostStop()

@@ -4,8 +4,11 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Varpulis.Actors.Cluster;
+using Varpulis.Actors.Cluster.Raft;
+using Varpulis.Actors.Cluster.Scaling;
 using Varpulis.Actors.Configuration;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Persistence;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Serialization;
@@ -57,7 +60,11 @@ public static class NodeHostingExtensions
                 // Every node answers Distributed Data writes (tenants, placement directives) from the start.
                 Akka.DistributedData.DistributedData.Get(system);
                 var cluster = Akka.Cluster.Cluster.Get(system);
-                if (plan.SeedNodes.Count == 0)
+                if (plan.Raft is not null)
+                {
+                    // A raft coordinator joins its peers once it has found them (the host's RaftJoiner).
+                }
+                else if (plan.SeedNodes.Count == 0)
                 {
                     // A single server or a coordinator: its own seed, whatever port remoting picked.
                     cluster.Join(cluster.SelfAddress);
@@ -69,7 +76,7 @@ public static class NodeHostingExtensions
             })
             .WithCustomSerializer(
                 "varpulis",
-                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol)],
+                [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol), typeof(IPipelineGroupProtocol)],
                 system => new VarpulisSerializer(system))
             .WithVarpulisPersistence(plan.Persistence, plan.JournalDir, plan.OwnsJournalFiles)
             .AddClusterManager(plan.HostsSingletons, plan.Placement);
@@ -79,7 +86,8 @@ public static class NodeHostingExtensions
                 p.SnapshotEveryEvents,
                 TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs)),
                 plan.HeartbeatInterval,
-                plan.WorkerId);
+                plan.WorkerId,
+                settings.Server.StateDir);
             builder
                 .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)
                 .AddPipelineRegion(entitySettings, VarpulisPersistence.ShardingPluginId);
@@ -89,7 +97,14 @@ public static class NodeHostingExtensions
             builder.AddPipelineRegionProxy();
         }
         builder.AddServerDirectory(plan.HostsSingletons);
-        if (plan.Kind == NodeKind.Coordinator) builder.AddClusterBootstrapResponder(plan.Persistence);
+        builder.AddPipelineGroupManager(plan.HostsSingletons);
+        if (plan.Kind == NodeKind.Coordinator)
+        {
+            builder.AddClusterBootstrapResponder(plan.Persistence);
+            builder.AddLeadershipKeeper(plan.Raft?.NodeId ?? 1);
+            builder.AddScalingAdvisor(settings.Coordinator.Scaling);
+            builder.AddClusterSeries(plan.HeartbeatInterval);
+        }
         return builder;
     }
 

@@ -40,6 +40,9 @@ public sealed record NodePlan(
     /// <summary>The Akka.NET actor system name shared by every node of a Varpulis cluster.</summary>
     public const string SystemName = "varpulis";
 
+    /// <summary>A coordinator started with <c>--raft</c>: its id and peers (it joins them, not itself).</summary>
+    public Cluster.Raft.RaftPlan? Raft { get; init; }
+
     public bool HostsPipelines => Kind != NodeKind.Coordinator;
 
     public bool HostsSingletons => Kind != NodeKind.Worker;
@@ -48,7 +51,7 @@ public sealed record NodePlan(
     public IReadOnlyList<string> Roles => Kind switch
     {
         NodeKind.Single => [MemberRoles.Worker, MemberRoles.Coordinator],
-        NodeKind.Coordinator => [MemberRoles.Coordinator],
+        NodeKind.Coordinator => Raft is null ? [MemberRoles.Coordinator] : MemberRoles.ForRaftCoordinator(Raft.NodeId),
         _ => MemberRoles.ForWorker(WorkerId!, AdvertiseAddress!),
     };
 

@@ -30,12 +30,15 @@ public sealed class IdempotencyTable
     public IngestResult? ReplyOf(string key) => _entries.TryGetValue(key, out var e) ? e.Reply : null;
 
     /// <summary>The request is being written to the journal: a repeat waits for its reply.</summary>
-    public void Begin(string key, byte[] body, long ingestTimeNanos) => Add(key, HashOf(body), ingestTimeNanos, null);
+    public void Begin(string key, byte[] body, long ingestTimeNanos) => BeginWithHash(key, HashOf(body), ingestTimeNanos);
+
+    /// <summary><see cref="Begin"/> with the body's hash (<see cref="HashOf"/>) already computed.</summary>
+    public void BeginWithHash(string key, byte[] bodyHash, long ingestTimeNanos) => Add(key, bodyHash, ingestTimeNanos, null);
 
     /// <summary>The request is journaled (or replayed from the journal) with this reply.</summary>
     public void Complete(string key, byte[] body, long ingestTimeNanos, IngestResult reply) => CompleteWithHash(key, HashOf(body), ingestTimeNanos, reply);
 
-    /// <summary>A request replayed from the journal, which keeps its body's hash (<see cref="HashOf"/>), not the body.</summary>
+    /// <summary><see cref="Complete"/> with the body's hash (<see cref="HashOf"/>): the journal keeps the hash, not the body.</summary>
     public void CompleteWithHash(string key, byte[] bodyHash, long ingestTimeNanos, IngestResult reply)
     {
         if (_entries.TryGetValue(key, out var e)) e.Reply = reply;

@@ -5,12 +5,16 @@ namespace Varpulis.Actors.Pipelines;
 
 /// <summary>
 /// The engine's side effects inside the server: <c>.print</c> and <c>.log</c> go to the log with the pipeline id;
-/// <c>.to(Connector)</c> has no sink connector on a bare server yet, so deliveries are logged at debug level.
+/// <c>.to(Connector)</c> collects the output for the pipeline's sinks in <paramref name="connectors"/> (sent to them
+/// once the request is journaled).
 /// </summary>
-internal sealed class PipelineEngineHost(string pipelineId, ILogger log) : IEngineHost
+internal sealed class PipelineEngineHost(string pipelineId, ILogger log, Connectors.PipelineConnectorState? connectors = null) : IEngineHost
 {
     public void Send(string stream, string connector, IReadOnlyList<KeyValuePair<string, Value>> args, Event e)
-        => log.LogDebug("Pipeline {PipelineId} stream {Stream}: no sink connector '{Connector}' on this node; dropped {Event}", pipelineId, stream, connector, e);
+    {
+        if (connectors?.Route(stream, connector, args, e) == true) return;
+        log.LogDebug("Pipeline {PipelineId} stream {Stream}: no sink connector '{Connector}' on this node; dropped {Event}", pipelineId, stream, connector, e);
+    }
 
     public void Print(string stream, string text)
         => log.LogInformation("Pipeline {PipelineId} stream {Stream} print: {Text}", pipelineId, stream, text);

@@ -4,7 +4,10 @@ using Akka.Cluster.Sharding;
 using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Cluster;
+using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Metrics;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
 
@@ -12,17 +15,20 @@ namespace Varpulis.Actors.Pipelines;
 
 /// <summary>
 /// Settings of every pipeline entity of a node: snapshot cadence, how often it reports its counters to the node's
-/// agent, and the node's worker id (null on a single server).
+/// agent, the node's worker id (null on a single server) and state directory (connector positions, <c>dlq.jsonl</c>).
 /// </summary>
-public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null)
+public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan SnapshotInterval, TimeSpan ReportInterval, string? WorkerId = null, string? StateDir = null)
 {
+    /// <summary>Settings of the pipelines' connectors (ingest timeout, drain timeout, Kafka tuning); the ids are filled in per pipeline.</summary>
+    public PipelineConnectorsSettings Connectors { get; init; } = new("", "", "");
+
     public static readonly PipelineEntitySettings Default = new(100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5));
 }
 
 /// <summary>
 /// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
-/// persist, reply. The journal holds the definition events and every accepted input request (its accepted events in
-/// <see cref="EventBatchCodec"/> form); snapshots are
+/// persist, reply. The journal holds the definition events and every accepted input request or source batch (its
+/// accepted events in <see cref="EventBatchCodec"/> form); snapshots are
 /// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
 /// latest snapshot plus the replay of what followed it, through the same code as live input. On hand-off (a drain or
 /// rebalance moves it) it lets its writes finish, snapshots and stops, and recovers on the other worker from the
@@ -36,6 +42,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _agent;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly ILoggerFactory _loggers;
     private readonly PipelineTelemetry _telemetry;
     private bool _restarting;
     private PipelineRuntime? _runtime;
@@ -51,6 +58,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private long _handOffSnapshotSeq = -1;
     private readonly IdempotencyTable _idempotency = new();
     private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
+    private readonly PipelineConnectorState _connectorState = new();
+    private IActorRef? _connectors;
+    private bool _restartConnectors;
+    private bool _handOffWaitsForConnectors;
+    private long _dlqEvents;
+    private readonly RouteLedger _routes = new();
+    private IActorRef? _routeSender;
 
     public PipelineEntity(string pipelineId, PipelineEntitySettings settings, IActorRef agent, TimeProvider time, ILoggerFactory loggers)
     {
@@ -59,6 +73,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _agent = agent;
         _time = time;
         _log = loggers.CreateLogger<PipelineEntity>();
+        _loggers = loggers;
         _telemetry = new PipelineTelemetry(new PipelineSeries(pipelineId), _log);
         _startedAt = time.GetUtcNow();
 
@@ -67,23 +82,38 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
         Recover<EventBatchAccepted>(ReplayBatch);
         Recover<EventsAccepted>(ReplayBody);
+        Recover<SourceEventsAccepted>(ReplaySourceBody);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
+        Recover<PipelineRoutesChanged>(e => _routes.SetRoutes(e.Routes));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         // While handing off, nothing new is processed: the snapshot being written must be the last state here.
         Command<IPipelineCommand>(c => _handingOff, c => Sender.Tell(PipelineError.Unavailable(c.PipelineId, "moving to another worker")));
         Command<HandOffPipeline>(_ => HandOff());
         Command<SubscribePipelineOutput>(Subscribe);
-        Command<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Command<Terminated>(OnTerminated);
+        Command<IngestSourceBatch>(IngestFromSource);
+        Command<SinkProgress>(p => _connectorState.Settle(p.SettledSequenceNr));
+        Command<DeadLetterCount>(c => _dlqEvents = c.Count);
+        Command<ConnectorsStopped>(_ => ConnectorsStoppedForHandOff());
+        Command<ConnectorsStopTimeout>(_ => ConnectorsStoppedForHandOff());
+        Command<GetConnectorStatus>(c => ToConnectors(c, () => new ConnectorStatusList(Array.Empty<ConnectorStatus>())));
+        Command<GetDeadLetters>(c => ToConnectors(c, () => new DeadLetterPage(0, Array.Empty<DeadLetter>())));
+        Command<ClearDeadLetters>(c => ToConnectors(c, () => new DeadLettersCleared(0)));
+        Command<ReplayDeadLetters>(c => ToConnectors(c, () => new DeadLettersReplayed(0, 0, 0, 0)));
         Command<ReportTick>(_ => ReportCounters());
         Command<DeployPipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, d.MaxStreams, ensure: false));
         Command<EnsurePipeline>(d => Deploy(d.PipelineId, d.TenantId, d.Name, d.Source, d.CreatedAt, 0, ensure: true));
         Command<IngestEvents>(Ingest);
+        Command<DeliverRoutedEvents>(DeliverRouted);
+        Command<SetPipelineRoutes>(SetRoutes);
+        Command<RouteSender.Confirmed>(c => _routes.Confirm(c.Target, c.HighWater));
+        Command<RouteSender.TargetGone>(g => _routes.Abandon(g.Target));
         Command<ReloadPipeline>(Reload);
         Command<DeletePipeline>(Delete);
         Command<GetPipelineInfo>(c => WithRuntime(c, rt => Sender.Tell(Info(rt))));
-        Command<GetPipelineMetrics>(c => WithRuntime(c, rt => Sender.Tell(_telemetry.Snapshot(_pipelineId, rt.Engine, _time.GetUtcNow()))));
+        Command<GetPipelineMetrics>(c => WithRuntime(c, rt => Sender.Tell(_telemetry.Snapshot(_pipelineId, rt.Engine, _time.GetUtcNow()) with { DlqEvents = _dlqEvents })));
         Command<CheckpointPipeline>(Checkpoint);
         Command<RestorePipeline>(Restore);
         Command<ListPipelineRuns>(ListRuns);
@@ -137,6 +167,9 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _runtime = new PipelineRuntime(new PipelineDefined(s.PipelineId, s.TenantId, s.Name, s.Source, s.CreatedAt), program, EngineOptionsFor());
         if (s.CheckpointJson is not null) _runtime.Restore(s.CheckpointJson);
         _idempotency.Import(s.Replies);
+        _connectorState.UseProgram(program);
+        _connectorState.Import(s.SourceOffsets, s.SinkBacklog);
+        _routes.Import(s.Routing);
     }
 
     private void ApplyDefined(PipelineDefined d)
@@ -148,6 +181,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _runtime = new PipelineRuntime(d, program, EngineOptionsFor());
+        _connectorState.UseProgram(program);
     }
 
     private void ApplyReload(string source)
@@ -162,6 +196,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         try
         {
             _runtime.Reload(source, program);
+            _connectorState.UseProgram(program);
         }
         catch (CheckpointException ex)
         {
@@ -169,14 +204,33 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>An accepted request's events, decoded and processed without parsing JSON again.</summary>
-    private void ReplayBatch(EventBatchAccepted e)
+    /// <summary>A journaled batch's events, decoded and processed without parsing JSON again.</summary>
+    private void ReplayBatch(EventBatchAccepted e) => Replay(e, rt => rt.Replay(e.Batch, e.Errors));
+
+    /// <summary>A request of a journal written before event batches (the body as received): parsed again.</summary>
+    private void ReplayBody(EventsAccepted e)
     {
+        var hash = e.IdempotencyKey is null ? null : IdempotencyTable.HashOf(e.Body);
+        Replay(new EventBatchAccepted(e.IngestTimeNanos, e.IsBatch, [], e.IdempotencyKey, hash, Route: e.Route), rt => rt.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos));
+    }
+
+    /// <summary>A source batch of a journal written before event batches (the batch body): parsed again.</summary>
+    private void ReplaySourceBody(SourceEventsAccepted e)
+        => Replay(new EventBatchAccepted(e.IngestTimeNanos, true, [], Source: new SourceOrigin(e.Connector, e.Offsets)), rt => rt.Ingest(e.Body, true, e.IngestTimeNanos));
+
+    /// <summary>
+    /// One journaled batch, whatever its layout: its Kafka offsets back into the ledger, its route origin marked applied,
+    /// its events through the engine, then the same bookkeeping as when it was first written (<see cref="Journaled"/>).
+    /// </summary>
+    private void Replay(EventBatchAccepted e, Func<PipelineRuntime, IngestOutcome> process)
+    {
+        if (e.Source is { } source) _connectorState.RecordOffsets(source.Offsets);
         if (_runtime is null) return;
+        if (e.Route is { } origin) _routes.MarkApplied(origin.Source, origin.Sequence);
         IngestOutcome outcome;
         try
         {
-            outcome = _runtime.Replay(e.Batch, e.Errors);
+            outcome = process(_runtime);
         }
         catch (SerializationException ex)
         {
@@ -188,38 +242,25 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A batch the engine cannot process must not stop the pipeline from ever recovering again.
+            _connectorState.DiscardPending();
             _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
             return;
         }
-        Journaled(outcome.Accepted, e.IdempotencyKey, e.BodyHash, e.IngestTimeNanos, e.IdempotencyKey is null ? null : ResultOf(outcome, e.IsBatch));
-    }
-
-    /// <summary>An accepted request of a journal written before event batches (the body as received): parsed again.</summary>
-    private void ReplayBody(EventsAccepted e)
-    {
-        if (_runtime is null) return;
-        IngestOutcome outcome;
-        try
-        {
-            outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
-            return;
-        }
-        var key = e.IdempotencyKey;
-        Journaled(outcome.Accepted, key, key is null ? null : IdempotencyTable.HashOf(e.Body), e.IngestTimeNanos, key is null ? null : ResultOf(outcome, e.IsBatch));
+        // The batches this one routed, under the same sequence numbers: owed until their receivers confirm.
+        _routes.Route(outcome.Outputs);
+        Journaled(e, outcome.Accepted, e.IdempotencyKey is null ? null : ResultOf(outcome, e.IsBatch), _connectorState.TakePending());
     }
 
     /// <summary>
-    /// What a journaled request leaves behind, once written (live) and on replay alike: its events count towards the
-    /// next snapshot, and the reply a repeat of its key gets (rebuilt on replay exactly as it was first given).
+    /// What a journaled batch leaves behind, once written (live) and on replay alike: its events count towards the next
+    /// snapshot, a keyed request's reply is remembered for repeats of its key (rebuilt on replay exactly as it was first
+    /// given), and the outputs for the sinks are kept under its sequence number until the sinks settle them.
     /// </summary>
-    private void Journaled(int accepted, string? key, byte[]? bodyHash, long ingestTimeNanos, IngestResult? reply)
+    private void Journaled(EventBatchAccepted e, int accepted, IngestResult? reply, List<SinkRecord>? sinkRecords)
     {
         _sinceSnapshot += accepted;
-        if (key is not null && bodyHash is not null && reply is not null) _idempotency.CompleteWithHash(key, bodyHash, ingestTimeNanos, reply);
+        if (e.IdempotencyKey is { } key && e.BodyHash is { } hash && reply is not null) _idempotency.CompleteWithHash(key, hash, e.IngestTimeNanos, reply);
+        if (sinkRecords is not null) _connectorState.AddUnsettled(LastSequenceNr, sinkRecords);
     }
 
     private void ReplayRestore(string checkpointJson)
@@ -250,6 +291,9 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
+            StartConnectors();
+            // Whatever the pipeline still owes its routes' receivers goes out again; they drop what they already have.
+            if (_routes.PendingCount > 0) RouteSenderRef().Tell(new RouteSender.Owe(_routes.Pending.ToList()));
             _log.LogDebug("Pipeline {PipelineId} recovered: events processed {Events}, live runs {ActiveRuns}, last sequence number {SequenceNr}",
                 _pipelineId, _runtime.Engine.EventsProcessed, _runtime.Engine.ActiveRuns, LastSequenceNr);
         }
@@ -293,6 +337,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             _telemetry.Reset(_runtime.Engine);
             StartSnapshotTimer();
             ReportUp();
+            _connectorState.UseProgram(program);
+            StartConnectors();
             if (program.Streams.Count == 1) _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} stream", id, name, 1);
             else _log.LogInformation("Pipeline deployed: {PipelineId} ({PipelineName}), {StreamCount} streams", id, name, program.Streams.Count);
             Sender.Tell(Info(_runtime));
@@ -309,16 +355,116 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
+        Process(rt, cmd.Body, cmd.IsBatch, cmd.IdempotencyKey, null);
+    }
+
+    /// <summary>
+    /// A routed batch from another pipeline of the group: applied when it is the next one from its source, journaled
+    /// with its origin, confirmed once journaled. A repeat, or a batch after a gap, changes nothing; the answer tells the
+    /// sender where this pipeline stands (after the writes in flight, so that what it confirms is journaled).
+    /// </summary>
+    private void DeliverRouted(DeliverRoutedEvents cmd)
+    {
+        if (!TryGetRuntime(cmd, out var rt)) return;
+        long high = _routes.Applied(cmd.Source);
+        if (cmd.Sequence != high + 1)
+        {
+            var sender = Sender;
+            DeferAsync(new RouteAck(cmd.Source, _pipelineId, high, cmd.Sequence), ack => sender.Tell(ack));
+            return;
+        }
+        _routes.MarkApplied(cmd.Source, cmd.Sequence);
+        Process(rt, cmd.Body, true, null, new RouteOrigin(cmd.Source, cmd.Sequence));
+    }
+
+    private void SetRoutes(SetPipelineRoutes cmd)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        var sender = Sender;
+        Persist(new PipelineRoutesChanged(cmd.Routes, _time.GetUtcNow()), e =>
+        {
+            _routes.SetRoutes(e.Routes);
+            _log.LogInformation("Pipeline {PipelineId} routes: {Routes}", _pipelineId,
+                string.Join("; ", e.Routes.Select(r => $"[{string.Join(", ", r.EventTypes)}] -> {r.TargetName} ({r.TargetIds.Count})")));
+            sender.Tell(new PipelineRoutesSet(_pipelineId, e.Routes.Count));
+        });
+    }
+
+    /// <summary>Processes one input request (a client's, or a routed batch with its <paramref name="origin"/>), journals it, answers.</summary>
+    private void Process(PipelineRuntime rt, byte[] body, bool isBatch, string? idempotencyKey, RouteOrigin? origin)
+    {
         long now = NowNanos();
         IngestOutcome outcome;
         try
         {
-            outcome = rt.Ingest(cmd.Body, cmd.IsBatch, now);
+            outcome = rt.Ingest(body, isBatch, now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The engine's state may be half-updated: answer, then restart from the journal.
             _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
+            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
+            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
+            // A routed batch is journaled first (its replay skips what fails), so that it cannot stop its route for ever.
+            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
+            return;
+        }
+        if (outcome.RequestError is not null && origin is null)
+        {
+            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
+            return;
+        }
+        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
+        var result = ResultOf(outcome, isBatch);
+        var sinkRecords = _connectorState.TakePending();
+        if (outcome.Accepted == 0 && origin is null)
+        {
+            Sender.Tell(result);
+            return;
+        }
+        if (outcome.RequestError is not null) _log.LogError("Pipeline {PipelineId} could not read routed batch {Sequence} from {Source}: {Error}", _pipelineId, origin!.Sequence, origin.Source, outcome.RequestError);
+        byte[]? bodyHash = null;
+        if (idempotencyKey is not null)
+        {
+            bodyHash = IdempotencyTable.HashOf(body);
+            _idempotency.BeginWithHash(idempotencyKey, bodyHash, now);
+        }
+        // The journal holds the accepted events as the engine took them (not the body): recovery decodes them without
+        // parsing JSON. A keyed request also keeps what its reply is rebuilt from; a routed batch (even one with no
+        // event accepted) its origin, which the receiver's de-duplication recovers from.
+        var record = new EventBatchAccepted(now, isBatch, outcome.Batch ?? PipelineRuntime.EmptyBatch, idempotencyKey, bodyHash,
+            idempotencyKey is null ? null : result.Errors, origin);
+        Commit(rt, outcome, record, result, origin is null ? result : new RouteAck(origin.Source, _pipelineId, origin.Sequence, origin.Sequence), sinkRecords);
+    }
+
+    /// <summary>
+    /// A batch read by one of the pipeline's sources (<see cref="PipelineConnectors"/>): Kafka records journaled before
+    /// (sent again after a crash between the journal write and the offset commit) are dropped, the rest is processed like
+    /// a REST batch and journaled with its Kafka offsets in one write. The reply, the source's cue to acknowledge upstream
+    /// (MQTT PUBACK, Kafka commit, file position), comes only after that write.
+    /// </summary>
+    private void IngestFromSource(IngestSourceBatch cmd)
+    {
+        if (_runtime is not { } rt || (_handingOff && !_handOffWaitsForConnectors))
+        {
+            Sender.Tell(_runtime is null ? PipelineError.NotFound(_pipelineId) : PipelineError.Unavailable(_pipelineId, "moving to another worker"));
+            return;
+        }
+        var body = SourceBatchBuilder.Without(cmd.Body, cmd.Positions, _connectorState.Ledger.IsDuplicate, out var positions);
+        if (positions.Count == 0)
+        {
+            Sender.Tell(new IngestResult(0, 0, Array.Empty<IngestError>(), "[]"u8.ToArray(), 0, 0));
+            return;
+        }
+        long now = NowNanos();
+        IngestOutcome outcome;
+        try
+        {
+            outcome = rt.Ingest(body, true, now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, cmd.Connector);
             Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
             throw new PipelineRestartException(_pipelineId, ex);
         }
@@ -328,12 +474,28 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, cmd.IsBatch);
+        var result = ResultOf(outcome, isBatch: true);
+        var sinkRecords = _connectorState.TakePending();
         if (outcome.Accepted == 0)
         {
             Sender.Tell(result);
             return;
         }
+        // Noted at once: a batch still in flight behind this one may hold the same records.
+        var offsets = PipelineConnectorState.HighestOffsets(positions);
+        _connectorState.RecordOffsets(offsets);
+        var record = new EventBatchAccepted(now, true, outcome.Batch!, Source: new SourceOrigin(cmd.Connector, offsets));
+        Commit(rt, outcome, record, result, result, sinkRecords);
+    }
+
+    /// <summary>
+    /// Journals a batch the engine took (a client's request, a routed batch, a source batch) and, once it is written,
+    /// answers <paramref name="reply"/>, owes the routed outputs to their receivers, does the bookkeeping replay does too
+    /// (<see cref="Journaled"/>), answers the repeats of its key that waited, and pushes the outputs live and to the sinks.
+    /// </summary>
+    private void Commit(PipelineRuntime rt, IngestOutcome outcome, EventBatchAccepted record, IngestResult result, object reply, List<SinkRecord>? sinkRecords)
+    {
+        var routed = _routes.Route(outcome.Outputs);
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
         List<string>? live = null;
@@ -346,36 +508,87 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         _pendingEvents += accepted;
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
-        var idempotencyKey = cmd.IdempotencyKey;
-        byte[]? bodyHash = null;
-        if (idempotencyKey is not null)
-        {
-            _idempotency.Begin(idempotencyKey, cmd.Body, now);
-            bodyHash = IdempotencyTable.HashOf(cmd.Body);
-        }
-        // The journal holds the accepted events as the engine took them (not the body): recovery decodes them
-        // without parsing JSON. A keyed request also keeps what its reply is rebuilt from.
-        var record = new EventBatchAccepted(now, cmd.IsBatch, outcome.Batch!, idempotencyKey, bodyHash, idempotencyKey is null ? null : result.Errors);
-        PersistAsync(record, _ =>
+        PersistAsync(record, e =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
-            sender.Tell(result);
-            Journaled(accepted, idempotencyKey, bodyHash, now, result);
-            if (idempotencyKey is not null)
+            sender.Tell(reply);
+            if (routed.Count > 0) RouteSenderRef().Tell(new RouteSender.Owe(routed));
+            Journaled(e, accepted, result, sinkRecords);
+            if (e.IdempotencyKey is { } key && _keyWaiters.Remove(key, out var waiters))
             {
-                if (_keyWaiters.Remove(idempotencyKey, out var waiters))
-                {
-                    foreach (var w in waiters) w.Tell(result);
-                }
+                foreach (var w in waiters) w.Tell(result);
             }
             if (live is not null)
             {
                 var batch = new PipelineOutputBatch(_pipelineId, live);
                 foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
+            if (sinkRecords is not null) _connectors?.Tell(new DeliverToSinks(LastSequenceNr, sinkRecords));
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
+    }
+
+    // ------------------------------------------------------------------ connectors
+
+    /// <summary>
+    /// Starts the connectors child when the program has connectors (deploy, recovery, after a reload), then sends it
+    /// the outputs its sinks had not settled (it drops those its DLQ journal says were settled).
+    /// </summary>
+    private void StartConnectors()
+    {
+        if (_connectors is not null || _runtime is null || !_connectorState.HasConnectors || _handingOff || _deleted) return;
+        var d = _runtime.Definition;
+        var settings = _settings.Connectors with
+        {
+            PipelineId = _pipelineId,
+            PipelineName = d.Name,
+            StateDir = _settings.StateDir ?? Configuration.ServerSettings.DefaultStateDir,
+        };
+        _connectors = Context.ActorOf(
+            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers),
+            "connectors");
+        Context.Watch(_connectors);
+        foreach (var u in _connectorState.Unsettled) _connectors.Tell(new DeliverToSinks(u.SequenceNr, u.Records));
+    }
+
+    /// <summary>After a reload: the connectors stop (sources drained) and start again with the new program's bindings.</summary>
+    private void RestartConnectors()
+    {
+        if (_connectors is null)
+        {
+            StartConnectors();
+            return;
+        }
+        _restartConnectors = true;
+        _connectors.Tell(new StopConnectors(_pipelineId));
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        if (!t.ActorRef.Equals(_connectors))
+        {
+            _subscribers.Remove(t.ActorRef);
+            return;
+        }
+        _connectors = null;
+        if (_deleted || _runtime is null) return;
+        if (_handOffWaitsForConnectors)
+        {
+            ConnectorsStoppedForHandOff();
+            return;
+        }
+        if (!_restartConnectors) _log.LogWarning("The connectors of pipeline {PipelineId} stopped; starting them again", _pipelineId);
+        _restartConnectors = false;
+        StartConnectors();
+    }
+
+    /// <summary>A connector request (health, DLQ): the connectors answer; a pipeline without connectors has nothing to show.</summary>
+    private void ToConnectors(IPipelineCommand cmd, Func<object> none)
+    {
+        if (!TryGetRuntime(cmd, out _)) return;
+        if (_connectors is { } c) c.Forward(cmd);
+        else Sender.Tell(none());
     }
 
     /// <summary>
@@ -453,11 +666,13 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
         CountRunning();
         _telemetry.Reset(rt.Engine);
+        _connectorState.UseProgram(program);
         var sender = Sender;
         PersistAsync(new PipelineSourceReloaded(cmd.Source, _time.GetUtcNow()), _ =>
         {
             _log.LogInformation("Pipeline reloaded: {PipelineId} ({PipelineName}), kept {Kept}, reset {Reset}",
                 _pipelineId, rt.Definition.Name, report.RestoredStreams.Count, report.ResetStreams.Count);
+            RestartConnectors();
             sender.Tell(new PipelineReloaded(report.RestoredStreams, report.ResetStreams));
         });
     }
@@ -474,6 +689,8 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             UncountRunning();
             _telemetry.RemoveSeries();
             Timers.CancelAll();
+            // Sources stop at once (nothing more is read for a deleted pipeline); the DLQ's lines and journal go.
+            _connectors?.Tell(new StopConnectors(_pipelineId, DeadLetterDisposal.Delete));
             EndSubscriptions("deleted");
             ReportDown("deleted");
             sender.Tell(new PipelineDeleted(_pipelineId));
@@ -546,6 +763,29 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         if (_handingOff) return;
         _handingOff = true;
         Timers.CancelAll();
+        if (_connectors is { } connectors)
+        {
+            // Sources drain first: what they read is journaled and acknowledged here; the broker keeps the rest for
+            // the next owner. In a cluster the DLQ's lines leave this node's file (the next owner writes them to its own).
+            _handOffWaitsForConnectors = true;
+            connectors.Tell(new StopConnectors(_pipelineId, _settings.WorkerId is null ? DeadLetterDisposal.Keep : DeadLetterDisposal.Release));
+            Timers.StartSingleTimer("connectors-stop", ConnectorsStopTimeout.Instance, _settings.Connectors.DrainTimeout + TimeSpan.FromSeconds(5));
+            return;
+        }
+        SnapshotAndStop();
+    }
+
+    /// <summary>The connectors have stopped (or did not answer in time): the hand-off goes on.</summary>
+    private void ConnectorsStoppedForHandOff()
+    {
+        if (!_handOffWaitsForConnectors) return;
+        _handOffWaitsForConnectors = false;
+        Timers.Cancel("connectors-stop");
+        SnapshotAndStop();
+    }
+
+    private void SnapshotAndStop()
+    {
         // DeferAsync runs after every pending PersistAsync handler: the snapshot covers every acknowledged event.
         DeferAsync(HandOffPipeline.Instance, _ =>
         {
@@ -630,7 +870,17 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private PipelineSnapshot SnapshotOf(PipelineRuntime rt, string checkpointJson)
     {
         var d = rt.Definition;
-        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export());
+        return new PipelineSnapshot(d.PipelineId, d.TenantId, d.Name, rt.Source, d.CreatedAt, Deleted: false, checkpointJson, _idempotency.Export(),
+            _connectorState.ExportOffsets(), _connectorState.ExportUnsettled(), _routes.Export());
+    }
+
+    /// <summary>The child that delivers this pipeline's routed batches (started when it first owes one).</summary>
+    private IActorRef RouteSenderRef()
+    {
+        if (_routeSender is not null) return _routeSender;
+        var region = ClusterSharding.Get(Context.System).ShardRegion(PipelineHostingExtensions.RegionName);
+        _routeSender = Context.ActorOf(RouteSender.Props(_pipelineId, _runtime!.Definition.TenantId, region, _time, _log), "routes");
+        return _routeSender;
     }
 
     private void TakeSnapshot()
@@ -652,7 +902,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
 
     private EngineOptions EngineOptionsFor() => new()
     {
-        Host = new PipelineEngineHost(_pipelineId, _log),
+        Host = new PipelineEngineHost(_pipelineId, _log, _connectorState),
         LatencySampleInterval = PipelineTelemetry.LatencySampleInterval,
     };
 
@@ -696,6 +946,12 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private sealed class SnapshotTick
     {
         public static readonly SnapshotTick Instance = new();
+    }
+
+    /// <summary>A hand-off stops waiting for the connectors to drain.</summary>
+    private sealed class ConnectorsStopTimeout
+    {
+        public static readonly ConnectorsStopTimeout Instance = new();
     }
 
     /// <summary>Periodic report of the counters to the node's agent.</summary>

@@ -167,10 +167,11 @@ public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : 
 /// <summary>
 /// An accepted input request as journals before <see cref="EventBatchAccepted"/> hold it: the body exactly as
 /// received, with the ingestion time that stands in for missing event timestamps. Replaying it through the same
-/// program rebuilds exactly the same events, and the same reply for its <paramref name="IdempotencyKey"/>. No longer
-/// written; still read.
+/// program rebuilds exactly the same events, and the same reply for its <paramref name="IdempotencyKey"/>. A batch that
+/// came over a pipeline group's route carries its <paramref name="Route"/> origin, so the pipeline recovers which
+/// routed batches it has applied. No longer written; still read.
 /// </summary>
-public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null) : IPipelineEvent;
+public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null, Routes.RouteOrigin? Route = null) : IPipelineEvent;
 
 /// <summary>
 /// An accepted input request: the events the engine accepted from it, as it held them (an
@@ -178,7 +179,10 @@ public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] B
 /// with the ingestion time, field values), not the request body, so recovery processes them without parsing JSON.
 /// A request with an <paramref name="IdempotencyKey"/> also keeps what its reply is rebuilt from on recovery: the
 /// SHA-256 of its body (<paramref name="BodyHash"/>: a repeat of the key must carry the same body), whether it was a
-/// batch request (the reply's shape) and the events it rejected (<paramref name="Errors"/>).
+/// batch request (the reply's shape) and the events it rejected (<paramref name="Errors"/>). A batch that came over a
+/// pipeline group's route carries its <paramref name="Route"/> origin (the receiver's de-duplication survives a
+/// restart); a batch read by a source connector carries its <paramref name="Source"/> (the connector and the Kafka
+/// offsets it held, journaled in the same write).
 /// </summary>
 public sealed record EventBatchAccepted(
     long IngestTimeNanos,
@@ -186,7 +190,9 @@ public sealed record EventBatchAccepted(
     byte[] Batch,
     string? IdempotencyKey = null,
     byte[]? BodyHash = null,
-    IReadOnlyList<IngestError>? Errors = null) : IPipelineEvent;
+    IReadOnlyList<IngestError>? Errors = null,
+    Routes.RouteOrigin? Route = null,
+    SourceOrigin? Source = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;
@@ -194,7 +200,11 @@ public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeO
 /// <summary>The pipeline was deleted (tombstone: it is never deployed again under this id).</summary>
 public sealed record PipelineRemoved(DateTimeOffset At) : IPipelineEvent;
 
-/// <summary>A snapshot: the definition, the engine checkpoint (null once deleted) and the remembered idempotent replies.</summary>
+/// <summary>
+/// A snapshot: the definition, the engine checkpoint (null once deleted), the remembered idempotent replies, the
+/// connectors' part (<see cref="Connectors.PipelineConnectorState"/>: the journaled Kafka offsets and the sink outputs not
+/// yet delivered or dead-lettered) and the routing state (pipeline groups).
+/// </summary>
 public sealed record PipelineSnapshot(
     string PipelineId,
     string TenantId,
@@ -203,4 +213,7 @@ public sealed record PipelineSnapshot(
     DateTimeOffset CreatedAt,
     bool Deleted,
     string? CheckpointJson,
-    IReadOnlyList<IdempotentReply>? Replies = null) : IPipelineEvent;
+    IReadOnlyList<IdempotentReply>? Replies = null,
+    IReadOnlyList<Connectors.KafkaPartitionOffset>? SourceOffsets = null,
+    IReadOnlyList<Connectors.UnsettledOutputs>? SinkBacklog = null,
+    Routes.RouteSnapshot? Routing = null) : IPipelineEvent;

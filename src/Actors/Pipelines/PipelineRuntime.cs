@@ -55,6 +55,7 @@ public sealed class PipelineRuntime
         _accepted.Clear();
         _jsonErrors.Clear();
         _outputs.Events.Clear();
+        LastBatch = null;
         // The reader refuses text that is not UTF-8 or holds an unpaired surrogate escape (other ways in than the API,
         // and journals written before the API checked bodies, may carry them): a bad request, never an engine failure.
         if (_reader.Read(body.Span, isBatch, ingestTimeNanos, _accepted, _jsonErrors) is { } requestError) return IngestOutcome.Invalid(requestError);
@@ -66,9 +67,19 @@ public sealed class PipelineRuntime
             _batchBuffer.ResetWrittenCount();
             EventBatchCodec.Encode(_accepted, _batchBuffer);
             batch = _batchBuffer.WrittenSpan.ToArray();
+            LastBatch = batch;
         }
         return Process(errors, batch);
     }
+
+    /// <summary>
+    /// The accepted events of the last <see cref="Ingest"/> call in <see cref="EventBatchCodec"/> form, set before the
+    /// engine runs, so that a caller whose engine call failed still has what was read (null when nothing was accepted).
+    /// </summary>
+    public byte[]? LastBatch { get; private set; }
+
+    /// <summary>A batch of no events in <see cref="EventBatchCodec"/> form.</summary>
+    public static readonly byte[] EmptyBatch = EventBatchCodec.Encode(Array.Empty<Event>());
 
     /// <summary>
     /// Replays a journaled batch (<see cref="EventBatchAccepted.Batch"/>) into the engine: the same events, processed as

@@ -8,7 +8,9 @@ using Akka.Serialization;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Vpl.Json;
 
 namespace Varpulis.Actors.Serialization;
@@ -18,7 +20,7 @@ namespace Varpulis.Actors.Serialization;
 /// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
 /// <see cref="EventBatchAccepted"/>, <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
-/// <see cref="IClusterBootstrapProtocol"/> and <see cref="IConnectorsProtocol"/>.
+/// <see cref="IClusterBootstrapProtocol"/>, <see cref="IConnectorsProtocol"/> and <see cref="IPipelineGroupProtocol"/>.
 /// </summary>
 public sealed class VarpulisSerializer : SerializerWithStringManifest
 {
@@ -39,6 +41,11 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ListPipelineRuns)] = "PL",
         [typeof(SubscribePipelineOutput)] = "PO",
         [typeof(HandOffPipeline)] = "PH",
+        [typeof(SetPipelineRoutes)] = "PT",
+        [typeof(DeliverRoutedEvents)] = "PV",
+        [typeof(RouteAck)] = "RA",
+        [typeof(PipelineRoutesSet)] = "RT",
+        [typeof(PipelineRoutesChanged)] = "JT",
         [typeof(PipelineOutputSubscribed)] = "RO",
         [typeof(PipelineOutputBatch)] = "RB",
         [typeof(PipelineOutputEnded)] = "RN",
@@ -58,6 +65,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineCheckpointRestored)] = "JC",
         [typeof(PipelineRemoved)] = "JX",
         [typeof(PipelineSnapshot)] = "JS",
+        [typeof(SourceEventsAccepted)] = "JSE",
         [typeof(TenantInfo)] = "DT",
         [typeof(PipelineEntry)] = "DE",
         [typeof(CreateTenant)] = "DCT",
@@ -102,6 +110,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ClusterHealth)] = "MCH",
         [typeof(GetPlacements)] = "MGP",
         [typeof(PlacementList)] = "MPL",
+        [typeof(GetClusterMetrics)] = "MGX",
+        [typeof(ClusterMetricsReport)] = "MMR",
         [typeof(CheckPlacementCapacity)] = "MCC",
         [typeof(PlacementCapacity)] = "MPC",
         [typeof(ClusterError)] = "MER",
@@ -123,6 +133,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(ConnectorStatusList)] = "CSL",
         [typeof(GetSinkProgress)] = "CGP",
         [typeof(SinkProgress)] = "CP",
+        [typeof(DeadLetterCount)] = "CDC",
         [typeof(StopConnectors)] = "CX",
         [typeof(ConnectorsStopped)] = "CXD",
         [typeof(IngestSourceBatch)] = "CI",
@@ -139,6 +150,23 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(DeadLettersPurged)] = "JLP",
         [typeof(SinkOutputsSettled)] = "JLS",
         [typeof(DeadLetterSnapshot)] = "JLN",
+        [typeof(PipelineGroup)] = "GG",
+        [typeof(CreatePipelineGroup)] = "GC",
+        [typeof(PipelineGroupDeployed)] = "GCD",
+        [typeof(GetPipelineGroups)] = "GL",
+        [typeof(PipelineGroupList)] = "GLR",
+        [typeof(GetPipelineGroup)] = "GO",
+        [typeof(PipelineGroupFound)] = "GOR",
+        [typeof(DeletePipelineGroup)] = "GX",
+        [typeof(PipelineGroupDeleted)] = "GXD",
+        [typeof(GroupError)] = "GE",
+        [typeof(PipelineGroupRecorded)] = "JGR",
+        [typeof(PipelineGroupRemoved)] = "JGX",
+        [typeof(PipelineGroupSnapshot)] = "JGS",
+        [typeof(Cluster.Raft.LeaderRecord)] = "HLR",
+        [typeof(Cluster.Raft.GetLeadership)] = "HGL",
+        [typeof(Cluster.Scaling.GetScalingRecommendation)] = "HGS",
+        [typeof(Cluster.Scaling.ScalingReport)] = "HSR",
     }.ToFrozenDictionary();
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
@@ -160,7 +188,9 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         EventBatchAccepted b => WriteEventBatchAccepted(b),
         EventsAccepted e => WriteEventsAccepted(e),
+        SourceEventsAccepted s => SourceEventsAccepted.Write(s),
         IngestEvents i => WriteIngest(i),
+        DeliverRoutedEvents d => WriteRouted(d),
         IngestResult r => WriteIngestResult(r),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
             new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
@@ -173,7 +203,9 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
         if (type == typeof(EventBatchAccepted)) return ReadEventBatchAccepted(bytes);
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
+        if (type == typeof(SourceEventsAccepted)) return SourceEventsAccepted.Read(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
+        if (type == typeof(DeliverRoutedEvents)) return ReadRouted(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
         if (type == typeof(SubscribePipelineOutput))
         {
@@ -183,6 +215,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         }
         if (type == typeof(GetTenants)) return GetTenants.Instance;
         if (type == typeof(DirectoryPing)) return DirectoryPing.Instance;
+        if (type == typeof(Cluster.Raft.GetLeadership)) return Cluster.Raft.GetLeadership.Instance;
+        if (type == typeof(Cluster.Scaling.GetScalingRecommendation)) return Cluster.Scaling.GetScalingRecommendation.Instance;
         return JsonSerializer.Deserialize(bytes, type, VplJson.SerializerOptions)
             ?? throw new SerializationException($"empty payload for manifest '{manifest}'");
     }
@@ -192,8 +226,10 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
 
     // v1 (journals written before idempotency keys): [1][is_batch][ingest time, 8 bytes LE][body]
     // v2: [2][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body]
+    // v3 (a routed batch): [3][is_batch][ingest time, 8][key length, 4, -1 = none][key][source length, 4][source][sequence, 8][body]
     private static byte[] WriteEventsAccepted(EventsAccepted e)
     {
+        if (e.Route is { } route) return WriteRoutedEventsAccepted(e, route);
         int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
         var bytes = new byte[14 + keyLen + e.Body.Length];
         bytes[0] = 2;
@@ -205,8 +241,55 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         return bytes;
     }
 
+    private static byte[] WriteRoutedEventsAccepted(EventsAccepted e, RouteOrigin route)
+    {
+        int keyLen = e.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(e.IdempotencyKey);
+        int sourceLen = Encoding.UTF8.GetByteCount(route.Source);
+        var bytes = new byte[14 + keyLen + 4 + sourceLen + 8 + e.Body.Length];
+        var span = bytes.AsSpan();
+        span[0] = 3;
+        span[1] = e.IsBatch ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], e.IngestTimeNanos);
+        BinaryPrimitives.WriteInt32LittleEndian(span[10..], e.IdempotencyKey is null ? -1 : keyLen);
+        int pos = 14;
+        if (e.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(e.IdempotencyKey, span[pos..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], sourceLen);
+        pos += 4 + Encoding.UTF8.GetBytes(route.Source, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[pos..], route.Sequence);
+        pos += 8;
+        e.Body.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static EventsAccepted ReadRoutedEventsAccepted(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
+            int pos = 14;
+            string? key = null;
+            if (keyLen >= 0)
+            {
+                key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
+                pos += keyLen;
+            }
+            int sourceLen = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            string source = Encoding.UTF8.GetString(span.Slice(pos + 4, sourceLen));
+            pos += 4 + sourceLen;
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
+            pos += 8;
+            return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(span[2..]), span[1] == 1, span[pos..].ToArray(), key, new RouteOrigin(source, sequence));
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated EventsAccepted payload: " + ex.Message);
+        }
+    }
+
     private static EventsAccepted ReadEventsAccepted(byte[] bytes)
     {
+        if (bytes.Length >= 14 && bytes[0] == 3) return ReadRoutedEventsAccepted(bytes);
         if (bytes.Length >= 10 && bytes[0] == 1)
             return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(10).ToArray());
         if (bytes.Length < 14 || bytes[0] != 2) throw new SerializationException("invalid EventsAccepted payload");
@@ -219,25 +302,52 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
 
     // v1: [1][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body hash length, 1 byte][hash]
     //     [error count, 4 bytes LE]([index, 4][length, 4][utf-8])*[event batch (EventBatchCodec)]
+    // v2: v1's fields up to the errors, then the route origin [source length, 4 bytes LE, -1 = none][source][sequence, 8]
+    //     and the source origin [connector length, 4 bytes LE, -1 = none][connector][offset count, 4]
+    //     ([topic length, 4][topic][partition, 4][offset, 8])*, then the event batch. Written: v2; read: both.
     private static byte[] WriteEventBatchAccepted(EventBatchAccepted b)
     {
         int keyLen = b.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(b.IdempotencyKey);
         int hashLen = b.BodyHash?.Length ?? 0;
         if (hashLen > byte.MaxValue) throw new ArgumentException("a body hash is at most 255 bytes", nameof(b));
         var errors = b.Errors ?? Array.Empty<IngestError>();
-        var bytes = new byte[2 + 8 + 4 + keyLen + 1 + hashLen + 4 + ErrorsSize(errors) + b.Batch.Length];
+        int size = 2 + 8 + 4 + keyLen + 1 + hashLen + 4 + ErrorsSize(errors) + 4 + 4 + b.Batch.Length;
+        if (b.Route is { } route) size += Encoding.UTF8.GetByteCount(route.Source) + 8;
+        if (b.Source is { } source)
+        {
+            size += Encoding.UTF8.GetByteCount(source.Connector) + 4;
+            foreach (var o in source.Offsets) size += 4 + Encoding.UTF8.GetByteCount(o.Topic) + 12;
+        }
+        var bytes = new byte[size];
         var span = bytes.AsSpan();
-        span[0] = 1;
+        span[0] = 2;
         span[1] = b.IsBatch ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteInt64LittleEndian(span[2..], b.IngestTimeNanos);
-        BinaryPrimitives.WriteInt32LittleEndian(span[10..], b.IdempotencyKey is null ? -1 : keyLen);
-        int pos = 14;
-        if (b.IdempotencyKey is not null) pos += Encoding.UTF8.GetBytes(b.IdempotencyKey, span[pos..]);
+        int pos = WriteOptionalText(span, 10, b.IdempotencyKey);
         span[pos++] = (byte)hashLen;
         b.BodyHash?.CopyTo(span[pos..]);
         pos += hashLen;
         BinaryPrimitives.WriteInt32LittleEndian(span[pos..], errors.Count);
         pos = WriteErrors(span, pos + 4, errors);
+        pos = WriteOptionalText(span, pos, b.Route?.Source);
+        if (b.Route is not null)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[pos..], b.Route.Sequence);
+            pos += 8;
+        }
+        pos = WriteOptionalText(span, pos, b.Source?.Connector);
+        if (b.Source is not null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], b.Source.Offsets.Count);
+            pos += 4;
+            foreach (var o in b.Source.Offsets)
+            {
+                pos = WriteOptionalText(span, pos, o.Topic);
+                BinaryPrimitives.WriteInt32LittleEndian(span[pos..], o.Partition);
+                BinaryPrimitives.WriteInt64LittleEndian(span[(pos + 4)..], o.Offset);
+                pos += 12;
+            }
+        }
         b.Batch.CopyTo(span[pos..]);
         return bytes;
     }
@@ -245,26 +355,80 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     private static EventBatchAccepted ReadEventBatchAccepted(byte[] bytes)
     {
         var span = bytes.AsSpan();
-        if (span.Length < 19 || span[0] != 1) throw new SerializationException("invalid EventBatchAccepted payload");
+        if (span.Length < 19 || span[0] is not (1 or 2)) throw new SerializationException("invalid EventBatchAccepted payload");
+        const string What = "EventBatchAccepted";
         long ingestTime = BinaryPrimitives.ReadInt64LittleEndian(span[2..]);
-        int keyLen = BinaryPrimitives.ReadInt32LittleEndian(span[10..]);
-        int pos = 14;
-        string? key = null;
-        if (keyLen >= 0)
-        {
-            if (keyLen > span.Length - pos) throw new SerializationException("truncated EventBatchAccepted payload");
-            key = Encoding.UTF8.GetString(span.Slice(pos, keyLen));
-            pos += keyLen;
-        }
-        if (pos >= span.Length) throw new SerializationException("truncated EventBatchAccepted payload");
+        int pos = 10;
+        string? key = ReadOptionalText(span, ref pos, What);
+        if (pos >= span.Length) throw Truncated(What);
         int hashLen = span[pos++];
-        if (hashLen > span.Length - pos - 4) throw new SerializationException("truncated EventBatchAccepted payload");
+        if (hashLen > span.Length - pos - 4) throw Truncated(What);
         byte[]? hash = hashLen == 0 ? null : span.Slice(pos, hashLen).ToArray();
         pos += hashLen;
         int count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
-        var errors = ReadErrors(span, pos + 4, count, "EventBatchAccepted", out pos);
-        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors.Count == 0 ? null : errors);
+        var errors = ReadErrors(span, pos + 4, count, What, out pos);
+        RouteOrigin? route = null;
+        SourceOrigin? source = null;
+        if (span[0] == 2)
+        {
+            if (ReadOptionalText(span, ref pos, What) is { } from) route = new RouteOrigin(from, ReadInt64(span, ref pos, What));
+            if (ReadOptionalText(span, ref pos, What) is { } connector)
+            {
+                int offsets = ReadInt32(span, ref pos, What);
+                if (offsets < 0 || offsets > (span.Length - pos) / 16) throw Truncated(What);
+                var list = new List<KafkaPartitionOffset>(offsets);
+                for (int i = 0; i < offsets; i++)
+                {
+                    var topic = ReadOptionalText(span, ref pos, What) ?? throw Truncated(What);
+                    int partition = ReadInt32(span, ref pos, What);
+                    list.Add(new KafkaPartitionOffset(topic, partition, ReadInt64(span, ref pos, What)));
+                }
+                source = new SourceOrigin(connector, list);
+            }
+        }
+        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors.Count == 0 ? null : errors, route, source);
     }
+
+    // A text of a binary layout: [length, 4 bytes LE, -1 = none][utf-8]
+    private static int WriteOptionalText(Span<byte> span, int pos, string? text)
+    {
+        if (text is null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], -1);
+            return pos + 4;
+        }
+        int n = Encoding.UTF8.GetBytes(text, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+        return pos + 4 + n;
+    }
+
+    private static string? ReadOptionalText(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        int n = ReadInt32(span, ref pos, what);
+        if (n < 0) return null;
+        if (n > span.Length - pos) throw Truncated(what);
+        var text = Encoding.UTF8.GetString(span.Slice(pos, n));
+        pos += n;
+        return text;
+    }
+
+    private static int ReadInt32(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        if (span.Length - pos < 4) throw Truncated(what);
+        int value = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        pos += 4;
+        return value;
+    }
+
+    private static long ReadInt64(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        if (span.Length - pos < 8) throw Truncated(what);
+        long value = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
+        pos += 8;
+        return value;
+    }
+
+    private static SerializationException Truncated(string what) => new($"truncated {what} payload");
 
     // An error list of ingest requests: ([index, 4 bytes LE][length, 4 bytes LE][utf-8])*
     private static int ErrorsSize(IReadOnlyList<IngestError> errors)
@@ -301,6 +465,51 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         }
         end = pos;
         return errors;
+    }
+
+    // A routed batch between pipelines (the body stays raw JSON, no base64):
+    // [1][sequence, 8 bytes LE][id length, 4][id][tenant length, 4][tenant][source length, 4][source][body]
+    private static byte[] WriteRouted(DeliverRoutedEvents d)
+    {
+        int idLen = Encoding.UTF8.GetByteCount(d.PipelineId);
+        int tenantLen = Encoding.UTF8.GetByteCount(d.TenantId);
+        int sourceLen = Encoding.UTF8.GetByteCount(d.Source);
+        var bytes = new byte[1 + 8 + 4 + idLen + 4 + tenantLen + 4 + sourceLen + d.Body.Length];
+        var span = bytes.AsSpan();
+        span[0] = 1;
+        BinaryPrimitives.WriteInt64LittleEndian(span[1..], d.Sequence);
+        int pos = 9;
+        foreach (var text in new[] { d.PipelineId, d.TenantId, d.Source })
+        {
+            int n = Encoding.UTF8.GetBytes(text, span[(pos + 4)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+            pos += 4 + n;
+        }
+        d.Body.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static DeliverRoutedEvents ReadRouted(byte[] bytes)
+    {
+        try
+        {
+            var span = bytes.AsSpan();
+            if (span[0] != 1) throw new SerializationException("invalid DeliverRoutedEvents payload");
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(span[1..]);
+            int pos = 9;
+            var texts = new string[3];
+            for (int i = 0; i < 3; i++)
+            {
+                int n = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+                texts[i] = Encoding.UTF8.GetString(span.Slice(pos + 4, n));
+                pos += 4 + n;
+            }
+            return new DeliverRoutedEvents(texts[0], texts[1], texts[2], sequence, span[pos..].ToArray());
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new SerializationException("truncated DeliverRoutedEvents payload: " + ex.Message);
+        }
     }
 
     // [version 2][is_batch][deadline, 8 bytes LE][id length, 4 bytes][id][tenant length, 4 bytes][tenant][key length, 4 bytes, -1 = none][key][body]

@@ -43,6 +43,8 @@ public static class ClusterEndpoints
         admin.MapGet("/migrations", Migrations);
         admin.MapPost("/rebalance", Rebalance);
         admin.MapPost("/validate", ValidateEndpoints.Validate);
+        admin.MapPipelineGroups();
+        admin.MapClusterMetrics();
     }
 
     /// <summary>Cluster operations: the coordinator's own key (in <c>x-api-key</c> or <c>x-admin-key</c>), never a tenant's.</summary>
@@ -55,7 +57,8 @@ public static class ClusterEndpoints
             if (!tenants.IsAdminKey(admin)) throw new ApiException(401, "invalid_api_key", "invalid admin key");
             return;
         }
-        if (!ApiAccessMiddleware.CallerOf(ctx).IsAdmin) throw new ApiException(403, "forbidden", "cluster operations need the coordinator's admin key");
+        // The admin key or a role key (whose role the role policy has checked); never a tenant's key.
+        if (RolePolicy.RoleOf(ctx) is null) throw new ApiException(403, "forbidden", "cluster operations need the coordinator's admin key or a role key");
     }
 
     private static Task Seed(HttpContext ctx, ActorSystem system, NodePlanHolder plan, JournalInfo journal)
@@ -70,7 +73,11 @@ public static class ClusterEndpoints
                 .ToList()
             : [];
         var p = plan.Plan;
-        var info = new SeedInfo(NodePlan.SystemName, seeds, p.HeartbeatInterval.TotalSeconds, p.HeartbeatTimeout.TotalSeconds, journal);
+        var info = new SeedInfo(NodePlan.SystemName, seeds, p.HeartbeatInterval.TotalSeconds, p.HeartbeatTimeout.TotalSeconds, journal)
+        {
+            RaftNodeId = p.Raft?.NodeId,
+            SelfAddress = cluster.SelfAddress.ToString(),
+        };
         return Write(ctx, 200, info, ClusterJsonContext.Default.SeedInfo);
     }
 
@@ -104,10 +111,11 @@ public static class ClusterEndpoints
         await Write(ctx, 200, t.Topology, ClusterJsonContext.Default.ClusterTopology);
     }
 
-    private static async Task Summary(HttpContext ctx, ClusterGateway gw)
+    private static async Task Summary(HttpContext ctx, ClusterGateway gw, GroupGateway groups)
     {
         var s = await gw.AskAsync<SummaryReport>(GetClusterSummary.Instance, ctx.RequestAborted);
-        await Write(ctx, 200, s.Summary, ClusterJsonContext.Default.ClusterSummary);
+        var all = await groups.AskAsync<Varpulis.Actors.Groups.PipelineGroupList>(new Varpulis.Actors.Groups.GetPipelineGroups(null), ctx.RequestAborted);
+        await Write(ctx, 200, s.Summary with { PipelineGroups = all.Groups.Count }, ClusterJsonContext.Default.ClusterSummary);
     }
 
     private static async Task Migrations(HttpContext ctx, ClusterGateway gw)

@@ -40,9 +40,12 @@ public static class HealthEndpoints
                 w.WriteEndObject();
             });
         });
-        app.MapGet("/ready", async (HttpContext ctx, NodeReadiness readiness) =>
+        app.MapGet("/ready", async (HttpContext ctx, NodeReadiness readiness, IServiceProvider services) =>
         {
-            var reason = await readiness.CheckAsync(ctx.RequestAborted);
+            // A raft coordinator without a majority of its peers is not ready (it refuses writes too).
+            var reason = services.GetService(typeof(Varpulis.Actors.Cluster.Raft.RaftView)) is Varpulis.Actors.Cluster.Raft.RaftView { Enabled: true } raft && !raft.HasQuorum
+                ? $"only {raft.ReachablePeers} of {raft.Plan!.Peers.Count} raft peers are reachable; a majority ({raft.Plan.Majority}) is needed"
+                : await readiness.CheckAsync(ctx.RequestAborted);
             await ApiJson.WriteAsync(ctx, reason is null ? 200 : 503, w =>
             {
                 w.WriteStartObject();
@@ -84,10 +87,31 @@ public static class HealthEndpoints
         {
         }
         if (h is null)
-            return new CoordinatorHealth("critical", "coordinator", VarpulisVersion.Current, "follower", new WorkerCounts(0, 0, 0, 0), 0, 0, uptime);
+        {
+            bool isLeader = services.GetService(typeof(Varpulis.Actors.Cluster.Raft.RaftView)) is Varpulis.Actors.Cluster.Raft.RaftView v && v.IsLeader;
+            return new CoordinatorHealth("critical", "coordinator", VarpulisVersion.Current, isLeader ? "leader" : "follower", new WorkerCounts(0, 0, 0, 0), 0, 0, uptime);
+        }
         var w = h.Workers;
         string status = StatusOf(w);
-        string haRole = h.LeaderAddress == Akka.Cluster.Cluster.Get(system).SelfAddress.ToString() ? "leader" : "follower";
-        return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, h.PipelineGroups, h.ActiveMigrations, uptime);
+        bool leader = services.GetService(typeof(Varpulis.Actors.Cluster.Raft.RaftView)) is Varpulis.Actors.Cluster.Raft.RaftView view
+            ? view.IsLeader
+            : h.LeaderAddress == Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+        string haRole = leader ? "leader" : "follower";
+        return new CoordinatorHealth(status, "coordinator", VarpulisVersion.Current, haRole, w, await PipelineGroupCountAsync(services, ct), h.ActiveMigrations, uptime);
+    }
+
+    /// <summary>How many pipeline groups the group manager keeps (0 when it does not answer in time: health never waits long).</summary>
+    private static async Task<int> PipelineGroupCountAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var groups = (IRequiredActor<Varpulis.Actors.Groups.PipelineGroupManager>)services.GetService(typeof(IRequiredActor<Varpulis.Actors.Groups.PipelineGroupManager>))!;
+        try
+        {
+            var list = await (await groups.GetAsync(ct)).Ask<Varpulis.Actors.Groups.PipelineGroupList>(new Varpulis.Actors.Groups.GetPipelineGroups(null), ManagerTimeout, ct);
+            return list.Groups.Count;
+        }
+        catch (AskTimeoutException)
+        {
+            return 0;
+        }
     }
 }

@@ -303,7 +303,7 @@ public static class PipelinesEndpoints
     }
 
     /// <summary>The <c>Idempotency-Key</c> header: 1 to 255 visible ASCII characters, or none.</summary>
-    private static string? IdempotencyKey(HttpContext ctx)
+    internal static string? IdempotencyKey(HttpContext ctx)
     {
         if (!ctx.Request.Headers.TryGetValue("Idempotency-Key", out var values)) return null;
         var key = values.ToString();

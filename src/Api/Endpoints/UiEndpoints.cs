@@ -27,9 +27,12 @@ public static class UiEndpoints
 
     private static readonly string[] GetOrHead = ["GET", "HEAD"];
 
-    /// <summary>Maps the UI for a <c>varpulis server</c> node (authentication as configured by <c>--api-key</c>).</summary>
-    public static void MapServerUi(this IEndpointRouteBuilder app, VarpulisSettings settings)
-        => app.MapVarpulisUi("server", !string.IsNullOrEmpty(settings.Server.ApiKey));
+    /// <summary>
+    /// Maps the UI for this node: <c>varpulis coordinator</c> (the page shows its Cluster page) or <c>varpulis server</c>
+    /// (authentication as configured by <c>--api-key</c>).
+    /// </summary>
+    public static void MapNodeUi(this IEndpointRouteBuilder app, VarpulisSettings settings, NodeRole role)
+        => app.MapVarpulisUi(role.IsCoordinator ? "coordinator" : "server", !string.IsNullOrEmpty(settings.Server.ApiKey));
 
     /// <summary>Maps the UI; <paramref name="node"/> is <c>server</c> or <c>coordinator</c>.</summary>
     public static void MapVarpulisUi(this IEndpointRouteBuilder app, string node, bool authRequired)
@@ -74,10 +77,23 @@ public static class UiEndpoints
         await ctx.Response.Body.WriteAsync(asset.Content, ctx.RequestAborted);
     }
 
+    /// <summary>
+    /// The optional coordinator routes the Cluster page uses, by feature name: a coordinator without one of them shows
+    /// "not available on this coordinator" in that section instead of calling it.
+    /// </summary>
+    private static readonly (string Feature, string Route)[] ClusterFeatures =
+    [
+        ("groups", "/api/v1/cluster/pipeline-groups"),
+        ("cluster_metrics", "/api/v1/cluster/metrics"),
+        ("scaling", "/api/v1/cluster/scaling"),
+        ("raft", "/api/v1/cluster/raft/status"),
+    ];
+
     /// <summary>The optional route groups this node serves, found among its endpoints.</summary>
     private static List<string> FeaturesOf(EndpointDataSource endpoints)
     {
         bool connectors = false, dlq = false, cluster = false;
+        var routes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in endpoints.Endpoints)
         {
             if (e is not RouteEndpoint r || r.RoutePattern.RawText is not { } raw) continue;
@@ -87,11 +103,13 @@ public static class UiEndpoints
                 dlq |= raw.EndsWith("/dlq", StringComparison.Ordinal);
             }
             cluster |= raw.StartsWith("/api/v1/cluster/workers", StringComparison.Ordinal);
+            routes.Add(raw.TrimEnd('/'));
         }
         var features = new List<string>();
         if (connectors) features.Add("connectors");
         if (dlq) features.Add("dlq");
         if (cluster) features.Add("cluster");
+        features.AddRange(ClusterFeatures.Where(c => routes.Contains(c.Route)).Select(c => c.Feature));
         return features;
     }
 }

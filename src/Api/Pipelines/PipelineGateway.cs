@@ -32,6 +32,9 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         {
             T t => t,
             PipelineError e => throw ToApi(e),
+            // A DLQ request its connectors could not serve: a replay already running is a conflict.
+            Varpulis.Actors.Connectors.ConnectorsError { Code: "replay_in_progress" } e => throw new ApiException(409, e.Code, e.Message),
+            Varpulis.Actors.Connectors.ConnectorsError e => throw new ApiException(500, e.Code, e.Message),
             Status.Failure f => throw new ApiException(500, "engine_error", f.Cause.Message),
             _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
         };

@@ -13,7 +13,7 @@ namespace Varpulis.Api.Security;
 /// <see cref="HttpContext.Items"/> for the endpoints. A key this node does not know yet is looked up in the tenant
 /// replica (locally, then on a majority of nodes: a node that just joined may not have it by gossip yet).
 /// </summary>
-public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry tenants, TokenBuckets buckets, VarpulisSettings settings, ActorSystem system)
+public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry tenants, TokenBuckets buckets, VarpulisSettings settings, ActorSystem system, ApiKeyRoles roles, Varpulis.Actors.Node.NodeRole node)
 {
     private const string CallerKey = "varpulis.caller";
 
@@ -47,6 +47,15 @@ public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry ten
         }
 
         var key = ctx.Request.Headers["x-api-key"].FirstOrDefault();
+        if (node.IsCoordinator && roles.Find(key) is { } roleKey)
+        {
+            // A role key acts for the cluster's default tenant; what it may do is the role policy's.
+            ctx.Items[CallerKey] = roleKey.Role == ApiRole.Admin ? TenantRegistry.DefaultAdmin : TenantRegistry.DefaultAdmin with { IsAdmin = false };
+            RolePolicy.SetRole(ctx, roleKey.Role);
+            RolePolicy.Enforce(ctx);
+            await next(ctx);
+            return;
+        }
         var caller = tenants.Authenticate(key);
         if (caller is null && !string.IsNullOrEmpty(key)) caller = await LookUpAsync(key, ctx.RequestAborted);
         if (caller is null && string.IsNullOrEmpty(key) && tenants.IsAdminKey(ctx.Request.Headers["x-admin-key"].FirstOrDefault()))
@@ -57,6 +66,10 @@ public sealed class ApiAccessMiddleware(RequestDelegate next, TenantRegistry ten
                 string.IsNullOrEmpty(key) ? "missing API key: send it in the x-api-key header" : "invalid API key");
         }
         ctx.Items[CallerKey] = caller;
+        if (node.IsCoordinator && caller.IsAdmin)
+        {
+            RolePolicy.SetRole(ctx, ApiRole.Admin);
+        }
         await next(ctx);
     }
 

@@ -22,13 +22,18 @@ public sealed class TenantRegistry
     private readonly ConcurrentDictionary<string, TenantInfo> _byHash = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TenantInfo> _byId = new(StringComparer.Ordinal);
 
-    public TenantRegistry(string? adminKey)
+    private readonly bool _keyRequired;
+
+    /// <param name="adminKey">The node's admin key (null: none).</param>
+    /// <param name="keyRequired">Authentication is on even without an admin key (a coordinator with role keys only).</param>
+    public TenantRegistry(string? adminKey, bool keyRequired = false)
     {
         _adminKeyHash = string.IsNullOrEmpty(adminKey) ? null : Hash(adminKey);
+        _keyRequired = keyRequired;
     }
 
-    /// <summary>False when the server runs without a key (loopback only): every caller is the default tenant's admin.</summary>
-    public bool AuthEnabled => _adminKeyHash is not null;
+    /// <summary>False when the server runs without any key (loopback only): every caller is the default tenant's admin.</summary>
+    public bool AuthEnabled => _adminKeyHash is not null || _keyRequired;
 
     public static readonly Caller DefaultAdmin = new(DefaultTenantId, DefaultTenantId, QuotaTier.Enterprise, IsAdmin: true);
 
@@ -55,7 +60,7 @@ public sealed class TenantRegistry
     public bool IsAdminKey(string? key)
     {
         if (!AuthEnabled) return true;
-        return !string.IsNullOrEmpty(key) && CryptographicOperations.FixedTimeEquals(Hash(key), _adminKeyHash!);
+        return !string.IsNullOrEmpty(key) && _adminKeyHash is not null && CryptographicOperations.FixedTimeEquals(Hash(key), _adminKeyHash);
     }
 
     public void Load(IEnumerable<TenantInfo> tenants)

@@ -109,6 +109,32 @@ public sealed record MigrationInfo(
 /// <summary>The reply of <c>POST /api/v1/cluster/rebalance</c>: the moves started (empty when balanced).</summary>
 public sealed record RebalanceResult(string Status, int PipelinesMoved, IReadOnlyList<MigrationInfo> Migrations);
 
+/// <summary>One worker in <c>GET /api/v1/cluster/metrics</c>: its pipelines' counters summed, as of its last report.</summary>
+public sealed record WorkerMetricsInfo(
+    string WorkerId,
+    int Pipelines,
+    long EventsIn,
+    long EventsOut,
+    double EventsPerSecond,
+    [property: JsonConverter(typeof(Rfc3339NullableConverter))] DateTimeOffset? LastHeartbeat);
+
+/// <summary>
+/// One deployed pipeline in <c>GET /api/v1/cluster/metrics</c>, as its worker reported it: events in and out since it
+/// started (they carry on across moves), and its input rate over the last report interval. <see cref="Group"/> is the
+/// pipeline group it belongs to (null for a pipeline deployed alone); <see cref="PipelineName"/> the group's name for it.
+/// </summary>
+public sealed record PipelineMetricsInfo(
+    string? Group,
+    string PipelineName,
+    string PipelineId,
+    string WorkerId,
+    long EventsIn,
+    long EventsOut,
+    double EventsPerSecond);
+
+/// <summary><c>GET /api/v1/cluster/metrics</c>.</summary>
+public sealed record ClusterMetrics(IReadOnlyList<WorkerMetricsInfo> Workers, IReadOnlyList<PipelineMetricsInfo> Pipelines);
+
 /// <summary>
 /// <c>GET /api/v1/cluster/seed</c> (open): what a worker needs to join: the seed nodes' Akka.NET addresses, the
 /// failure detector's timings (every node uses the coordinator's) and where the journal is. No secret is in it: a
@@ -119,7 +145,14 @@ public sealed record SeedInfo(
     IReadOnlyList<string> SeedNodes,
     double HeartbeatIntervalSecs,
     double HeartbeatTimeoutSecs,
-    JournalInfo Journal);
+    JournalInfo Journal)
+{
+    /// <summary>A raft coordinator's <c>--raft-node-id</c> (null otherwise): peers decide who starts the cluster by it.</summary>
+    public int? RaftNodeId { get; init; }
+
+    /// <summary>This coordinator's own Akka.NET address, also before it has joined (<see cref="SeedNodes"/> is empty then).</summary>
+    public string? SelfAddress { get; init; }
+}
 
 /// <summary>
 /// The cluster's journal: <c>postgresql</c>, or <c>embedded</c>: SQLite files under the coordinator's
@@ -177,6 +210,7 @@ public sealed class Rfc3339NullableConverter : JsonConverter<DateTimeOffset?>
 [JsonSerializable(typeof(RebalanceResult))]
 [JsonSerializable(typeof(SeedInfo))]
 [JsonSerializable(typeof(IReadOnlyList<PipelinePlacementInfo>))]
+[JsonSerializable(typeof(ClusterMetrics))]
 public sealed partial class ClusterJsonContext : JsonSerializerContext
 {
 }

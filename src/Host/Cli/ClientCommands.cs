@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Varpulis.Contracts.Pipelines;
 
 namespace Varpulis.Host.Cli;
 
@@ -11,7 +13,7 @@ namespace Varpulis.Host.Cli;
 /// <c>logs</c> (the SSE client of runbook §5.3). Each takes <c>--server URL</c> and <c>--api-key K</c>
 /// (default <c>VARPULIS_API_KEY</c>).
 /// </summary>
-public static class ClientCommands
+public static partial class ClientCommands
 {
     private static readonly JsonSerializerOptions Pretty = new()
     {
@@ -26,6 +28,7 @@ public static class ClientCommands
         yield return Undeploy();
         yield return Status();
         yield return Logs();
+        yield return Dlq();
     }
 
     private static (Option<string> Server, Option<string> ApiKey) Connection(Command cmd)
@@ -63,7 +66,7 @@ public static class ClientCommands
                 }
             }
             if (text is null) return CliFailure.Fail("give the program with --file FILE or --source TEXT");
-            var body = new JsonObject { ["name"] = parse.GetValue(name), ["source"] = text };
+            var body = JsonContent.Create(new DeployPipelineRequest(parse.GetValue(name)!, text), PipelinesJsonContext.Default.DeployPipelineRequest);
             return await Send(parse, server, key, HttpMethod.Post, "/api/v1/pipelines", body, ct);
         });
         return cmd;
@@ -86,11 +89,11 @@ public static class ClientCommands
                 Console.WriteLine(text);
                 return 0;
             }
-            var doc = JsonNode.Parse(text)!;
+            var list = JsonSerializer.Deserialize(text, PipelinesJsonContext.Default.PipelineList)!;
             Console.WriteLine($"{"ID",-36}  {"NAME",-24}  {"STATUS",-8}  UPTIME");
-            foreach (var p in doc["pipelines"]!.AsArray())
-                Console.WriteLine($"{(string?)p!["id"],-36}  {(string?)p["name"],-24}  {(string?)p["status"],-8}  {(long?)p["uptime_secs"]}s");
-            Console.WriteLine($"{(int?)doc["total"]} pipeline(s)");
+            foreach (var p in list.Pipelines)
+                Console.WriteLine($"{p.Id,-36}  {p.Name,-24}  {p.Status,-8}  {p.UptimeSecs}s");
+            Console.WriteLine($"{list.Total} pipeline(s)");
             return 0;
         });
         return cmd;
@@ -175,7 +178,7 @@ public static class ClientCommands
                         else if (line.StartsWith("data:", StringComparison.Ordinal))
                         {
                             var data = line[5..].TrimStart();
-                            if (eventName == "warning") await Console.Error.WriteLineAsync("warning: " + ((string?)JsonNode.Parse(data)?["warning"] ?? data));
+                            if (eventName == "warning") await Console.Error.WriteLineAsync("warning: " + (WarningOf(data) ?? data));
                             else Console.WriteLine(data);
                         }
                     }
@@ -198,11 +201,11 @@ public static class ClientCommands
         return http;
     }
 
-    private static async Task<int> Send(ParseResult parse, Option<string> server, Option<string> key, HttpMethod method, string path, JsonNode? body, CancellationToken ct)
+    private static async Task<int> Send(ParseResult parse, Option<string> server, Option<string> key, HttpMethod method, string path, HttpContent? body, CancellationToken ct)
     {
         using var http = Client(parse, server, key);
         using var req = new HttpRequestMessage(method, path);
-        if (body is not null) req.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        if (body is not null) req.Content = body;
         HttpResponseMessage resp;
         try
         {
@@ -223,20 +226,35 @@ public static class ClientCommands
 
     private static int HttpError(HttpResponseMessage resp, string text)
     {
+        ApiErrorReply? error;
         try
         {
-            var doc = JsonNode.Parse(text);
-            Console.Error.WriteLine($"error: {(string?)doc?["error"]} ({(string?)doc?["code"]}, HTTP {(int)resp.StatusCode})");
-            if (doc?["diagnostics"] is JsonArray diags)
-            {
-                foreach (var d in diags) Console.Error.WriteLine($"  {(int?)d!["line"]}:{(int?)d["column"]}: {(string?)d["severity"]}: {(string?)d["message"]}");
-            }
+            error = JsonSerializer.Deserialize(text, PipelinesJsonContext.Default.ApiErrorReply);
         }
         catch (JsonException)
         {
-            Console.Error.WriteLine($"error: HTTP {(int)resp.StatusCode}: {text}");
+            error = null;
         }
+        if (error is null)
+        {
+            Console.Error.WriteLine($"error: HTTP {(int)resp.StatusCode}: {text}");
+            return 1;
+        }
+        Console.Error.WriteLine($"error: {error.Error} ({error.Code}, HTTP {(int)resp.StatusCode})");
+        foreach (var d in error.Diagnostics ?? []) Console.Error.WriteLine($"  {d.Line}:{d.Column}: {d.Severity}: {d.Message}");
         return 1;
+    }
+
+    private static string? WarningOf(string data)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(data, PipelinesJsonContext.Default.LogStreamWarning)?.Warning;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Why a file cannot be read or written, in words (not the exception's type).</summary>

@@ -20,11 +20,13 @@ public static class CoordinatorCommand
         var timeout = new Option<double>("--heartbeat-timeout") { Description = "Seconds of silence after which a worker is downed and its pipelines move (default 15)." };
         var placement = new Option<string>("--placement") { Description = "Placement of new pipelines: least-loaded (default) or round-robin." };
         placement.AcceptOnlyFromAmong("least-loaded", "round-robin");
+        var ha = new HaScalingOptions();
         var cmd = new Command("coordinator", "Run a cluster coordinator: workers join it; it places pipelines, drains and removes workers.");
         node.AddTo(cmd, withMetricsPort: false);
         cmd.Options.Add(interval);
         cmd.Options.Add(timeout);
         cmd.Options.Add(placement);
+        ha.AddTo(cmd);
         cmd.SetAction(async (parse, ct) =>
         {
             VarpulisSettings settings;
@@ -34,6 +36,7 @@ public static class CoordinatorCommand
                 if (NodeOptions.Given(parse, interval)) settings.Cluster.HeartbeatIntervalSecs = NodeOptions.CheckSeconds(parse.GetValue(interval), "--heartbeat-interval");
                 if (NodeOptions.Given(parse, timeout)) settings.Cluster.HeartbeatTimeoutSecs = NodeOptions.CheckSeconds(parse.GetValue(timeout), "--heartbeat-timeout");
                 if (NodeOptions.Given(parse, placement)) settings.Cluster.Placement = parse.GetValue(placement)!;
+                ha.Apply(parse, settings, NodeOptions.Given(parse, node.StateDir));
                 if (settings.Cluster.IsWorker) throw new ConfigurationException("a coordinator has no coordinator: remove cluster.coordinator / VARPULIS_COORDINATOR");
                 SettingsLoader.Validate(settings);
             }

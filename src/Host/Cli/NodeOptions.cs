@@ -7,7 +7,7 @@ namespace Varpulis.Host.Cli;
 
 /// <summary>
 /// The flags <c>varpulis server</c> and <c>varpulis coordinator</c> share, declared once: where to listen, the key,
-/// the state directory, metrics, rate limit, the config file. Flags win over the environment and the config file,
+/// the state directory, metrics, rate limit, the management port, the config file. Flags win over the environment and the config file,
 /// but only the ones given.
 /// </summary>
 internal sealed class NodeOptions
@@ -19,6 +19,7 @@ internal sealed class NodeOptions
     private readonly Option<string> _apiKey = new("--api-key") { Description = "Admin API key (env VARPULIS_API_KEY)." };
     private readonly Option<string> _stateDir = new("--state-dir") { Description = "Directory of the embedded journal and snapshots (env VARPULIS_STATE_DIR, default ./varpulis-state)." };
     private readonly Option<int> _rateLimit = new("--rate-limit") { Description = "Requests per second per client IP on /api/v1, burst 2x; 0 disables (env VARPULIS_RATE_LIMIT)." };
+    private readonly Option<int> _managementPort = new("--management-port") { Description = "Akka.Management HTTP port: cluster routes and pbm (env VARPULIS_MANAGEMENT_PORT, default 8558; 0 picks a free one)." };
     private readonly Option<string> _config = new("--config") { Description = "YAML (.yaml/.yml) or TOML (.toml) config file (env VARPULIS_CONFIG)." };
 
     public NodeOptions(int defaultPort, string metricsDescription)
@@ -38,6 +39,7 @@ internal sealed class NodeOptions
         cmd.Options.Add(_apiKey);
         cmd.Options.Add(_stateDir);
         cmd.Options.Add(_rateLimit);
+        cmd.Options.Add(_managementPort);
         cmd.Options.Add(_config);
     }
 
@@ -49,6 +51,11 @@ internal sealed class NodeOptions
         if (Given(parse, _port)) settings.Server.Port = CheckPort(parse.GetValue(_port), "--port");
         if (Given(parse, _metrics)) settings.Metrics.Enabled = parse.GetValue(_metrics);
         if (Given(parse, _metricsPort)) settings.Metrics.Port = CheckPort(parse.GetValue(_metricsPort), "--metrics-port");
+        if (Given(parse, _managementPort))
+        {
+            int m = parse.GetValue(_managementPort);
+            settings.Management.Port = m is >= 0 and <= 65535 ? m : throw new ConfigurationException("--management-port must be a port from 0 to 65535");
+        }
         if (Given(parse, _apiKey)) settings.Server.ApiKey = NullIfEmpty(parse.GetValue(_apiKey));
         if (Given(parse, _stateDir)) settings.Server.StateDir = parse.GetValue(_stateDir)!;
         if (Given(parse, _rateLimit))

@@ -20,21 +20,26 @@ public static class NodePlanner
     /// to them) under its public host name; the journal under its state directory (embedded) or in PostgreSQL. The
     /// embedded journal's directory gets a <c>cluster.id</c> that same-host workers prove they can read.
     /// </summary>
-    public static NodePlan Coordinator(VarpulisSettings s)
+    public static NodePlan Coordinator(VarpulisSettings s, string? sharedJournalDir = null)
     {
         var (publicHost, bindHost) = Hostnames(s, advertise: null);
-        if (!s.Persistence.IsPostgres) EnsureClusterId(s.Server.StateDir);
+        var journalDir = sharedJournalDir ?? s.Server.StateDir;
+        if (!s.Persistence.IsPostgres && sharedJournalDir is null) EnsureClusterId(s.Server.StateDir);
+        var raft = s.Coordinator.Raft;
         return new NodePlan(
-            NodeKind.Coordinator, publicHost, bindHost, s.Cluster.Port, [], s.Persistence, s.Server.StateDir, OwnsJournalFiles: true,
+            NodeKind.Coordinator, publicHost, bindHost, s.Cluster.Port, [], s.Persistence, journalDir, OwnsJournalFiles: sharedJournalDir is null,
             TimeSpan.FromSeconds(s.Cluster.HeartbeatIntervalSecs), TimeSpan.FromSeconds(s.Cluster.HeartbeatTimeoutSecs),
-            WorkerId: null, AdvertiseAddress: null, s.Cluster.MaxPipelines, s.Cluster.Placement);
+            WorkerId: null, AdvertiseAddress: null, s.Cluster.MaxPipelines, s.Cluster.Placement)
+        {
+            Raft = raft.Enabled ? new Varpulis.Actors.Cluster.Raft.RaftPlan(raft.NodeId, raft.Peers) : null,
+        };
     }
 
-    /// <summary>What <c>GET /api/v1/cluster/seed</c> says of a coordinator's journal.</summary>
-    public static JournalInfo JournalOf(VarpulisSettings s)
+    /// <summary>What <c>GET /api/v1/cluster/seed</c> says of a coordinator's journal (<paramref name="journalDir"/>: the plan's, default the state directory).</summary>
+    public static JournalInfo JournalOf(VarpulisSettings s, string? journalDir = null)
         => s.Persistence.IsPostgres
             ? new JournalInfo("postgresql", null, null, null)
-            : new JournalInfo("embedded", Path.GetFullPath(s.Server.StateDir), BootId(), EnsureClusterId(s.Server.StateDir));
+            : new JournalInfo("embedded", Path.GetFullPath(journalDir ?? s.Server.StateDir), BootId(), EnsureClusterId(journalDir ?? s.Server.StateDir));
 
     /// <summary>A worker's id (<c>--worker-id</c>, else <c>&lt;host&gt;-&lt;port&gt;</c>) and advertise address (else <c>http://&lt;public host&gt;:&lt;port&gt;</c>).</summary>
     public static (string WorkerId, string Advertise) WorkerIdentity(VarpulisSettings s)
@@ -150,7 +155,7 @@ public static class NodePlanner
         }
     }
 
-    private static string EnsureClusterId(string stateDir)
+    internal static string EnsureClusterId(string stateDir)
     {
         var path = Path.Combine(Path.GetFullPath(stateDir), ClusterIdFile);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -25,7 +25,7 @@ public static class ConfigTemplate
                 sb.Append(indent).Append("# ").Append(key.Description);
                 if (key.EnvVar is not null) sb.Append(" Environment: ").Append(key.EnvVar).Append('.');
                 sb.Append('\n');
-                sb.Append(indent).Append(key.Key).Append(toml ? " = " : ": ").Append(Literal(key.Get(defaults), key.Kind)).Append('\n');
+                sb.Append(indent).Append(key.Optional ? "# " : "").Append(key.Key).Append(toml ? " = " : ": ").Append(Literal(key.Get(defaults), key.Kind)).Append('\n');
             }
         }
         return sb.ToString();

@@ -6,9 +6,10 @@ namespace Varpulis.Host.Configuration;
 /// <summary>
 /// Every key of the configuration file (<c>section.key</c>, snake_case), its environment variable if it has one,
 /// its documentation, and how it is applied to <see cref="VarpulisSettings"/>. The loader, <c>config-gen</c> and
-/// the docs all read this one table.
+/// the docs all read this one table. An <see cref="Optional"/> key behaves differently when it is not set at all, so
+/// <c>config-gen</c> writes it commented out.
 /// </summary>
-public sealed record SettingKey(string Section, string Key, string Kind, string? EnvVar, string Description, Func<VarpulisSettings, object?> Get, Action<VarpulisSettings, string> Set)
+public sealed record SettingKey(string Section, string Key, string Kind, string? EnvVar, string Description, Func<VarpulisSettings, object?> Get, Action<VarpulisSettings, string> Set, bool Optional = false)
 {
     public string Path => Section + "." + Key;
 
@@ -32,6 +33,8 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Metrics.Enabled, (s, v) => s.Metrics.Enabled = Bool(v, "metrics.enabled")),
         new("metrics", "port", "int", null, "Prometheus port.",
             s => s.Metrics.Port, (s, v) => s.Metrics.Port = Port(v, "metrics.port")),
+        new("management", "port", "int", "VARPULIS_MANAGEMENT_PORT", "Akka.Management HTTP port (cluster routes, pbm) on server.bind; 0 picks a free one. Not set: 8558, skipped with a warning when that port is taken.",
+            s => s.Management.EffectivePort, (s, v) => s.Management.Port = NonNegative(v, "management.port") is var p && p <= 65535 ? p : throw Invalid("management.port", v, "a port from 0 to 65535"), Optional: true),
         new("persistence", "provider", "string", "VARPULIS_PERSISTENCE_PROVIDER", "sqlite (embedded, under server.state_dir) or postgresql.",
             s => s.Persistence.Provider, (s, v) => s.Persistence.Provider = Provider(v)),
         new("persistence", "connection_string", "string", "VARPULIS_PERSISTENCE_CONNECTION", "PostgreSQL connection string (Host=...;Database=...;Username=...;Password=...).",

@@ -157,7 +157,7 @@ public static class SettingsLoader
     /// <summary>Checks the settings as a whole (after flags): the loopback rule, ports, persistence, the cluster.</summary>
     public static void Validate(VarpulisSettings s, bool coordinator = false)
     {
-        if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey))
+        if (!IsLoopback(s.Server.Bind) && string.IsNullOrEmpty(s.Server.ApiKey) && s.Coordinator.RoleKeys.Count == 0)
         {
             throw new ConfigurationException(
                 $"refusing to listen on {s.Server.Bind} without an API key: anyone who can reach it could deploy pipelines. " +
@@ -167,6 +167,8 @@ public static class SettingsLoader
         if (ParseBind(s.Server.Bind) is null) throw new ConfigurationException($"invalid bind address '{s.Server.Bind}': expected an IP address or localhost");
         if (s.Metrics.Enabled && !coordinator && s.Metrics.Port == s.Server.Port)
             throw new ConfigurationException($"--metrics-port {s.Metrics.Port} is the API port; choose another");
+        if (s.Management.Port is int mp && mp != 0 && (mp == s.Server.Port || (s.Metrics.Enabled && !coordinator && mp == s.Metrics.Port)))
+            throw new ConfigurationException($"--management-port {mp} is the {(mp == s.Server.Port ? "API" : "metrics")} port; choose another");
         if (s.Persistence.IsPostgres && string.IsNullOrWhiteSpace(s.Persistence.ConnectionString))
         {
             throw new ConfigurationException(

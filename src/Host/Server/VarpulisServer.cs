@@ -19,6 +19,7 @@ using Varpulis.Actors.Persistence;
 using Varpulis.Api;
 using Varpulis.Api.Endpoints;
 using Varpulis.Api.Errors;
+using Varpulis.Api.Management;
 using Varpulis.Host.Cluster;
 using Varpulis.Host.Configuration;
 using Varpulis.Host.Logging;
@@ -87,13 +88,18 @@ public static class VarpulisServer
         var kind = coordinator ? NodeKind.Coordinator : settings.Cluster.IsWorker ? NodeKind.Worker : NodeKind.Single;
         var holder = new NodePlanHolder(kind switch
         {
-            NodeKind.Coordinator => NodePlanner.Coordinator(settings),
+            NodeKind.Coordinator => workerPlan ?? NodePlanner.Coordinator(settings),
             NodeKind.Worker => workerPlan ?? throw new InvalidOperationException("a worker is built with the plan its coordinator gave (WorkerBootstrap.PlanAsync)"),
             _ => NodePlan.Single(settings),
         });
         builder.Services.AddSingleton(holder);
         builder.Services.AddSingleton(new NodeRole(kind));
-        if (kind == NodeKind.Coordinator) builder.Services.AddSingleton(NodePlanner.JournalOf(settings));
+        if (kind == NodeKind.Coordinator)
+        {
+            builder.Services.AddSingleton(NodePlanner.JournalOf(settings, holder.Plan.JournalDir));
+            builder.Services.AddSingleton(sp => new Varpulis.Actors.Cluster.Raft.RaftView(sp.GetRequiredService<ActorSystem>(), holder.Plan.Raft));
+            if (holder.Plan.Raft is not null) builder.Services.AddHostedService<RaftJoiner>();
+        }
         builder.Services.AddAkka(NodePlan.SystemName, (akka, sp) =>
         {
             // Lines Akka writes while its loggers are not running (start, shutdown) go through Serilog too.
@@ -104,7 +110,9 @@ public static class VarpulisServer
                 l.AddLoggerFactory();
             });
             akka.WithVarpulisNode(settings, sp.GetRequiredService<NodePlanHolder>().Plan);
+            akka.WithVarpulisManagement(settings);
         });
+        builder.Services.AddVarpulisManagementEndpoint(settings);
         builder.Services.AddVarpulisApi(settings);
 
         var otlp = env("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -114,7 +122,7 @@ public static class VarpulisServer
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(r => r.AddService(string.IsNullOrEmpty(service) ? "varpulis" : service, serviceVersion: VarpulisVersion.Current))
                 .WithTracing(t => t
-                    .AddSource(ApiTelemetry.SourceName)
+                    .AddSource(ApiTelemetry.SourceName, Varpulis.Actors.Cluster.ClusterTelemetry.SourceName)
                     .AddAspNetCoreInstrumentation()
                     .AddOtlpExporter());
         }

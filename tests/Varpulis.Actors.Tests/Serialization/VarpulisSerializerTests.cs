@@ -6,7 +6,9 @@ using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
+using Varpulis.Actors.Pipelines.Routes;
 using Varpulis.Actors.Serialization;
 using Varpulis.Contracts.Cluster;
 using Varpulis.Vpl.Json;
@@ -33,6 +35,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             "Varpulis.Actors.Cluster.IClusterManagerProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Cluster.IClusterBootstrapProtocol, Varpulis.Actors" = varpulis
             "Varpulis.Actors.Connectors.IConnectorsProtocol, Varpulis.Actors" = varpulis
+            "Varpulis.Actors.Groups.IPipelineGroupProtocol, Varpulis.Actors" = varpulis
           }
         }
         """));
@@ -83,12 +86,35 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventBatchAccepted(7, true, [1, 1, 4, 0x54, 0x69, 0x63, 0x6B, 0], "retry-é42", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(),
                 [new IngestError(0, "unknown event type 'Ü'"), new IngestError(3, "")]),
             new EventBatchAccepted(8, false, [1, 0, 0], "", null, null),
+            new EventBatchAccepted(9, true, [1, 0, 0], null, null, null, new RouteOrigin("source-pipeline", 41)),
+            new EventBatchAccepted(10, true, [1, 0, 0], "k", [7], null, new RouteOrigin("ü", long.MaxValue)),
+            new EventBatchAccepted(11, true, [1, 0, 0], Source: new SourceOrigin("kafka-in", [new KafkaPartitionOffset("orders", 0, 41), new KafkaPartitionOffset("tö", 7, long.MaxValue)])),
+            new EventBatchAccepted(12, true, [1, 0, 0], Source: new SourceOrigin("mqtt-in", [])),
+            new EventsAccepted(8, true, "{\"events\":[]}"u8.ToArray(), null, new RouteOrigin("source-pipeline", 41)),
+            new EventsAccepted(9, true, "{\"events\":[]}"u8.ToArray(), "k", new RouteOrigin("ü", long.MaxValue)),
+            new SetPipelineRoutes("p1", "t1", [new PipelineRoute("B", ["b0", "b1"], "k", ["Order*", "*"]), new PipelineRoute("C", ["c"], null, ["X"])]),
+            new DeliverRoutedEvents("p2", "t1", "p1", 7, "{\"events\":[{\"event_type\":\"A\"}]}"u8.ToArray()),
+            new DeliverRoutedEvents("pü", "", "ß", long.MaxValue, []),
+            new RouteAck("p1", "p2", 6, 7),
+            new PipelineRoutesSet("p1", 2),
+            new PipelineRoutesChanged([new PipelineRoute("B", ["b0"], null, ["*"])], At),
+            new PipelineSnapshot("p1", "t1", "n", "src", At, false, "{}", [], Routing: new RouteSnapshot(
+                [new PipelineRoute("B", ["b0"], null, ["*"])],
+                new Dictionary<string, long> { ["b0"] = 3 },
+                [new RoutedBatch("b0", 3, "{\"events\":[]}"u8.ToArray())],
+                new Dictionary<string, long> { ["a"] = 9 })),
             new PipelineCheckpointRestored("{\"version\":1}", At),
             new PipelineRemoved(At),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}"),
             new PipelineSnapshot("p1", "t1", "name", "src", At, true, null),
             new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}",
                 [new IdempotentReply("k1", "aGFzaA==", 5, new IngestResult(1, 0, [], "[]"u8.ToArray(), 0, 3))]),
+            new PipelineSnapshot("p1", "t1", "name", "src", At, false, "{\"version\":1}", null,
+                [new KafkaPartitionOffset("readings", 0, 41), new KafkaPartitionOffset("readings", 3, 7)],
+                [new UnsettledOutputs(12, [Record]), new UnsettledOutputs(15, [Record, new SinkRecord("Hook", null, null, "{}"u8.ToArray())])]),
+            new SourceEventsAccepted(1_700_000_000_123_456_789, "Bus", "{\"events\":[{\"event_type\":\"Ü\"}]}"u8.ToArray(),
+                [new KafkaPartitionOffset("readings", 0, 41), new KafkaPartitionOffset("ünï", 3, long.MaxValue)]),
+            new SourceEventsAccepted(5, "Sensors", "{\"events\":[]}"u8.ToArray(), []),
             Tenant,
             Entry,
             new CreateTenant(Tenant),
@@ -133,11 +159,33 @@ public sealed class VarpulisSerializerTests : IDisposable
             new RebalanceStarted(new RebalanceResult("started", 1, [Migration])),
             GetClusterHealth.Instance,
             new ClusterHealth(new WorkerCounts(1, 1, 0, 0), 0, 0, "akka.tcp://varpulis@127.0.0.1:4000"),
+            new Varpulis.Actors.Cluster.Raft.LeaderRecord(3, 2, "akka.tcp://varpulis@127.0.0.1:4001", new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero)),
+            Varpulis.Actors.Cluster.Raft.GetLeadership.Instance,
+            Varpulis.Actors.Cluster.Scaling.GetScalingRecommendation.Instance,
+            new Varpulis.Actors.Cluster.Scaling.ScalingReport(new ScalingRecommendation("scale_up", 1, 3, "reason", 2.5, 5, new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero))),
             new GetPlacements(["p1"]),
             new GetPlacements(null),
             new PlacementList([new PipelinePlacementInfo("p1", "orders", "default", null, "starting")]),
             CheckPlacementCapacity.Instance,
             new PlacementCapacity(2),
+            GetClusterMetrics.Instance,
+            new ClusterMetricsReport(
+                [new WorkerMetricsInfo("worker-0", 2, 10, 4, 2.5, At), new WorkerMetricsInfo("worker-1", 0, 0, 0, 0, null)],
+                [new PipelineMetricsInfo(null, "p", "p1", "worker-0", 10, 4, 2.5)]),
+            Group,
+            new CreatePipelineGroup("g", "default", Group.Pipelines, Group.Routes, 10, 50),
+            new PipelineGroupDeployed(Group),
+            new GetPipelineGroups(null),
+            new GetPipelineGroups("default"),
+            new PipelineGroupList([Group]),
+            new GetPipelineGroup("g1", "default"),
+            new PipelineGroupFound(Group),
+            new DeletePipelineGroup("g1", "default"),
+            new PipelineGroupDeleted("g1", 3),
+            new GroupError("group_not_found", "pipeline group 'g1' not found"),
+            new PipelineGroupRecorded(Group),
+            new PipelineGroupRemoved("g1"),
+            new PipelineGroupSnapshot([Group, Group with { Id = "g2", Phase = GroupPhase.Deleting }]),
             new ClusterError("worker_not_found", "worker 'x' not found"),
             new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", "worker-0", 2, 1000, [Hosted], At),
             new WorkerHeartbeat("akka.tcp://varpulis@127.0.0.1:4001", null, 2, 1000, [], At),
@@ -165,11 +213,14 @@ public sealed class VarpulisSerializerTests : IDisposable
             new DeliverToSinks(7, [Record, new SinkRecord("Hook", null, null, "{}"u8.ToArray())]),
             Record,
             new GetConnectorStatus("p1"),
+            new GetConnectorStatus("p1") { TenantId = "t1" },
             Status,
             new ConnectorStatusList([Status, Status with { Direction = "source", Circuit = null, LastError = null }]),
             new GetSinkProgress("p1"),
             new SinkProgress(42),
             new StopConnectors("p1"),
+            new StopConnectors("p1", DeadLetterDisposal.Delete),
+            new DeadLetterCount(12),
             new ConnectorsStopped("p1"),
             new IngestSourceBatch("p1", "Bus", "{\"events\":[]}"u8.ToArray(), [new SourcePosition("t", 2, 17), SourcePosition.OfTopic("a/b")]),
             Letter,
@@ -178,6 +229,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new ClearDeadLetters("p1"),
             new DeadLettersCleared(3),
             new ReplayDeadLetters("p1", "Hook", 100),
+            new ReplayDeadLetters("p1") { TenantId = "t1" },
             new DeadLettersReplayed(2, 1, 0, 1),
             new ConnectorsError("replay_in_progress", "busy"),
             new DeadLettersAdded([Letter, Letter with { Id = 6, Topic = null, Key = null }]),
@@ -229,7 +281,8 @@ public sealed class VarpulisSerializerTests : IDisposable
         var protocol = typeof(IPipelineProtocol).Assembly.GetTypes()
             .Where(t => t is { IsClass: true, IsAbstract: false }
                 && (typeof(IPipelineProtocol).IsAssignableFrom(t) || typeof(IDirectoryProtocol).IsAssignableFrom(t) || typeof(IConnectorsProtocol).IsAssignableFrom(t)
-                    || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)));
+                    || typeof(IClusterManagerProtocol).IsAssignableFrom(t) || typeof(IClusterBootstrapProtocol).IsAssignableFrom(t)
+                    || typeof(IPipelineGroupProtocol).IsAssignableFrom(t)));
         Assert.Equal([], protocol.Where(t => !VarpulisSerializer.SupportedTypes.Contains(t)).Select(t => t.Name));
     }
 
@@ -269,15 +322,34 @@ public sealed class VarpulisSerializerTests : IDisposable
     {
         byte[] batch = [1, 0, 0];
         var plain = new EventBatchAccepted(1, false, batch);
-        Assert.Equal(19 + batch.Length, _system.Serialization.FindSerializerFor(plain).ToBinary(plain).Length);
+        Assert.Equal(27 + batch.Length, _system.Serialization.FindSerializerFor(plain).ToBinary(plain).Length);
         var keyed = new EventBatchAccepted(1, true, batch, "k", new byte[32], [new IngestError(2, "bad")]);
-        Assert.Equal(19 + 1 + 32 + (8 + 3) + batch.Length, _system.Serialization.FindSerializerFor(keyed).ToBinary(keyed).Length);
+        Assert.Equal(27 + 1 + 32 + (8 + 3) + batch.Length, _system.Serialization.FindSerializerFor(keyed).ToBinary(keyed).Length);
+        var routed = new EventBatchAccepted(1, true, batch, Route: new RouteOrigin("a", 5));
+        Assert.Equal(27 + 1 + 8 + batch.Length, _system.Serialization.FindSerializerFor(routed).ToBinary(routed).Length);
+        var sourced = new EventBatchAccepted(1, true, batch, Source: new SourceOrigin("k1", [new KafkaPartitionOffset("t", 0, 9)]));
+        Assert.Equal(27 + 2 + 4 + (4 + 1 + 12) + batch.Length, _system.Serialization.FindSerializerFor(sourced).ToBinary(sourced).Length);
+    }
+
+    [Fact]
+    public void EventBatchAcceptedOfTheFirstLayoutStillReads()
+    {
+        // Layout 1 (before route and source origins): [1][is_batch][ingest time, 8][key length, 4, -1 = none][key]
+        // [hash length, 1][hash][error count, 4]([index, 4][length, 4][utf-8])*[batch]
+        byte[] v1 = [1, 1, .. BitConverter.GetBytes(42L), .. BitConverter.GetBytes(1), (byte)'k', 2, 0xAB, 0xCD,
+            .. BitConverter.GetBytes(1), .. BitConverter.GetBytes(3), .. BitConverter.GetBytes(3), (byte)'b', (byte)'a', (byte)'d', 1, 0, 0];
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventBatchAccepted));
+        var e = (EventBatchAccepted)serializer.FromBinary(v1, "JB");
+        Assert.Equal(Canonical(new EventBatchAccepted(42, true, [1, 0, 0], "k", [0xAB, 0xCD], [new IngestError(3, "bad")])), Canonical(e));
+        Assert.Null(e.Route);
+        Assert.Null(e.Source);
     }
 
     [Fact]
     public void TruncatedEventBatchAcceptedIsRefused()
     {
-        var keyed = new EventBatchAccepted(1, true, [], "key", new byte[32], [new IngestError(2, "bad")]);
+        var keyed = new EventBatchAccepted(1, true, [], "key", new byte[32], [new IngestError(2, "bad")], new RouteOrigin("from", 3),
+            new SourceOrigin("kafka", [new KafkaPartitionOffset("t", 1, 2), new KafkaPartitionOffset("u", 3, 4)]));
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventBatchAccepted));
         var bytes = serializer.ToBinary(keyed);
         // Every cut before the batch (here empty) loses a part of the header: refused, never read short.
@@ -290,11 +362,22 @@ public sealed class VarpulisSerializerTests : IDisposable
         Assert.Equal(Canonical(keyed), Canonical(serializer.FromBinary(bytes, "JB")));
     }
 
+    private static readonly PipelineGroup Group = new(
+        "g1",
+        "orders",
+        "default",
+        [new GroupPipelineSpec("a", "stream A = X", "worker-1", 1, null), new GroupPipelineSpec("b", "stream B = Y", null, 2, "k")],
+        [new GroupRouteSpec("_external", "a", ["X"]), new GroupRouteSpec("a", "b", ["A*", "*"])],
+        [new GroupDeployment("a", 0, "p-a"), new GroupDeployment("b", 0, "p-b0"), new GroupDeployment("b", 1, "p-b1")],
+        GroupPhase.Deployed,
+        At);
+
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
-        EventBatchAccepted b => $"{b.IngestTimeNanos}|{b.IsBatch}|{Convert.ToBase64String(b.Batch)}|{b.IdempotencyKey ?? "<none>"}|{(b.BodyHash is null ? "<none>" : Convert.ToBase64String(b.BodyHash))}|{string.Join(";", b.Errors ?? [])}",
-        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}",
+        EventBatchAccepted b => $"{b.IngestTimeNanos}|{b.IsBatch}|{Convert.ToBase64String(b.Batch)}|{b.IdempotencyKey ?? "<none>"}|{(b.BodyHash is null ? "<none>" : Convert.ToBase64String(b.BodyHash))}|{string.Join(";", b.Errors ?? [])}|{b.Route}|{(b.Source is null ? "<none>" : b.Source.Connector + ":" + string.Join(";", b.Source.Offsets))}",
+        EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}|{e.Route}",
+        DeliverRoutedEvents d => $"{d.PipelineId}|{d.TenantId}|{d.Source}|{d.Sequence}|{Convert.ToBase64String(d.Body)}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",
         IngestResult r => $"{r.Accepted}|{r.Rejected}|{string.Join(";", r.Errors)}|{Convert.ToBase64String(r.OutputEventsJson)}|{r.OutputCount}|{r.ProcessingTimeUs}",
         _ => JsonSerializer.Serialize(o, o.GetType(), VplJson.SerializerOptions),

@@ -35,7 +35,7 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
         var tenant = await SendAsync(f.Coordinator, HttpMethod.Post, "/api/v1/tenants", """{"name": "acme"}""");
         Assert.Equal(HttpStatusCode.Created, tenant.Status);
         using var tenantClient = CoordinatorFixture.Client(f.CoordinatorUrl, (string)tenant.Body["api_key"]!);
-        AssertError(await GetAsync(tenantClient, "/api/v1/cluster/workers"), HttpStatusCode.Forbidden, "forbidden", "cluster operations need the coordinator's admin key");
+        AssertError(await GetAsync(tenantClient, "/api/v1/cluster/workers"), HttpStatusCode.Forbidden, "forbidden", "cluster operations need the coordinator's admin key or a role key");
         // The worker's key is the admin of the worker, not of the coordinator.
         using var workerKeyOnCoordinator = CoordinatorFixture.Client(f.CoordinatorUrl, CoordinatorFixture.WorkerKey);
         AssertError(await GetAsync(workerKeyOnCoordinator, "/api/v1/cluster/workers"), HttpStatusCode.Unauthorized, "invalid_api_key", "invalid API key");
@@ -177,6 +177,45 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
         var deleted = await SendAsync(f.Coordinator, HttpMethod.Delete, $"/api/v1/pipelines/{id}");
         Assert.Equal("""{"deleted":true}""", deleted.Body.ToJsonString());
         AssertError(await GetAsync(f.Worker, $"/api/v1/pipelines/{id}"), HttpStatusCode.NotFound, "pipeline_not_found", $"pipeline '{id}' not found");
+    }
+
+    [Fact]
+    public async Task ConnectorAndDlqRoutesWorkThroughTheCoordinator()
+    {
+        // A sink to a port nobody listens on: its first event fails, opens the circuit (threshold 1) and is dead-lettered on the worker.
+        int dead = ServerProcess.FreePort();
+        var source = $$"""
+            connector Hook = http (url: "http://127.0.0.1:{{dead}}/hook", failure_threshold: 1, retries: 0, reset_timeout: 1h)
+            stream Copy = Tick as t .emit(n: t.n) .to(Hook)
+            """;
+        var deployed = await SendAsync(f.Coordinator, HttpMethod.Post, "/api/v1/pipelines", new JsonObject { ["name"] = "hooked", ["source"] = source }.ToJsonString());
+        Assert.Equal(HttpStatusCode.Created, deployed.Status);
+        var id = (string)deployed.Body["id"]!;
+        var sent = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/events", """{"event_type": "Tick", "fields": {"n": 7}, "timestamp": "2025-01-01T00:00:01Z"}""");
+        Assert.Equal(HttpStatusCode.OK, sent.Status);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((long)(await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/metrics")).Body["dlq_events"]! != 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the event did not reach the DLQ");
+            await Task.Delay(100);
+        }
+        var connectors = await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/connectors");
+        var hook = connectors.Body.AsArray().Single()!;
+        Assert.Equal(("Hook", "http", "sink", "open", 1L, 1L), ((string)hook["name"]!, (string)hook["kind"]!, (string)hook["direction"]!, (string)hook["circuit"]!, (long)hook["failed"]!, (long)hook["dlq"]!));
+        var page = await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/dlq");
+        Assert.Equal(1, (long)page.Body["total"]!);
+        Assert.Equal("""{"event_type":"Copy","timestamp":"2025-01-01T00:00:01Z","data":{"n":7}}""", page.Body["events"]![0]!["event"]!.ToJsonString());
+        // The file is on the worker that runs the pipeline.
+        var line = JsonNode.Parse(File.ReadAllLines(Path.Combine(f.StateDir, "worker", "dlq.jsonl")).Single(l => l.Contains(id, StringComparison.Ordinal)))!;
+        Assert.Equal(("Hook", "hooked"), ((string)line["connector"]!, (string)line["pipeline_name"]!));
+        // The circuit stays open (reset_timeout 1h): a replay leaves the letter where it is.
+        var replay = await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/pipelines/{id}/dlq/replay");
+        Assert.Equal($$"""{"pipeline_id":"{{id}}","delivered":0,"failed":1,"skipped":0,"remaining":1}""", replay.Body.ToJsonString());
+        var cleared = await SendAsync(f.Coordinator, HttpMethod.Delete, $"/api/v1/pipelines/{id}/dlq");
+        Assert.Equal($$"""{"pipeline_id":"{{id}}","cleared":true,"removed":1}""", cleared.Body.ToJsonString());
+        Assert.Equal(0, (long)(await GetAsync(f.Coordinator, $"/api/v1/pipelines/{id}/metrics")).Body["dlq_events"]!);
+        AssertError(await GetAsync(f.Coordinator, $"/api/v1/pipelines/nope/dlq"), HttpStatusCode.NotFound, "pipeline_not_found", "pipeline 'nope' not found");
+        await SendAsync(f.Coordinator, HttpMethod.Delete, $"/api/v1/pipelines/{id}");
     }
 
     [Fact]

@@ -12,10 +12,16 @@ namespace Varpulis.Cluster.Tests.EndToEnd;
 /// A client that keeps sending numbered batches to one pipeline through whichever node is up (each with its own key),
 /// as a producer would during operations: batch b goes with <c>Idempotency-Key: PIPELINE-b</c> and is sent again
 /// (to any node) until it is acknowledged, so a retry after a timeout or a dropped connection never counts twice.
-/// The output events of every acknowledged batch are kept in order, to compare with a single-node run.
+/// The output events of every acknowledged batch are kept in order, to compare with a single-node run. With a
+/// <paramref name="path"/> (a pipeline group's <c>inject-batch</c>) it sends to the coordinator only.
 /// </summary>
-public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf)
+public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpoints, string pipelineId, Func<int, string> batchOf, string? path = null)
 {
+    public BatchClient(ClusterRun run, string pipelineId, Func<int, string> batchOf, string? path = null)
+        : this(path is null ? run.Endpoints : () => [(run.CoordinatorUrl, ClusterRun.CoordinatorKey)], pipelineId, batchOf, path)
+    {
+    }
+
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(150);
 
     private readonly List<string> _outputs = new();
@@ -48,9 +54,9 @@ public sealed class BatchClient(ClusterRun run, string pipelineId, Func<int, str
             while (true)
             {
                 if (started.Elapsed > GiveUpAfter) throw new TimeoutException($"batch {b} of {pipelineId} not acknowledged after {GiveUpAfter}");
-                var endpoints = run.Endpoints();
-                var (url, key) = endpoints[random.Next(endpoints.Count)];
-                using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(url, $"/api/v1/pipelines/{pipelineId}/events-batch"))
+                var nodes = endpoints();
+                var (url, key) = nodes[random.Next(nodes.Count)];
+                using var req = new HttpRequestMessage(HttpMethod.Post, new Uri(url, path ?? $"/api/v1/pipelines/{pipelineId}/events-batch"))
                 {
                     Content = new StringContent(body, Encoding.UTF8, "application/json"),
                 };

@@ -45,6 +45,8 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public IActorRef Directory => Registry.Get<ServerDirectory>();
 
+    public IActorRef Groups => Registry.Get<Varpulis.Actors.Groups.PipelineGroupManager>();
+
     private ActorRegistry Registry => _host.Services.GetRequiredService<ActorRegistry>();
 
     /// <summary>Timings short enough for tests: heartbeats every 0.5 s, downed after about 3 s of silence.</summary>

@@ -236,6 +236,35 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
         Assert.Equal((host, staying.Plan.WorkerId, MigrationReason.WorkerRemoved, MigrationStatus.Completed), (m.FromWorker, m.ToWorker, m.Reason, m.Status));
     }
 
+    [Fact]
+    public async Task AWorkerThatStopsHandsItsPipelinesOffAsAWorkerRemovedNotARebalance()
+    {
+        // What SIGTERM does (docker stop, a swarm update): the host stops, its shard region hands off before the node
+        // leaves the cluster, so the manager sees the hand-off while the member is still Up.
+        var coordinator = await Coordinator();
+        var w1 = await Worker(coordinator, "w1");
+        var w2 = await Worker(coordinator, "w2");
+        await WorkersReadyAsync(coordinator, 2);
+        var id = await DeployAsync(coordinator, "sums");
+        for (int i = 1; i <= 3; i++) await IngestAsync(coordinator, id, Reading("a", i));
+        var host = await HostOfAsync(coordinator, id);
+        var stopping = host == "w1" ? w1 : w2;
+        var staying = host == "w1" ? w2 : w1;
+
+        await stopping.LeaveAsync();
+        Assert.Contains(stopping.Log.Lines, l => l.Contains($"Pipeline handed off: {id} (sums), 3 events processed, snapshot at sequence number 4", StringComparison.Ordinal));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var m = Assert.Single((await coordinator.Manager.Ask<MigrationList>(GetMigrations.Instance, Ask)).Migrations);
+            Assert.Equal((id, host, staying.Plan.WorkerId, MigrationReason.WorkerRemoved, MigrationStatus.Completed), (m.PipelineId, m.FromWorker, m.ToWorker, m.Reason, m.Status));
+        }, Settle, TimeSpan.FromMilliseconds(250));
+        // The window resumes on the other worker with the 3 readings it had.
+        for (int i = 4; i <= 9; i++) await IngestAsync(staying, id, Reading("a", i));
+        var last = await IngestAsync(coordinator, id, Reading("a", 10));
+        Assert.Equal("[{\"event_type\":\"Sums\",\"timestamp\":\"2025-01-01T00:00:10Z\",\"fields\":{\"k\":\"a\",\"n\":10,\"total\":55}}]", Encoding.UTF8.GetString(last.OutputEventsJson));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private async Task WorkersReadyAsync(ClusterNode coordinator, int count)

@@ -47,6 +47,26 @@ public sealed class StartupFailureTests
         AssertOneLine(p.Output, $"error: cannot listen on 127.0.0.1:{port}, the API port (--port, server.port): it is already in use by another process");
     }
 
+    [Theory]
+    [InlineData("server")]
+    [InlineData("coordinator")]
+    public async Task ManagementPortInUseIsOneLineNamingTheFlag(string command)
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        int port = ServerProcess.FreePort();
+        await using var p = ServerProcess.Start(port,
+        [
+            command, "--port", port.ToString(CultureInfo.InvariantCulture), "--management-port", taken.ToString(CultureInfo.InvariantCulture),
+            "--state-dir", Path.Combine(ServerProcess.TempDir(), "state"),
+        ]);
+        Assert.Equal(2, await p.WaitForExitAsync(ExitTimeout));
+        AssertOneLine(p.Output,
+            $"error: cannot serve Akka.Management HTTP on 127.0.0.1:{taken}: Failed to bind to address http://127.0.0.1:{taken}: address already in use. " +
+            "Choose another port with --management-port (0 picks a free one).");
+    }
+
     [Fact]
     public async Task MetricsPortInUseIsOneLineNamingIt()
     {

@@ -14,6 +14,9 @@ public sealed class Browser : IDisposable
     public const string ChromiumPath = "/usr/bin/chromium";
     public const string DriverPath = "/usr/bin/chromedriver";
 
+    private static readonly object ArtifactsLock = new();
+    private static bool _artifactsCleared;
+
     private readonly string _profileDir;
     private readonly List<LogEntry> _console = [];
 
@@ -53,7 +56,16 @@ public sealed class Browser : IDisposable
         var driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
         var browser = new Browser(driver, profile, downloads);
         browser.Viewport(1280, 800);
-        Directory.CreateDirectory(ArtifactsDir);
+        lock (ArtifactsLock)
+        {
+            // Screenshots of an earlier run would read as this run's: the first browser of a run removes them.
+            if (!_artifactsCleared && Directory.Exists(ArtifactsDir))
+            {
+                foreach (var old in Directory.GetFiles(ArtifactsDir, "*.png")) File.Delete(old);
+            }
+            _artifactsCleared = true;
+            Directory.CreateDirectory(ArtifactsDir);
+        }
         return browser;
     }
 
@@ -71,9 +83,96 @@ public sealed class Browser : IDisposable
 
     public void Open(Uri url) => Driver.Navigate().GoToUrl(url);
 
+    /// <summary>Opens the UI at <paramref name="ui"/> in a tab that has no key yet and enters <paramref name="key"/>.</summary>
+    public void SignIn(Uri ui, string key)
+    {
+        OpenWithoutKey(ui);
+        var input = WaitVisible("#key-input");
+        input.SendKeys(key);
+        Find("#key-submit").Click();
+        WaitFor("the key dialog to close", () => !(bool)Js("return document.getElementById('key-dialog').open")!);
+    }
+
+    /// <summary>
+    /// Opens the UI in a tab whose session storage has no key: clears it, leaves the page (so nothing it started runs
+    /// on without a key), forgets the console so far, and opens the UI again.
+    /// </summary>
+    public void OpenWithoutKey(Uri ui)
+    {
+        Open(ui);
+        Js("sessionStorage.clear()");
+        Reset();
+        Open(ui);
+    }
+
+    /// <summary>Navigates to a hash route of the signed-in UI (#/pipelines, ...).</summary>
+    public void Go(string route) => Js("location.hash = arguments[0]", route);
+
+    /// <summary>Clicks the element matching <paramref name="css"/>, found again if the page re-rendered it meanwhile.</summary>
+    public void Click(string css)
+        => WaitFor($"'{css}' to be clicked", () =>
+        {
+            var e = FindAll(css).FirstOrDefault(x => x.Displayed && x.Enabled);
+            if (e is null) return false;
+            e.Click();
+            return true;
+        });
+
+    /// <summary>
+    /// What is wrong with the page on screen for a keyboard or screen-reader user: visible controls without an accessible
+    /// name (as Chromium's accessibility tree computes it), and a page wider than the window (it scrolls sideways).
+    /// </summary>
+    public List<string> AccessibilityProblems(string where)
+    {
+        // A page that re-renders part of itself meanwhile is checked again.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return CheckAccessibility(where);
+            }
+            catch (StaleElementReferenceException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private List<string> CheckAccessibility(string where)
+    {
+        var problems = new List<string>();
+        foreach (var e in FindAll("input, select, textarea, button, a[href], [role=button]"))
+        {
+            if (!e.Displayed) continue;
+            if (string.IsNullOrWhiteSpace(((WebElement)e).ComputedAccessibleLabel))
+                problems.Add($"{where}: <{e.TagName} id='{e.GetAttribute("id")}' class='{e.GetAttribute("class")}'> has no accessible name");
+        }
+        var (scroll, client) = ((long)Js("return document.documentElement.scrollWidth")!, (long)Js("return document.documentElement.clientWidth")!);
+        if (scroll > client) problems.Add($"{where} scrolls sideways ({scroll} > {client})");
+        return problems;
+    }
+
+    /// <summary>Waits for the confirmation dialog, checks its text and presses its OK button.</summary>
+    public void Confirm(string title, string text)
+    {
+        WaitFor("the confirmation dialog", () => (bool)Js("return document.getElementById('confirm-dialog').open")!);
+        Assert.Equal(title, Find("#confirm-title").Text);
+        Assert.Equal(text, Find("#confirm-text").Text);
+        Find("#confirm-ok").Click();
+    }
+
     public object? Js(string script, params object[] args) => Driver.ExecuteScript(script, args);
 
     public IWebElement Find(string css) => Driver.FindElement(By.CssSelector(css));
+
+    /// <summary>
+    /// The rendered text of the first element matching <paramref name="css"/> (null when there is none), read in one
+    /// script call: safe on parts of a page that re-renders itself while the test reads it.
+    /// </summary>
+    public string? Text(string css) => (string?)Js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", css);
+
+    /// <summary>The strings a script returns as an array, read in one call (see <see cref="Text"/>).</summary>
+    public List<string> Strings(string script, params object[] args)
+        => ((IEnumerable<object>)Js(script, args)!).Select(o => (string)o).ToList();
 
     public ReadOnlyCollection<IWebElement> FindAll(string css) => Driver.FindElements(By.CssSelector(css));
 

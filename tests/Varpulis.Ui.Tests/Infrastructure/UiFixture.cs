@@ -28,11 +28,6 @@ public sealed class UiFixture : IAsyncLifetime
         await Server.WaitReadyAsync();
         Api = new HttpClient { BaseAddress = Server.Address, Timeout = TimeSpan.FromSeconds(30) };
         Api.DefaultRequestHeaders.Add("x-api-key", Key);
-        // Screenshots of an earlier run would read as this run's.
-        if (Directory.Exists(Browser.ArtifactsDir))
-        {
-            foreach (var old in Directory.GetFiles(Browser.ArtifactsDir, "*.png")) File.Delete(old);
-        }
         Browser = Browser.Start();
     }
 
@@ -44,32 +39,13 @@ public sealed class UiFixture : IAsyncLifetime
     }
 
     /// <summary>Opens the UI in a tab that has no key yet and enters the key.</summary>
-    public void SignIn()
-    {
-        OpenWithoutKey();
-        var input = Browser.WaitVisible("#key-input");
-        input.SendKeys(Key);
-        Browser.Find("#key-submit").Click();
-        Browser.WaitFor("the key dialog to close", () => !(bool)Browser.Js("return document.getElementById('key-dialog').open")!);
-    }
+    public void SignIn() => Browser.SignIn(Ui, Key);
 
-    /// <summary>
-    /// Opens the UI in a tab whose session storage has no key: clears it, leaves the page (so nothing it started runs
-    /// on without a key), forgets the console so far, and opens the UI again.
-    /// </summary>
-    public void OpenWithoutKey()
-    {
-        Browser.Open(Ui);
-        Browser.Js("sessionStorage.clear()");
-        Browser.Reset();
-        Browser.Open(Ui);
-    }
+    /// <summary>Opens the UI in a tab whose session storage has no key (see <see cref="Browser.OpenWithoutKey"/>).</summary>
+    public void OpenWithoutKey() => Browser.OpenWithoutKey(Ui);
 
     /// <summary>Navigates to a hash route of the signed-in UI (#/pipelines, ...).</summary>
-    public void Go(string route)
-    {
-        Browser.Js("location.hash = arguments[0]", route);
-    }
+    public void Go(string route) => Browser.Go(route);
 
     public async Task<JsonObject> GetJsonAsync(string path)
     {

@@ -34,7 +34,7 @@ public class ConnectorDiagnosticsTests
             [
                 "Temps: .from(Sensors, topic: \"sensors/#\") [mqtt: batch_size: 1000, batch_timeout: 50ms, client_id: \"varpulis\", failure_threshold: 5, host: \"localhost\", keep_alive: 30s, max_in_flight: 2, port: 1883, qos: 1, queue_capacity: 10000, reset_timeout: 30s, retain: false, retries: 2, session_expiry: 1h, timeout: 10s, tls: false, topic: \"sensors/#\"]",
                 "Hot: .to(Hook) [http: batch_size: 1, failure_threshold: 3, method: \"POST\", queue_capacity: 10000, reset_timeout: 5s, retries: 2, timeout: 10s, url: \"http://localhost:8080/alerts\"]",
-                "Hot: .to(Bus, topic: \"alerts\") [kafka: auto_offset_reset: \"earliest\", batch_size: 100, batch_timeout: 50ms, brokers: [\"localhost:9092\"], compression: \"none\", failure_threshold: 5, group_id: \"varpulis\", max_in_flight: 2, queue_capacity: 10000, reset_timeout: 30s, retries: 2, security_protocol: \"plaintext\", timeout: 10s, topic: \"alerts\"]",
+                "Hot: .to(Bus, topic: \"alerts\") [kafka: auto_offset_reset: \"earliest\", batch_size: 100, batch_timeout: 50ms, brokers: [\"localhost:9092\"], compression: \"none\", failure_threshold: 5, group_id: \"varpulis\", max_in_flight: 2, queue_capacity: 10000, reset_timeout: 30s, retries: 2, security_protocol: \"plaintext\", session_timeout: 45s, timeout: 10s, topic: \"alerts\"]",
                 "Hot: .to(Archive) [file: batch_size: 100, batch_timeout: 50ms, failure_threshold: 5, max_in_flight: 2, path: \"/var/lib/varpulis/archive.jsonl\", poll_interval: 200ms, queue_capacity: 10000, reset_timeout: 30s, retries: 2, timeout: 10s]",
             ],
             b.Select(x => x.ToString()));

@@ -65,6 +65,8 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private readonly LogThrottle _writeLog;
     private readonly DeadLetterState _state = new();
     private int _sinceSnapshot;
+    private bool _deleting;
+    private bool _released;
 
     public DeadLetterQueue(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log)
     {
@@ -76,9 +78,13 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
 
         Recover<SnapshotOffer>(o => _state.Apply((DeadLetterSnapshot)o.Snapshot));
         Recover<IDeadLetterEvent>(_state.Apply);
-        Recover<RecoveryCompleted>(_ => _file.Rewrite(_pipelineId, Lines(_state.Letters)));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _file.Rewrite(_pipelineId, Lines(_state.Letters));
+            ReportCount();
+        });
 
-        Command<Store>(OnStore);
+        Command<Store>(s => !_released, OnStore);
         Command<GetDeadLetters>(q => Sender.Tell(Page(q.Offset, q.Limit)));
         Command<TakeForReplay>(t => Sender.Tell(new ReplayCandidates(_state.Letters
             .Where(l => t.Connector is null || l.Connector == t.Connector).Take(Math.Max(0, t.Limit)).ToList())));
@@ -90,15 +96,35 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
             Persist(new SinkOutputsSettled(s.SequenceNr), Applied);
         });
         Command<GetSinkProgress>(_ => Sender.Tell(new SinkProgress(_state.SettledSequenceNr)));
-        Command<Release>(_ =>
+        // Released (the pipeline moved or was deleted): nothing more is written here. A letter refused now stays
+        // unsettled in the pipeline, which sends it again wherever it runs next.
+        Command<Store>(_ => _released, _ => { });
+        Command<Release>(r =>
         {
+            _released = true;
             _file.Rewrite(_pipelineId, Array.Empty<string>());
-            Context.Stop(Self);
+            if (!r.DeleteJournal)
+            {
+                Context.Stop(Self);
+                return;
+            }
+            _deleting = true;
+            DeleteMessages(long.MaxValue);
+            DeleteSnapshots(SnapshotSelectionCriteria.Latest);
         });
         Command<SaveSnapshotSuccess>(s => DeleteMessages(s.Metadata.SequenceNr));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.LogWarning(f.Cause, "DLQ snapshot cleanup of pipeline {PipelineId} failed", _pipelineId));
         Command<SaveSnapshotFailure>(f => _log.LogWarning(f.Cause, "DLQ snapshot of pipeline {PipelineId} failed", _pipelineId));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.LogWarning(f.Cause, "DLQ journal cleanup of pipeline {PipelineId} failed", _pipelineId));
+        Command<DeleteMessagesSuccess>(_ =>
+        {
+            if (_deleting) Context.Stop(Self);
+        });
+        Command<DeleteMessagesFailure>(f =>
+        {
+            _log.LogWarning(f.Cause, "DLQ journal cleanup of pipeline {PipelineId} failed", _pipelineId);
+            if (_deleting) Context.Stop(Self);
+        });
     }
 
     public override string PersistenceId => "dlq-" + _pipelineId;
@@ -129,11 +155,11 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     /// <summary>The pipeline's outputs through <paramref name="SequenceNr"/> have left its sinks for good.</summary>
     public sealed record Settle(long SequenceNr);
 
-    /// <summary>The pipeline leaves this node (hand-off): its lines leave the node's file, the queue stops (its journal stays).</summary>
-    public sealed class Release
-    {
-        public static readonly Release Instance = new();
-    }
+    /// <summary>
+    /// The pipeline leaves this node (hand-off: its lines leave the node's file, the queue stops, its journal stays) or
+    /// is deleted (<paramref name="DeleteJournal"/>: the journal goes too).
+    /// </summary>
+    public sealed record Release(bool DeleteJournal = false);
 
     // ------------------------------------------------------------------ commands
 
@@ -194,9 +220,13 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private DeadLetterPage Page(int offset, int limit)
         => new(_state.Letters.Count, _state.Letters.Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 0, 10_000)).ToList());
 
+    /// <summary>Tells the pipeline (through the connectors) how many events are in the DLQ (<c>dlq_events</c>).</summary>
+    private void ReportCount() => Context.Parent.Tell(new DeadLetterCount(_state.Letters.Count));
+
     private void Applied(IDeadLetterEvent e)
     {
         _state.Apply(e);
+        if (e is not SinkOutputsSettled) ReportCount();
         if (++_sinceSnapshot < SnapshotEvery) return;
         _sinceSnapshot = 0;
         SaveSnapshot(_state.Snapshot());

@@ -18,6 +18,9 @@ public sealed record KafkaSettings(
     string Compression,
     TimeSpan Timeout)
 {
+    /// <summary>The consumer group session timeout (<c>session_timeout</c>); heartbeats go every third of it.</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(45);
+
     /// <summary>Extra librdkafka properties (operators' tuning, tests' shorter session timeouts); applied last.</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 
@@ -33,7 +36,10 @@ public sealed record KafkaSettings(
         p.GetString("sasl_password", environment),
         p.GetString("ssl_ca_location", environment),
         p.GetString("compression", environment)!,
-        p.GetDuration("timeout"));
+        p.GetDuration("timeout"))
+    {
+        SessionTimeout = p.Has("session_timeout") ? p.GetDuration("session_timeout") : TimeSpan.FromSeconds(45),
+    };
 
     /// <summary><c>kafka://k1:9092,k2:9092</c>: what logs may show.</summary>
     public string Describe() => "kafka://" + string.Join(",", Brokers);
@@ -48,6 +54,8 @@ public sealed record KafkaSettings(
             EnableAutoOffsetStore = false,
             AutoOffsetReset = string.Equals(AutoOffsetReset, "latest", StringComparison.OrdinalIgnoreCase) ? Confluent.Kafka.AutoOffsetReset.Latest : Confluent.Kafka.AutoOffsetReset.Earliest,
             AllowAutoCreateTopics = true,
+            SessionTimeoutMs = (int)SessionTimeout.TotalMilliseconds,
+            HeartbeatIntervalMs = (int)Math.Max(100, Math.Min(3000, SessionTimeout.TotalMilliseconds / 3)),
         };
         return Apply(c);
     }

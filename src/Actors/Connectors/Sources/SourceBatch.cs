@@ -242,6 +242,37 @@ public static class SourceBatchBuilder
         }
     }
 
+    /// <summary>
+    /// A batch body (<c>{"events": [...]}</c>, event <c>i</c> read from <paramref name="positions"/>[i]) without the
+    /// events whose position <paramref name="drop"/> selects; the same array when none is dropped. For the receiver of a
+    /// batch, which has its body and positions but not the <see cref="SourceBatch"/>.
+    /// </summary>
+    public static byte[] Without(byte[] body, IReadOnlyList<SourcePosition> positions, Func<SourcePosition, bool> drop, out IReadOnlyList<SourcePosition> kept)
+    {
+        kept = positions;
+        if (!positions.Any(drop)) return body;
+        var keptList = new List<SourcePosition>(positions.Count);
+        var buffer = new ArrayBufferWriter<byte>(body.Length);
+        Write(buffer, "{\"events\":["u8);
+        using (var doc = JsonDocument.Parse(body))
+        {
+            int i = 0;
+            foreach (var e in doc.RootElement.GetProperty("events").EnumerateArray())
+            {
+                if (i >= positions.Count) throw new ArgumentException($"the body has more events than the {positions.Count} positions", nameof(positions));
+                var p = positions[i++];
+                if (drop(p)) continue;
+                if (keptList.Count > 0) Write(buffer, ","u8);
+                keptList.Add(p);
+                using var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = VplJson.WriterOptions.Encoder, SkipValidation = true });
+                e.WriteTo(w);
+            }
+        }
+        Write(buffer, "]}"u8);
+        kept = keptList;
+        return buffer.WrittenSpan.ToArray();
+    }
+
     internal static void Write(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> bytes)
     {
         bytes.CopyTo(buffer.GetSpan(bytes.Length));

@@ -47,7 +47,7 @@ public sealed record SourceSettings(int BatchSize, TimeSpan BatchTimeout, int Ma
 }
 
 /// <summary>A running source graph: stop it with <see cref="DrainAsync"/>.</summary>
-public sealed class RunningSource(SharedKillSwitch drainSwitch, SharedKillSwitch abortSwitch, Task completion)
+public sealed class RunningSource(SharedKillSwitch drainSwitch, SharedKillSwitch abortSwitch, Task completion, StopFlag stopping)
 {
     /// <summary>Completes when the graph has stopped (after a drain: every batch in flight answered and acknowledged).</summary>
     public Task Completion { get; } = completion;
@@ -55,12 +55,27 @@ public sealed class RunningSource(SharedKillSwitch drainSwitch, SharedKillSwitch
     /// <summary>Stops reading; batches already read are still delivered and acknowledged, then the graph completes.</summary>
     public Task DrainAsync()
     {
+        stopping.Set();
         drainSwitch.Shutdown();
         return Completion;
     }
 
     /// <summary>Stops at once; messages not acknowledged are delivered again by the broker later.</summary>
-    public void Abort() => abortSwitch.Abort(new OperationCanceledException("source stopped"));
+    public void Abort()
+    {
+        stopping.Set();
+        abortSwitch.Abort(new OperationCanceledException("source stopped"));
+    }
+}
+
+/// <summary>Set once a source is being stopped on purpose: its connection ending then is no loss to report.</summary>
+public sealed class StopFlag
+{
+    private volatile bool _set;
+
+    public bool IsSet => _set;
+
+    public void Set() => _set = true;
 }
 
 /// <summary>
@@ -80,6 +95,7 @@ public static class SourceGraph
         var drainSwitch = KillSwitches.Shared("drain-" + source.Connector);
         var abortSwitch = KillSwitches.Shared("abort-" + source.Connector);
         int attempt = 0;
+        var stopping = new StopFlag();
         var rejectedLog = new LogThrottle(TimeSpan.FromSeconds(10), TimeProvider.System);
         var restarting = RestartSource.OnFailuresWithBackoff(
             () =>
@@ -107,7 +123,7 @@ public static class SourceGraph
                         done.ContinueWith(
                             d =>
                             {
-                                if (!d.IsFaulted) return;
+                                if (!d.IsFaulted || stopping.IsSet) return;
                                 var error = d.Exception!.GetBaseException().Message;
                                 health.SetConnection(ConnectionState.Reconnecting, error);
                                 log.LogWarning("Source {Connector} of pipeline {PipelineId} lost its connection: {Error}; reconnecting with backoff",
@@ -122,12 +138,12 @@ public static class SourceGraph
         var tracked = completion.ContinueWith(
             t =>
             {
-                bool failed = t.IsFaulted && t.Exception!.GetBaseException() is not OperationCanceledException;
+                bool failed = t.IsFaulted && !stopping.IsSet && t.Exception!.GetBaseException() is not OperationCanceledException;
                 health.SetConnection(failed ? ConnectionState.Failed : ConnectionState.Stopped, failed ? t.Exception!.GetBaseException().Message : null);
                 if (failed) log.LogError(t.Exception, "Source {Connector} of pipeline {PipelineId} stopped", source.Connector, health.PipelineId);
             },
             TaskScheduler.Default);
-        return new RunningSource(drainSwitch, abortSwitch, tracked);
+        return new RunningSource(drainSwitch, abortSwitch, tracked, stopping);
     }
 
     private static void Account(SourceBatch batch, SourceBatchOutcome outcome, ConnectorHealth health, ILogger log, LogThrottle rejectedLog)

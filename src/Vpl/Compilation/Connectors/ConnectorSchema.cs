@@ -141,6 +141,8 @@ public static partial class ConnectorSchema
             new("ssl_ca_location", ConnectorParameterType.String, ParameterPlace.Declaration, "CA certificate file for ssl and sasl_ssl"),
             new("compression", ConnectorParameterType.String, ParameterPlace.Declaration, "none, gzip, snappy, lz4 or zstd")
                 { Default = Value.FromString("none"), Check = (v, _) => OneOf(v, "none", "gzip", "snappy", "lz4", "zstd") },
+            new("session_timeout", ConnectorParameterType.Duration, ParameterPlace.Declaration, "how long the group waits for a silent source (a crashed server) before giving its partitions to another member")
+                { Default = Value.FromDuration(45 * TimeFormat.NanosPerSecond), Check = (v, _) => v.AsNanos >= TimeFormat.NanosPerSecond && v.AsNanos <= 3600 * TimeFormat.NanosPerSecond ? null : "session_timeout must be between 1s and 1h" },
             .. Batching, MaxInFlight, .. Guard,
         ]),
         new(ConnectorKind.Http, "http", IsSource: false, IsSink: true,

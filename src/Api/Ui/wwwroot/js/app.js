@@ -8,6 +8,7 @@ import * as pipelines from './pages/pipelines.js';
 import * as editor from './pages/editor.js';
 import * as detail from './pages/detail.js';
 import * as send from './pages/send.js';
+import * as cluster from './pages/cluster.js';
 
 const routes = [
   { pattern: /^\/pipelines$/, page: pipelines, nav: 'pipelines' },
@@ -15,6 +16,7 @@ const routes = [
   { pattern: /^\/pipelines\/([^/]+)\/edit$/, page: editor, nav: 'pipelines', params: (m) => ({ id: decodeURIComponent(m[1]) }) },
   { pattern: /^\/pipelines\/([^/]+)$/, page: detail, nav: 'pipelines', params: (m) => ({ id: decodeURIComponent(m[1]) }) },
   { pattern: /^\/send$/, page: send, nav: 'send' },
+  { pattern: /^\/cluster$/, page: cluster, nav: 'cluster' },
 ];
 
 /** The lifetime of the page on screen: its requests, streams and timers end when the user navigates away. */

@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
+using Varpulis.Actors.Pipelines;
+using Varpulis.Api.Errors;
+using Varpulis.Api.Pipelines;
+
+namespace Varpulis.Api.Cluster;
+
+/// <summary>
+/// The API's way to the pipeline group manager singleton (through its proxy): one ask per request; its
+/// <see cref="GroupError"/> replies, and the directory's and pipelines' refusals it passes on, turned into
+/// <see cref="ApiException"/>s with the contract's codes.
+/// </summary>
+public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager)
+{
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    public async Task<T> AskAsync<T>(IPipelineGroupProtocol message, CancellationToken ct, TimeSpan? timeout = null)
+    {
+        object reply;
+        try
+        {
+            reply = await (await manager.GetAsync(ct)).Ask<object>(message, timeout ?? AskTimeout, ct);
+        }
+        catch (AskTimeoutException)
+        {
+            throw PipelineGateway.Unavailable("the pipeline group manager did not answer in time (no coordinator is up, or it is moving)");
+        }
+        return reply switch
+        {
+            T t => t,
+            GroupError e => throw ToApi(e),
+            PipelineError e => throw PipelineGateway.ToApi(e),
+            DirectoryError { Code: "no_workers_available" } e => throw PipelineGateway.Unavailable(e.Message, e.Code),
+            DirectoryError { Code: "quota_exceeded" } e => throw new ApiException(429, e.Code, e.Message),
+            DirectoryError e => throw new ApiException(500, e.Code, e.Message),
+            _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+
+    public static ApiException ToApi(GroupError e) => e.Code switch
+    {
+        "group_not_found" => new ApiException(404, e.Code, e.Message),
+        "conflict" => new ApiException(409, e.Code, e.Message),
+        "unavailable" or "no_workers_available" => PipelineGateway.Unavailable(e.Message, e.Code),
+        _ => new ApiException(500, e.Code, e.Message),
+    };
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Varpulis.Cluster.Tests.EndToEnd;
+
+/// <summary>
+/// Three coordinators started with the runbook's §1.3 command (ports changed, loopback, short heartbeats, one
+/// <c>--raft-data-dir</c> each under one working directory) and workers (§1.2), as real processes. Killed at disposal.
+/// </summary>
+public sealed class HaRun : IAsyncDisposable
+{
+    public const string CoordinatorKey = "coordinator-key";
+    public const string WorkerKey = "worker-key";
+
+    private readonly ServerProcess?[] _coordinators = new ServerProcess?[3];
+    private readonly Dictionary<string, (ServerProcess Process, int Port)> _workers = new(StringComparer.Ordinal);
+    private readonly List<ServerProcess> _all = new();
+    private readonly object _gate = new();
+
+    private readonly IDictionary<string, string>? _coordinatorEnv;
+
+    /// <param name="coordinatorEnv">The coordinators' environment (PostgreSQL settings); workers get the journal when they join.</param>
+    public HaRun(IDictionary<string, string>? coordinatorEnv = null)
+    {
+        _coordinatorEnv = coordinatorEnv;
+        Directory = ServerProcess.TempDir();
+        Ports = [ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort()];
+    }
+
+    public string Directory { get; }
+
+    /// <summary>The API ports of coordinators 1, 2 and 3 (index 0, 1, 2).</summary>
+    public int[] Ports { get; }
+
+    public string Peers => string.Join(",", Ports.Select(p => $"http://127.0.0.1:{p}"));
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public Uri Url(int nodeId) => new($"http://127.0.0.1:{Ports[nodeId - 1]}");
+
+    public ServerProcess Coordinator(int nodeId) => _coordinators[nodeId - 1]!;
+
+    public IEnumerable<int> Running
+    {
+        get
+        {
+            lock (_gate) return Enumerable.Range(1, 3).Where(i => _coordinators[i - 1] is { HasExited: false }).ToList();
+        }
+    }
+
+    /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
+    public ServerProcess LaunchCoordinator(int nodeId)
+    {
+        var p = ServerProcess.Start(Ports[nodeId - 1],
+        [
+            "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[nodeId - 1]), "--api-key", CoordinatorKey,
+            "--heartbeat-interval", "1", "--heartbeat-timeout", "5",
+            "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", Peers, "--raft-data-dir", Path.Combine(Directory, $"raft-{nodeId}"),
+        ], _coordinatorEnv, Directory);
+        lock (_gate)
+        {
+            _coordinators[nodeId - 1] = p;
+            _all.Add(p);
+        }
+        return p;
+    }
+
+    public void KillCoordinator(int nodeId) => Coordinator(nodeId).Kill9();
+
+    /// <summary>§1.2 step 2 for a worker that asks coordinator <paramref name="via"/> for its cluster.</summary>
+    public async Task StartWorkerAsync(string id, int via)
+    {
+        int port = ServerProcess.FreePort();
+        var p = ServerProcess.Start(port,
+        [
+            "server", "--bind", "127.0.0.1", "--port", Str(port), "--api-key", WorkerKey, "--metrics", "--metrics-port", Str(ServerProcess.FreePort()),
+            "--coordinator", $"http://127.0.0.1:{Ports[via - 1]}", "--worker-id", id, "--advertise-address", $"http://127.0.0.1:{port}",
+        ], null, Directory);
+        lock (_gate)
+        {
+            _workers[id] = (p, port);
+            _all.Add(p);
+        }
+        await p.WaitReadyAsync(TimeSpan.FromSeconds(180));
+    }
+
+    /// <summary>The workers' API endpoints with their key (where the producers send events).</summary>
+    public IReadOnlyList<(Uri Url, string Key)> WorkerEndpoints()
+    {
+        lock (_gate) return _workers.Values.Select(w => (new Uri($"http://127.0.0.1:{w.Port}"), WorkerKey)).ToList();
+    }
+
+    /// <summary>A request with the coordinator key: status, body and the Retry-After header.</summary>
+    public async Task<(HttpStatusCode Status, string Body, string? RetryAfter)> SendAsync(int nodeId, HttpMethod method, string path, string? json = null, TimeSpan? timeout = null)
+    {
+        using var req = new HttpRequestMessage(method, new Uri(Url(nodeId), path));
+        req.Headers.Add("x-api-key", CoordinatorKey);
+        if (json is not null) req.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        using var resp = await Http.SendAsync(req, cts.Token);
+        return (resp.StatusCode, await resp.Content.ReadAsStringAsync(cts.Token), resp.Headers.TryGetValues("Retry-After", out var v) ? v.First() : null);
+    }
+
+    public async Task<JsonNode> GetAsync(int nodeId, string path)
+    {
+        var (status, body, _) = await SendAsync(nodeId, HttpMethod.Get, path, timeout: TimeSpan.FromSeconds(10));
+        if (status != HttpStatusCode.OK) throw new InvalidOperationException($"GET {path} on coordinator {nodeId}: {(int)status} {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    /// <summary>(leader_id, term) as each of <paramref name="nodes"/> reports it, once they all agree on one leader.</summary>
+    public async Task<(int Leader, long Term)> AgreedLeaderAsync(IEnumerable<int> nodes, Func<int, long, bool>? accept = null, TimeSpan? timeout = null)
+    {
+        (int, long) agreed = default;
+        var list = nodes.ToList();
+        await ClusterRun.WaitForAsync($"coordinators {string.Join(",", list)} agreeing on a leader", async () =>
+        {
+            var views = new List<(int?, long)>();
+            foreach (var n in list)
+            {
+                var s = await GetAsync(n, "/api/v1/cluster/raft/status");
+                views.Add(((int?)s["leader_id"], (long)s["term"]!));
+            }
+            if (views.Distinct().Count() != 1 || views[0].Item1 is not { } leader) return false;
+            if (accept is not null && !accept(leader, views[0].Item2)) return false;
+            agreed = (leader, views[0].Item2);
+            return true;
+        }, timeout ?? TimeSpan.FromSeconds(180));
+        return agreed;
+    }
+
+    public string Logs()
+    {
+        lock (_gate)
+        {
+            var sb = new StringBuilder();
+            foreach (var p in _all) sb.Append("---- pid ").Append(p.Pid).Append(" port ").Append(p.Port).Append('\n').Append(p.Output);
+            return sb.ToString();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<ServerProcess> all;
+        lock (_gate) all = _all.ToList();
+        foreach (var p in all) await p.DisposeAsync();
+        Http.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string Str(int i) => i.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,377 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Varpulis.Actors.Tests.Infrastructure;
+
+namespace Varpulis.Host.Tests.Connectors;
+
+/// <summary>
+/// Connectors end to end through a real <c>varpulis server</c> process: MQTT source → pipeline → MQTT sink (Mosquitto on
+/// loopback); a Kafka source killed with <c>kill -9</c> mid-stream whose window results equal a run without a crash
+/// (librdkafka's mock cluster); an HTTP sink that fails, opens its circuit and fills the DLQ, then
+/// <c>varpulis dlq replay</c> delivers each event exactly once; the runbook §2.3 commands on <c>dlq.jsonl</c>.
+/// </summary>
+public sealed class ConnectorsEndToEndTests
+{
+    private const string Key = "k1";
+
+    private static HttpClient Api(ServerProcess server)
+    {
+        var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add("x-api-key", Key);
+        return http;
+    }
+
+    private static async Task<string> DeployAsync(HttpClient http, string name, string source)
+    {
+        var resp = await http.PostAsync("/api/v1/pipelines", Json(new JsonObject { ["name"] = name, ["source"] = source }.ToJsonString()));
+        var text = await resp.Content.ReadAsStringAsync();
+        Assert.True(resp.StatusCode == HttpStatusCode.Created, text);
+        return (string)JsonNode.Parse(text)!["id"]!;
+    }
+
+    private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonNode> GetAsync(HttpClient http, string path)
+    {
+        var resp = await http.GetAsync(path);
+        var text = await resp.Content.ReadAsStringAsync();
+        Assert.True(resp.IsSuccessStatusCode, $"{path}: {(int)resp.StatusCode} {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    private static async Task<JsonNode> ConnectorAsync(HttpClient http, string id, string name, string direction)
+        => (await GetAsync(http, $"/api/v1/pipelines/{id}/connectors")).AsArray()
+            .Single(c => (string?)c!["name"] == name && (string?)c["direction"] == direction)!;
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("timed out waiting for " + what);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<long> EventsProcessedAsync(HttpClient http, string id)
+        => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["events_processed"]!;
+
+    private static async Task<(int Code, string Output)> CliAsync(params string[] args)
+    {
+        await using var p = ServerProcess.Start(0, args);
+        int code = await p.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        return (code, p.Output);
+    }
+
+    private static async Task<string> ShellAsync(string command)
+    {
+        using var p = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"{command}: exit {p.ExitCode}: {stderr}");
+        return stdout;
+    }
+
+    // ------------------------------------------------------------------ MQTT
+
+    [MosquittoFact]
+    public async Task MqttReadingsFlowThroughThePipelineToAnMqttSink()
+    {
+        await using var broker = new MosquittoBroker();
+        await broker.InitializeAsync();
+        var dir = ServerProcess.TempDir();
+        await using var server = ServerProcess.StartServer(Path.Combine(dir, "state"), extra: ["--api-key", Key]);
+        await server.WaitReadyAsync();
+        using var http = Api(server);
+
+        var received = new List<string>();
+        using var subscriber = new MqttClientFactory().CreateMqttClient();
+        subscriber.ApplicationMessageReceivedAsync += e =>
+        {
+            lock (received) received.Add(e.ApplicationMessage.Topic + " " + Encoding.UTF8.GetString(e.ApplicationMessage.Payload));
+            return Task.CompletedTask;
+        };
+        await subscriber.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("e2e-alerts-reader").Build());
+        await subscriber.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("alerts", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+        var id = await DeployAsync(http, "mqtt-e2e", $$"""
+            connector Sensors = mqtt (host: "127.0.0.1", port: {{broker.Port}}, client_id: "e2e-src", qos: 1)
+            connector Alerts = mqtt (host: "127.0.0.1", port: {{broker.Port}}, client_id: "e2e-sink", qos: 1)
+            event TemperatureReading:
+                sensor_id: str
+                value: float
+            stream Temps = TemperatureReading.from(Sensors, topic: "sensors/#")
+            stream Hot = Temps .where(value > 40) .emit(sensor: sensor_id, value: value) .to(Alerts, topic: "alerts")
+            """);
+        // QoS 1 messages reach a source once its subscription exists.
+        await WaitAsync(async () => (string?)(await ConnectorAsync(http, id, "Sensors", "source"))["state"] == "connected", "the MQTT source to connect");
+
+        using var publisher = new MqttClientFactory().CreateMqttClient();
+        await publisher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("e2e-publisher").Build());
+        for (int i = 0; i < 50; i++)
+        {
+            var json = string.Create(CultureInfo.InvariantCulture, $$"""{"event_type":"TemperatureReading","sensor_id":"s{{i % 3}}","value":{{i}}.5,"timestamp":"2026-01-23T10:00:{{i:00}}Z"}""");
+            await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"sensors/s{i % 3}").WithPayload(json)
+                .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        var expected = Enumerable.Range(40, 10).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $$$"""alerts {"event_type":"Hot","timestamp":"2026-01-23T10:00:{{{i}}}Z","data":{"sensor":"s{{{i % 3}}}","value":{{{i}}}.5}}""")).ToList();
+        await WaitAsync(() => Task.FromResult(Count(received) >= 10), "10 alerts on the MQTT sink topic");
+        await WaitAsync(async () => await EventsProcessedAsync(http, id) == 50, "50 events processed");
+        await Task.Delay(500);
+        lock (received) Assert.Equal(expected, received);
+
+        var source = await ConnectorAsync(http, id, "Sensors", "source");
+        Assert.Equal("""{"name":"Sensors","kind":"mqtt","direction":"source","state":"connected","circuit":null,"delivered":50,"failed":0,"dlq":0,"last_error":null,"rejected":0}""",
+            source.ToJsonString());
+        var sink = await ConnectorAsync(http, id, "Alerts", "sink");
+        Assert.Equal("""{"name":"Alerts","kind":"mqtt","direction":"sink","state":"connected","circuit":"closed","delivered":10,"failed":0,"dlq":0,"last_error":null,"rejected":0}""",
+            sink.ToJsonString());
+        Assert.Equal(0, (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!);
+        await subscriber.DisconnectAsync();
+        await publisher.DisconnectAsync();
+    }
+
+    private static int Count(List<string> list)
+    {
+        lock (list) return list.Count;
+    }
+
+    // ------------------------------------------------------------------ Kafka
+
+    private const int KafkaRecords = 6000;
+
+    /// <summary>Reading i: value i, event time 2026-01-01T00:00:00Z + 10 ms · i; 100 per one-second window.</summary>
+    private static string Reading(int i)
+        => string.Create(CultureInfo.InvariantCulture, $$"""{"event_type":"Reading","value":{{i}},"timestamp":{{1767225600000L + 10L * i}}}""");
+
+    private static string KafkaProgram(string brokers, string group, string outTopic) => $$"""
+        connector Bus = kafka (brokers: "{{brokers}}", group_id: "{{group}}", session_timeout: 6s, batch_size: 200)
+        event Reading:
+            value: int
+        stream Readings = Reading.from(Bus, topic: "readings")
+        stream PerSecond = Readings .window(1s) .aggregate(n: count(), total: sum(value)) .emit(n: n, total: total, start: window_start) .to(Bus, topic: "{{outTopic}}")
+        """;
+
+    /// <summary>The window results of a run without a crash: 59 full windows (the 60th waits for later event time).</summary>
+    private static SortedSet<string> ExpectedWindows()
+    {
+        var set = new SortedSet<string>(StringComparer.Ordinal);
+        for (int k = 0; k < KafkaRecords / 100 - 1; k++)
+        {
+            long total = Enumerable.Range(k * 100, 100).Sum(i => (long)i);
+            set.Add(string.Create(CultureInfo.InvariantCulture, $"n={100} total={total} k={k}"));
+        }
+        return set;
+    }
+
+    /// <summary>Reads the output topic until <paramref name="distinct"/> distinct window results are in (records may repeat: sinks are at-least-once).</summary>
+    private static (SortedSet<string> Windows, int Records) ReadWindows(KafkaMockCluster kafka, string topic, int distinct)
+    {
+        using var c = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).SetLogHandler((_, _) => { }).Build();
+        c.Subscribe(topic);
+        var windows = new SortedSet<string>(StringComparer.Ordinal);
+        int records = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (windows.Count < distinct && DateTime.UtcNow < deadline)
+        {
+            var r = c.Consume(TimeSpan.FromMilliseconds(200));
+            if (r is null) continue;
+            records++;
+            var data = JsonNode.Parse(r.Message.Value)!["data"]!;
+            var start = DateTimeOffset.Parse((string)data["start"]!, CultureInfo.InvariantCulture);
+            long k = (start.ToUnixTimeMilliseconds() - 1767225600000L) / 1000;
+            windows.Add(string.Create(CultureInfo.InvariantCulture, $"n={(long)data["n"]!} total={(long)data["total"]!} k={k}"));
+        }
+        // Anything more that is already there (a wrong extra window would show here).
+        while (c.Consume(TimeSpan.FromSeconds(1)) is { } more)
+        {
+            records++;
+            var data = JsonNode.Parse(more.Message.Value)!["data"]!;
+            var start = DateTimeOffset.Parse((string)data["start"]!, CultureInfo.InvariantCulture);
+            long k = (start.ToUnixTimeMilliseconds() - 1767225600000L) / 1000;
+            windows.Add(string.Create(CultureInfo.InvariantCulture, $"n={(long)data["n"]!} total={(long)data["total"]!} k={k}"));
+        }
+        c.Close();
+        return (windows, records);
+    }
+
+    [Fact]
+    public async Task AKafkaSourceKilledMidStreamEndsWithTheWindowResultsOfARunWithoutACrash()
+    {
+        using var kafka = new KafkaMockCluster();
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        int port = ServerProcess.FreePort();
+        var server = ServerProcess.StartServer(state, port, ["--api-key", Key]);
+        try
+        {
+            await server.WaitReadyAsync();
+            string id;
+            using (var http = Api(server)) id = await DeployAsync(http, "kafka-crash", KafkaProgram(kafka.BootstrapServers, "g-crash", "windows-crash"));
+
+            // One partition: the records' order, hence the windows, is the same in every run.
+            using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, Acks = Acks.All, LingerMs = 5 })
+                .SetLogHandler((_, _) => { }).Build();
+            var partition = new TopicPartition("readings", 0);
+            var producing = Task.Run(async () =>
+            {
+                for (int i = 0; i < KafkaRecords; i++)
+                {
+                    producer.Produce(partition, new Message<Null, string> { Value = Reading(i) });
+                    if (i % 100 == 99)
+                    {
+                        producer.Flush(TimeSpan.FromSeconds(30));
+                        await Task.Delay(30);
+                    }
+                }
+                producer.Flush(TimeSpan.FromSeconds(30));
+            });
+
+            // kill -9 while records stream in: batches are in flight, offsets not all committed.
+            using (var http = Api(server)) await WaitAsync(async () => await EventsProcessedAsync(http, id) >= 1500, "1500 events processed before the crash");
+            server.Kill9();
+            await server.DisposeAsync();
+            server = ServerProcess.StartServer(state, port, ["--api-key", Key]);
+            await server.WaitReadyAsync();
+            await producing;
+
+            using (var http = Api(server))
+            {
+                // Every record once: no gap, no double count.
+                await WaitAsync(async () => await EventsProcessedAsync(http, id) >= KafkaRecords, $"{KafkaRecords} events processed after the restart", 120);
+                await Task.Delay(2000);
+                Assert.Equal(KafkaRecords, await EventsProcessedAsync(http, id));
+
+                // The same records through a pipeline that never crashed.
+                var baseline = await DeployAsync(http, "kafka-baseline", KafkaProgram(kafka.BootstrapServers, "g-baseline", "windows-baseline"));
+                await WaitAsync(async () => await EventsProcessedAsync(http, baseline) >= KafkaRecords, "the baseline pipeline to read every record", 120);
+                Assert.Equal(KafkaRecords, await EventsProcessedAsync(http, baseline));
+            }
+
+            var expected = ExpectedWindows();
+            var (crashed, _) = ReadWindows(kafka, "windows-crash", expected.Count);
+            var (clean, cleanRecords) = ReadWindows(kafka, "windows-baseline", expected.Count);
+            Assert.Equal(expected, clean);
+            Assert.Equal(expected.Count, cleanRecords);
+            Assert.Equal(clean, crashed);
+            // Every offset is committed in the end (the source acknowledged each batch after its journal write).
+            await WaitAsync(() => Task.FromResult(kafka.Committed("g-crash", "readings").GetValueOrDefault(0) == KafkaRecords), "the crashed group's commit of every record");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    // ------------------------------------------------------------------ HTTP sink, circuit breaker, DLQ, replay
+
+    [Fact]
+    public async Task AFailingHttpSinkOpensItsCircuitFillsTheDlqAndReplayDeliversEachEventOnce()
+    {
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key]);
+        await server.WaitReadyAsync();
+        using var http = Api(server);
+        var url = server.Address.ToString().TrimEnd('/');
+        var id = await DeployAsync(http, "alerts", $$"""
+            connector Hook = http (url: "{{endpoint.Url}}", failure_threshold: 3, reset_timeout: 1s, retries: 0, timeout: 2s)
+            event Reading:
+                sensor: str
+                value: float
+            stream Hot = Reading .where(value > 40) .emit(sensor: sensor, value: value) .to(Hook)
+            """);
+
+        var batch = new JsonObject
+        {
+            ["events"] = new JsonArray(Enumerable.Range(0, 10).Select(i => (JsonNode)new JsonObject
+            {
+                ["event_type"] = "Reading",
+                ["timestamp"] = $"2026-01-23T10:00:{i:00}Z",
+                ["fields"] = new JsonObject { ["sensor"] = "s" + i, ["value"] = 41.5 + i },
+            }).ToArray()),
+        };
+        var ingest = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", Json(batch.ToJsonString()));
+        Assert.Equal(HttpStatusCode.OK, ingest.StatusCode);
+        var outputs = Enumerable.Range(0, 10).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $$$"""{"event_type":"Hot","timestamp":"2026-01-23T10:00:{{{i:00}}}Z","data":{"sensor":"s{{{i}}}","value":{{{41.5 + i}}}}}""")).ToList();
+
+        // 3 failed deliveries open the circuit; the other 7 events go straight to the DLQ.
+        await WaitAsync(async () => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]! == 10, "10 events in the DLQ");
+        Assert.Equal(3, endpoint.FailedRequests);
+        Assert.Contains("Circuit breaker opened: sink Hook of pipeline " + id + " after 3 consecutive failed deliveries; last error: ", server.Output);
+        Assert.Contains("DLQ write: pipeline " + id + " (alerts) sink Hook", server.Output);
+        var hook = await ConnectorAsync(http, id, "Hook", "sink");
+        Assert.Equal("open", (string?)hook["circuit"]);
+        Assert.Equal(10, (long)hook["dlq"]!);
+        Assert.Equal(3, (long)hook["failed"]!);
+
+        var page = await GetAsync(http, $"/api/v1/pipelines/{id}/dlq?limit=4&offset=2");
+        Assert.Equal(10, (long)page["total"]!);
+        Assert.Equal("""{"total":10,"limit":4,"offset":2,"has_more":true}""", page["pagination"]!.ToJsonString());
+        Assert.Equal(outputs.Skip(2).Take(4), page["events"]!.AsArray().Select(e => e!["event"]!.ToJsonString()));
+        Assert.Equal([3L, 4L, 5L, 6L], page["events"]!.AsArray().Select(e => (long)e!["id"]!));
+
+        // Runbook §2.3, as written (with this test's state directory).
+        var file = Path.Combine(state, "dlq.jsonl");
+        var all = await ShellAsync($"cat {file} | jq .");
+        Assert.Equal(10, all.Split('\n').Count(l => l.StartsWith("  \"connector\": \"Hook\"", StringComparison.Ordinal)));
+        Assert.Equal($"10 {file}\n", await ShellAsync($"wc -l {file}"));
+        var projected = (await ShellAsync($"cat {file} | jq -c '{{time: .timestamp, sink: .connector, err: .error}}'")).TrimEnd('\n').Split('\n');
+        Assert.Equal(10, projected.Length);
+        Assert.All(projected.Take(3), l => Assert.Matches("""^\{"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","sink":"Hook","err":"http://127\.0\.0\.1:\d+/alerts answered 500 Internal Server Error"\}$""", l));
+        Assert.All(projected.Skip(3), l => Assert.Matches("""^\{"time":"[^"]+","sink":"Hook","err":"circuit breaker open: http://127\.0\.0\.1:\d+/alerts answered 500 Internal Server Error"\}$""", l));
+        Assert.Equal(outputs, (await ShellAsync($"jq -c .event {file}")).TrimEnd('\n').Split('\n'));
+
+        // A replay while the endpoint hangs: the probe times out, the letters stay; a second replay meanwhile is refused.
+        endpoint.Behaviour = HttpEndpoint.Mode.Hang;
+        await Task.Delay(1500); // past reset_timeout: the replay's first event is the half-open probe
+        var first = http.PostAsync($"/api/v1/pipelines/{id}/dlq/replay", null);
+        await WaitAsync(async () => (string?)(await ConnectorAsync(http, id, "Hook", "sink"))["circuit"] == "half_open", "the probe");
+        var second = await http.PostAsync($"/api/v1/pipelines/{id}/dlq/replay", null);
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal("replay_in_progress", (string?)JsonNode.Parse(await second.Content.ReadAsStringAsync())!["code"]);
+        var firstReply = JsonNode.Parse(await (await first).Content.ReadAsStringAsync())!;
+        Assert.Equal($$"""{"pipeline_id":"{{id}}","delivered":0,"failed":10,"skipped":0,"remaining":10}""", firstReply.ToJsonString());
+
+        // The endpoint is back: `varpulis dlq replay` delivers every event once, in order, and empties the DLQ.
+        endpoint.Behaviour = HttpEndpoint.Mode.Accept;
+        await Task.Delay(1500);
+        var replay = await CliAsync("dlq", "replay", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.True(replay.Code == 0, replay.Output);
+        Assert.Contains("\"delivered\": 10,", replay.Output);
+        Assert.Contains("\"remaining\": 0", replay.Output);
+        Assert.Equal(outputs, endpoint.AcceptedSnapshot());
+        Assert.Equal("", await File.ReadAllTextAsync(file));
+        Assert.Equal(0, (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!);
+        Assert.Equal("closed", (string?)(await ConnectorAsync(http, id, "Hook", "sink"))["circuit"]);
+
+        // Nothing is left to deliver a second time.
+        var again = await CliAsync("dlq", "replay", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.Contains("\"delivered\": 0,", again.Output);
+        Assert.Equal(10, endpoint.AcceptedSnapshot().Count);
+
+        // New outputs go straight through; list and clear from the CLI.
+        var list = await CliAsync("dlq", "list", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.True(list.Code == 0, list.Output);
+        Assert.Contains("\"total\": 0", list.Output);
+        var clear = await CliAsync("dlq", "clear", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.True(clear.Code == 0, clear.Output);
+        Assert.Contains("\"removed\": 0", clear.Output);
+    }
+}

@@ -1,0 +1,210 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Varpulis.Actors.Node;
+using Varpulis.Ui.Tests.Infrastructure;
+
+namespace Varpulis.Ui.Tests;
+
+/// <summary>
+/// The Cluster page on a real coordinator with two worker processes: the health counts, the workers' rows (status,
+/// pipelines, heartbeat age), where each pipeline runs, draining a worker from the page (confirmation, progress, the
+/// result, the pipelines shown on the other worker, the migrations), the API's refusal to drain the last worker,
+/// removing a worker; and the sections this coordinator does not serve (groups, cluster metrics, scaling, Raft), which
+/// say so instead of failing.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterPageTests(ClusterFixture f)
+{
+    private const string AlertsProgram = "stream Alert = TempReading as t .where(t.value > 100) .emit(alert: true)";
+    private const string TotalsProgram = "stream Totals = Reading .partition_by(k) .window(10) .aggregate(n: count()) .emit(k: k, n: n)";
+
+    private Browser B => f.Browser;
+
+    [Fact]
+    public async Task ConfigJsonOfACoordinatorSaysCoordinatorWithItsClusterFeature()
+    {
+        using var anonymous = new HttpClient { BaseAddress = f.Coordinator.Address };
+        Assert.Equal(
+            $$"""{"node":"coordinator","auth_required":true,"version":"{{VarpulisVersion.Current}}","features":["connectors","dlq","cluster","groups","cluster_metrics","scaling","raft"]}""",
+            await anonymous.GetStringAsync("/ui/config.json"));
+    }
+
+    [Fact]
+    public async Task DrainingAWorkerFromThePageMovesItsPipelinesToTheOtherWorker()
+    {
+        try
+        {
+            await ScenarioAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException(ex + "\n" + f.Logs());
+        }
+    }
+
+    private async Task ScenarioAsync()
+    {
+        // Both pipelines land on worker-a (the only worker when they are deployed); worker-b joins afterwards.
+        await f.StartWorkerAsync("worker-a");
+        var alerts = (string)(await f.PostAsync("/api/v1/pipelines", Deploy("alerts", AlertsProgram), HttpStatusCode.Created))["id"]!;
+        var totals = (string)(await f.PostAsync("/api/v1/pipelines", Deploy("totals", TotalsProgram), HttpStatusCode.Created))["id"]!;
+        var batch = """{"events": [""" + string.Join(",", new[] { 150, 20, 101 }.Select((v, i) =>
+            $$"""{"event_type": "TempReading", "fields": {"value": {{v}}}, "timestamp": "2025-01-01T00:00:0{{i}}Z"}""")) + "]}";
+        Assert.Equal(3, (int)(await f.PostAsync($"/api/v1/pipelines/{alerts}/events-batch", batch, HttpStatusCode.OK))["accepted"]!);
+        await f.StartWorkerAsync("worker-b");
+        await ClusterFixture.WaitForAsync("worker-a's report of its pipelines and events", async () =>
+        {
+            var a = (await f.WorkersAsync()).Single(w => (string?)w!["id"] == "worker-a")!;
+            return a["assigned_pipelines"]!.AsArray().Count == 2 && (long)a["events_processed"]! == 3;
+        });
+
+        B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
+        Assert.True(B.Find("#nav-cluster").Displayed);
+        B.Find("#nav-cluster a").Click();
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.StartsWith("2 workers, 2 pipelines · updated ", StringComparison.Ordinal));
+        Assert.Equal("Cluster · Varpulis", B.Driver.Title);
+        Assert.Equal("page", B.Find("[data-nav=cluster]").GetAttribute("aria-current"));
+
+        // Health and counts.
+        Assert.Equal("healthy", B.Text("#cluster-status"));
+        Assert.Equal(
+            ["workers=2", "healthy=2", "unhealthy=0", "draining=0", "pipelines=2", "groups=0", "active_migrations=0", "completed_migrations=0"],
+            Tiles());
+        Assert.Equal("leader", B.Text("#ha-role"));
+        Assert.Equal("1", B.Text("#ha-coordinators"));
+        Assert.Matches(@"^akka\.tcp://varpulis@127\.0\.0\.1:\d+$", B.Text("#ha-leader"));
+
+        // The workers, in id order, with what the coordinator knows of each.
+        Assert.Equal(["worker-a", "worker-b"], WorkerIds());
+        var cores = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(["ready", "2 / 1,000", "alerts, totals", cores, "3"], WorkerCells("worker-a"));
+        Assert.Equal(["ready", "0 / 1,000", "none", cores, "0"], WorkerCells("worker-b"));
+        Assert.Equal(f.Worker("worker-a").Address.ToString().TrimEnd('/'), B.Text("#workers-table tr[data-id=worker-a] th .mono"));
+        foreach (var id in new[] { "worker-a", "worker-b" })
+            Assert.Matches(@"^(just now|\d s ago)$", B.Text($"#workers-table tr[data-id={id}] td[data-col=heartbeat]"));
+
+        // Where each pipeline runs; nothing has moved yet; the three members.
+        Assert.Equal(["alerts|worker-a|running", "totals|worker-a|running"], PipelineRows());
+        Assert.Equal(alerts, B.Js("return document.querySelector('#cluster-pipelines-table tr[data-name=alerts]').dataset.id"));
+        Assert.Equal("No pipeline has moved yet.", B.Text("#migrations-note"));
+        Assert.False(B.Find("#migrations-table").Displayed);
+        Assert.Equal(3L, B.Js("return document.querySelectorAll('#members-table tbody tr').length"));
+
+        // The coordinator serves every optional section: a lone coordinator says Raft is off; none says "not available".
+        Assert.StartsWith("Raft is off: this coordinator runs alone.", B.Text("#ha-raft"));
+        foreach (var section in new[] { "#groups-body", "#cluster-metrics-body", "#scaling-body" })
+            Assert.DoesNotContain("not available on this coordinator", B.Text(section));
+        B.Screenshot("12-cluster");
+
+        // Drain worker-a from the page: confirm, the button says it is draining, the result is reported.
+        B.Click("#workers-table tr[data-id=worker-a] button[data-action=drain]");
+        B.Confirm("Drain worker?", "Drain worker “worker-a”? Its 2 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
+        B.WaitFor("the drain result", () => B.Text("#worker-action-status") == "Drained worker-a: 2 pipelines moved to other workers. It can be stopped now.", TimeSpan.FromSeconds(120));
+        B.WaitFor("the pipelines on worker-b", () =>
+            PipelineRows().SequenceEqual(["alerts|worker-b|running", "totals|worker-b|running"]), TimeSpan.FromSeconds(60));
+        B.WaitFor("worker-a drained in its row", () => WorkerCells("worker-a").Take(3).SequenceEqual(["draining", "0 / 1,000", "none"]));
+        B.WaitFor("worker-b's pipelines in its row", () => WorkerCells("worker-b")[2] == "alerts, totals");
+        Assert.Equal(true, B.Js("return document.querySelector('#workers-table tr[data-id=worker-a] button[data-action=drain]').disabled"));
+        B.WaitFor("two completed migrations", () => B.Text("#migrations-note") == "2 migrations.");
+        var moves = B.Strings("return [...document.querySelectorAll('#migrations-table tbody tr')].map(r => " +
+            "[r.dataset.pipeline, ...['from', 'to', 'reason', 'status'].map(c => r.querySelector(`td[data-col=${c}]`).innerText)].join('|'))")
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(["alerts|worker-a|worker-b|drain|completed", "totals|worker-a|worker-b|drain|completed"], moves);
+        Assert.Equal("draining", B.Text("#workers-table tr[data-id=worker-a] td[data-col=status]"));
+        B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=2"));
+        // The whole page for the docs; then labelled controls and no sideways scroll, wide and narrow.
+        var problems = new List<string>();
+        B.Find("#cluster-auto-refresh").Click(); // the page holds still while it is looked at
+        try
+        {
+            B.Viewport(1280, 1640);
+            B.Js("window.scrollTo(0, 0)");
+            B.Screenshot("13-cluster-drained");
+            problems.AddRange(B.AccessibilityProblems("cluster at 1280px"));
+            B.Viewport(390, 844);
+            problems.AddRange(B.AccessibilityProblems("cluster at 390px"));
+            B.Screenshot("a11y-390x844-cluster");
+        }
+        finally
+        {
+            B.Viewport(1280, 800);
+            B.Find("#cluster-auto-refresh").Click();
+        }
+        Assert.Empty(problems);
+        B.AssertNoConsoleErrors();
+
+        // The pipeline still answers on its new worker, with its state: the counts went along.
+        var metrics = await f.GetAsync($"/api/v1/pipelines/{alerts}/metrics");
+        Assert.Equal(3L, (long)metrics["events_processed"]!);
+
+        // worker-b is now the last worker that can run pipelines: the API refuses to drain it, and the page shows why.
+        B.Click("#workers-table tr[data-id=worker-b] button[data-action=drain]");
+        B.Confirm("Drain worker?", "Drain worker “worker-b”? Its 2 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
+        B.WaitText("#banner-text", "worker 'worker-b' is the last worker that can run pipelines: start another worker before draining it (409 conflict)");
+        Assert.False(B.Find("#worker-action-status").Displayed);
+        var errors = B.ConsoleErrors();
+        Assert.Single(errors);
+        Assert.Contains("/api/v1/cluster/workers/worker-b/drain - Failed to load resource: the server responded with a status of 409 (Conflict)", errors[0]);
+        B.Find("#banner-close").Click();
+        B.ClearConsole();
+
+        // Remove the drained worker: it leaves the cluster, its process ends, its row goes.
+        B.Click("#workers-table tr[data-id=worker-a] button[data-action=remove]");
+        B.Confirm("Remove worker?", "Remove worker “worker-a” from the cluster? A running worker is told to leave (its process stops); its 0 pipelines are placed on the other workers and recover their state.");
+        B.WaitText("#worker-action-status", "Removed worker-a: 0 pipelines placed on other workers.", TimeSpan.FromSeconds(120));
+        B.WaitFor("worker-a's row to go", () => WorkerIds().SequenceEqual(["worker-b"]), TimeSpan.FromSeconds(60));
+        await f.Worker("worker-a").WaitForExitAsync(TimeSpan.FromSeconds(60));
+        B.AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public void ASectionWhoseRouteAnswersNotFoundSaysItIsNotAvailable()
+    {
+        B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
+        B.Go("#/cluster");
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.Contains(" · updated ", StringComparison.Ordinal));
+        // A coordinator that announced the route but answers 404 not_found (an older node behind the same address):
+        // the page's requests for it get that answer.
+        B.Js("""
+            const real = window.fetch;
+            window.fetch = (url, init) => String(url).includes('/api/v1/cluster/scaling')
+                ? Promise.resolve(new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404, headers: { 'Content-Type': 'application/json' } }))
+                : real(url, init);
+            """);
+        B.WaitText("#scaling-body", "The scaling recommendation is not available on this coordinator (it does not serve GET /api/v1/cluster/scaling).");
+        Assert.False(B.Find("#banner").Displayed);
+        B.Reset(); // a fresh page reads config.json again
+    }
+
+    [Fact]
+    public async Task ATenantsKeyIsToldThatClusterOperationsNeedTheAdminKey()
+    {
+        var tenant = await f.PostAsync("/api/v1/tenants", """{"name": "viewer-co"}""", HttpStatusCode.Created);
+        B.SignIn(f.Ui, (string)tenant["api_key"]!);
+        B.WaitFor("the tenant in the top bar", () => B.Text("#node-info")!.EndsWith(" · tenant " + (string)tenant["id"]!, StringComparison.Ordinal));
+        B.ClearConsole();
+        B.Go("#/cluster");
+        B.WaitText("#banner-text", "cluster operations need the coordinator's admin key or a role key (403 forbidden)");
+        Assert.Equal("", B.Text("#cluster-updated"));
+        var errors = B.ConsoleErrors();
+        Assert.NotEmpty(errors);
+        Assert.All(errors, e => Assert.Contains("Failed to load resource: the server responded with a status of 403 (Forbidden)", e));
+        B.Reset();
+    }
+
+    private static string Deploy(string name, string source) => new JsonObject { ["name"] = name, ["source"] = source }.ToJsonString();
+
+    private List<string> Tiles()
+        => B.Strings("return [...document.querySelectorAll('#cluster-health [data-tile]')].map(t => t.dataset.tile + '=' + t.innerText)");
+
+    private List<string> WorkerIds() => B.Strings("return [...document.querySelectorAll('#workers-table tbody tr')].map(r => r.dataset.id)");
+
+    /// <summary>Status, pipelines, assigned pipelines, CPU cores and events processed of a worker's row.</summary>
+    private List<string> WorkerCells(string id)
+        => B.Strings("const r = document.querySelector(`#workers-table tr[data-id='${arguments[0]}']`); " +
+            "return r ? ['status', 'pipelines', 'assigned', 'cpu', 'events'].map(c => r.querySelector(`td[data-col=${c}]`).innerText) : [];", id);
+
+    private List<string> PipelineRows()
+        => B.Strings("return [...document.querySelectorAll('#cluster-pipelines-table tbody tr')].map(r => " +
+            "[r.dataset.name, r.querySelector('td[data-col=worker]').innerText, r.querySelector('td[data-col=status]').innerText].join('|'))");
+}
