@@ -18,40 +18,40 @@ public sealed class IdempotencyTests(ServerFixture f) : IClassFixture<ServerFixt
     public async Task ARepeatedKeyGetsTheFirstReplyAndProcessesNothing()
     {
         var id = await f.DeployAsync(Programs.AlertAndWindow);
-        var first = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
+        var first = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
         Assert.Equal(HttpStatusCode.OK, first.Status);
         Assert.Equal(3, (int)first.Body["accepted"]!);
-        var again = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
+        var again = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
         Assert.Equal(HttpStatusCode.OK, again.Status);
         Assert.Equal(first.Body.ToJsonString(), again.Body.ToJsonString());
-        Assert.Equal(3, await Processed(f.Admin, id));
+        Assert.Equal(3, await f.Admin.ProcessedAsync(id));
 
         var single = Programs.Reading("S2", 200, 4000);
-        var s1 = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events", single, "one");
-        var s2 = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events", single, "one");
+        var s1 = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events", single, "one");
+        var s2 = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events", single, "one");
         Assert.Equal("""{"accepted":true,"output_events":[{"event_type":"Alert","timestamp":"1970-01-01T00:00:04Z","fields":{"alert":true,"value":200}}]}""", s1.Body.ToJsonString());
         Assert.Equal(s1.Body.ToJsonString(), s2.Body.ToJsonString());
-        Assert.Equal(4, await Processed(f.Admin, id));
+        Assert.Equal(4, await f.Admin.ProcessedAsync(id));
     }
 
     [Fact]
     public async Task AKeyReusedWithAnotherBodyIsRefused()
     {
         var id = await f.DeployAsync(Programs.AlertAndWindow);
-        await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 1, 1000), "k");
-        var r = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 2, 1000), "k");
+        await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 1, 1000), "k");
+        var r = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 2, 1000), "k");
         r.AssertError((HttpStatusCode)422, "idempotency_key_reused",
             "Idempotency-Key 'k' was already used for a different request body on this pipeline; use a new key for a new request");
-        Assert.Equal(1, await Processed(f.Admin, id));
+        Assert.Equal(1, await f.Admin.ProcessedAsync(id));
     }
 
     [Fact]
     public async Task ABadKeyIs400()
     {
         var id = await f.DeployAsync(Programs.Alert);
-        var r = await PostKeyed(f.Admin, $"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 1), new string('k', 256));
+        var r = await f.Admin.PostKeyedAsync($"/api/v1/pipelines/{id}/events", Programs.Reading("S1", 1), new string('k', 256));
         r.AssertError(HttpStatusCode.BadRequest, "invalid_request", "the Idempotency-Key header must be 1 to 255 visible ASCII characters");
-        Assert.Equal(0, await Processed(f.Admin, id));
+        Assert.Equal(0, await f.Admin.ProcessedAsync(id));
     }
 
     [Theory]
@@ -67,27 +67,16 @@ public sealed class IdempotencyTests(ServerFixture f) : IClassFixture<ServerFixt
             using var http = first.Client();
             var deployed = await http.PostAsync("/api/v1/pipelines", new JsonObject { ["name"] = "keys", ["source"] = Programs.AlertAndWindow }.ToJsonString());
             id = (string)deployed.Body["id"]!;
-            firstReply = (await PostKeyed(http, $"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1")).Body.ToJsonString();
+            firstReply = (await http.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1")).Body.ToJsonString();
             if (snapshot) Assert.Equal(HttpStatusCode.OK, (await http.PostAsync($"/api/v1/pipelines/{id}/checkpoint", "{}")).Status);
         }
         settings.Server.Port = TestServer.FreePort();
         await using var second = await TestServer.StartAsync(settings);
         using var http2 = second.Client();
-        var again = await PostKeyed(http2, $"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
+        var again = await http2.PostKeyedAsync($"/api/v1/pipelines/{id}/events-batch", Batch, "batch-1");
         var expected = JsonNode.Parse(firstReply)!;
         Assert.Equal(expected["accepted"]!.ToJsonString(), again.Body["accepted"]!.ToJsonString());
         Assert.Equal(expected["output_events"]!.ToJsonString(), again.Body["output_events"]!.ToJsonString());
-        Assert.Equal(3, await Processed(http2, id));
+        Assert.Equal(3, await http2.ProcessedAsync(id));
     }
-
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> PostKeyed(HttpClient http, string path, string json, string key)
-    {
-        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-        req.Headers.TryAddWithoutValidation("Idempotency-Key", key);
-        using var resp = await http.SendAsync(req);
-        return (resp.StatusCode, JsonNode.Parse(await resp.Content.ReadAsStringAsync())!);
-    }
-
-    private static async Task<long> Processed(HttpClient http, string id)
-        => (long)(await http.GetJsonAsync($"/api/v1/pipelines/{id}/metrics")).Body["events_processed"]!;
 }

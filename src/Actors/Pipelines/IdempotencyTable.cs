@@ -5,7 +5,7 @@ namespace Varpulis.Actors.Pipelines;
 /// <summary>
 /// The first reply to each <c>Idempotency-Key</c> of a pipeline, for the last <see cref="MaxKeys"/> keys seen within
 /// <see cref="Retention"/>: a repeated key gets the same reply and nothing is processed again. Keys travel with their
-/// batch in the journal (<see cref="EventsAccepted.IdempotencyKey"/>) and sit in the snapshots, so this holds across
+/// batch in the journal (<see cref="EventBatchAccepted.IdempotencyKey"/>, with the body's hash) and sit in the snapshots, so this holds across
 /// restarts and moves. A key used again with another body is refused rather than answered with a reply that is not its own.
 /// </summary>
 public sealed class IdempotencyTable
@@ -23,21 +23,30 @@ public sealed class IdempotencyTable
     public Lookup Find(string key, byte[] body)
     {
         if (!_entries.TryGetValue(key, out var e)) return Lookup.New;
-        if (!e.BodyHash.AsSpan().SequenceEqual(Hash(body))) return Lookup.Mismatch;
+        if (!e.BodyHash.AsSpan().SequenceEqual(HashOf(body))) return Lookup.Mismatch;
         return e.Reply is null ? Lookup.Pending : Lookup.Done;
     }
 
     public IngestResult? ReplyOf(string key) => _entries.TryGetValue(key, out var e) ? e.Reply : null;
 
     /// <summary>The request is being written to the journal: a repeat waits for its reply.</summary>
-    public void Begin(string key, byte[] body, long ingestTimeNanos) => Add(key, Hash(body), ingestTimeNanos, null);
+    public void Begin(string key, byte[] body, long ingestTimeNanos) => BeginWithHash(key, HashOf(body), ingestTimeNanos);
+
+    /// <summary><see cref="Begin"/> with the body's hash (<see cref="HashOf"/>) already computed.</summary>
+    public void BeginWithHash(string key, byte[] bodyHash, long ingestTimeNanos) => Add(key, bodyHash, ingestTimeNanos, null);
 
     /// <summary>The request is journaled (or replayed from the journal) with this reply.</summary>
-    public void Complete(string key, byte[] body, long ingestTimeNanos, IngestResult reply)
+    public void Complete(string key, byte[] body, long ingestTimeNanos, IngestResult reply) => CompleteWithHash(key, HashOf(body), ingestTimeNanos, reply);
+
+    /// <summary><see cref="Complete"/> with the body's hash (<see cref="HashOf"/>): the journal keeps the hash, not the body.</summary>
+    public void CompleteWithHash(string key, byte[] bodyHash, long ingestTimeNanos, IngestResult reply)
     {
         if (_entries.TryGetValue(key, out var e)) e.Reply = reply;
-        else Add(key, Hash(body), ingestTimeNanos, reply);
+        else Add(key, bodyHash, ingestTimeNanos, reply);
     }
+
+    /// <summary>What a body is compared by (SHA-256).</summary>
+    public static byte[] HashOf(byte[] body) => SHA256.HashData(body);
 
     /// <summary>The completed entries, oldest first (for a snapshot).</summary>
     public IReadOnlyList<IdempotentReply> Export()
@@ -78,8 +87,6 @@ public sealed class IdempotencyTable
             _entries.Remove(oldest);
         }
     }
-
-    private static byte[] Hash(byte[] body) => SHA256.HashData(body);
 
     public enum Lookup
     {

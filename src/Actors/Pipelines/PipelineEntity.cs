@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Persistence;
@@ -26,7 +27,8 @@ public sealed record PipelineEntitySettings(int SnapshotEveryEvents, TimeSpan Sn
 
 /// <summary>
 /// One pipeline: a sharded persistent actor around a <see cref="PipelineRuntime"/>. Receive, call the engine,
-/// persist, reply. The journal holds the definition events and every accepted input request; snapshots are
+/// persist, reply. The journal holds the definition events and every accepted input request or source batch (its
+/// accepted events in <see cref="EventBatchCodec"/> form); snapshots are
 /// engine checkpoints (every N events, every T seconds while events arrive, and on demand). Recovery is the
 /// latest snapshot plus the replay of what followed it, through the same code as live input. On hand-off (a drain or
 /// rebalance moves it) it lets its writes finish, snapshots and stops, and recovers on the other worker from the
@@ -78,8 +80,9 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(offer => ApplySnapshot((PipelineSnapshot)offer.Snapshot));
         Recover<PipelineDefined>(ApplyDefined);
         Recover<PipelineSourceReloaded>(e => ApplyReload(e.Source));
-        Recover<EventsAccepted>(ReplayEvents);
-        Recover<SourceEventsAccepted>(ReplaySourceEvents);
+        Recover<EventBatchAccepted>(ReplayBatch);
+        Recover<EventsAccepted>(ReplayBody);
+        Recover<SourceEventsAccepted>(ReplaySourceBody);
         Recover<PipelineCheckpointRestored>(e => ReplayRestore(e.CheckpointJson));
         Recover<PipelineRemoved>(_ => ApplyRemoved());
         Recover<PipelineRoutesChanged>(e => _routes.SetRoutes(e.Routes));
@@ -201,51 +204,63 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void ReplayEvents(EventsAccepted e)
+    /// <summary>A journaled batch's events, decoded and processed without parsing JSON again.</summary>
+    private void ReplayBatch(EventBatchAccepted e) => Replay(e, rt => rt.Replay(e.Batch, e.Errors));
+
+    /// <summary>A request of a journal written before event batches (the body as received): parsed again.</summary>
+    private void ReplayBody(EventsAccepted e)
     {
+        var hash = e.IdempotencyKey is null ? null : IdempotencyTable.HashOf(e.Body);
+        Replay(new EventBatchAccepted(e.IngestTimeNanos, e.IsBatch, [], e.IdempotencyKey, hash, Route: e.Route), rt => rt.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos));
+    }
+
+    /// <summary>A source batch of a journal written before event batches (the batch body): parsed again.</summary>
+    private void ReplaySourceBody(SourceEventsAccepted e)
+        => Replay(new EventBatchAccepted(e.IngestTimeNanos, true, [], Source: new SourceOrigin(e.Connector, e.Offsets)), rt => rt.Ingest(e.Body, true, e.IngestTimeNanos));
+
+    /// <summary>
+    /// One journaled batch, whatever its layout: its Kafka offsets back into the ledger, its route origin marked applied,
+    /// its events through the engine, then the same bookkeeping as when it was first written (<see cref="Journaled"/>).
+    /// </summary>
+    private void Replay(EventBatchAccepted e, Func<PipelineRuntime, IngestOutcome> process)
+    {
+        if (e.Source is { } source) _connectorState.RecordOffsets(source.Offsets);
         if (_runtime is null) return;
         if (e.Route is { } origin) _routes.MarkApplied(origin.Source, origin.Sequence);
+        IngestOutcome outcome;
         try
         {
-            var outcome = _runtime.Ingest(e.Body, e.IsBatch, e.IngestTimeNanos);
-            _sinceSnapshot += outcome.Accepted;
-            KeepSinkOutputs();
-            // The batches this request routed, under the same sequence numbers: owed until their receivers confirm.
-            _routes.Route(outcome.Outputs);
-            // The reply a repeat of this request's key gets, rebuilt exactly as it was first given.
-            if (e.IdempotencyKey is not null) _idempotency.Complete(e.IdempotencyKey, e.Body, e.IngestTimeNanos, ResultOf(outcome, e.IsBatch));
+            outcome = process(_runtime);
+        }
+        catch (SerializationException ex)
+        {
+            // Bytes that cannot be read are a damaged journal: skipping them would lose accepted events without a
+            // trace, so recovery fails (as for any unreadable journal record) and the journal stays as it is.
+            _log.LogCritical(ex, "Pipeline {PipelineId} cannot recover: its journal holds an unreadable event batch", _pipelineId);
+            throw;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A batch the engine cannot process must not stop the pipeline from ever recovering again.
             _connectorState.DiscardPending();
             _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled batch it could not replay", _pipelineId);
+            return;
         }
+        // The batches this one routed, under the same sequence numbers: owed until their receivers confirm.
+        _routes.Route(outcome.Outputs);
+        Journaled(e, outcome.Accepted, e.IdempotencyKey is null ? null : ResultOf(outcome, e.IsBatch), _connectorState.TakePending());
     }
 
-    /// <summary>A journaled source batch: the same engine call, and its Kafka offsets back into the ledger.</summary>
-    private void ReplaySourceEvents(SourceEventsAccepted e)
+    /// <summary>
+    /// What a journaled batch leaves behind, once written (live) and on replay alike: its events count towards the next
+    /// snapshot, a keyed request's reply is remembered for repeats of its key (rebuilt on replay exactly as it was first
+    /// given), and the outputs for the sinks are kept under its sequence number until the sinks settle them.
+    /// </summary>
+    private void Journaled(EventBatchAccepted e, int accepted, IngestResult? reply, List<SinkRecord>? sinkRecords)
     {
-        _connectorState.RecordOffsets(e.Offsets);
-        if (_runtime is null) return;
-        try
-        {
-            var outcome = _runtime.Ingest(e.Body, true, e.IngestTimeNanos);
-            _sinceSnapshot += outcome.Accepted;
-            KeepSinkOutputs();
-            _routes.Route(outcome.Outputs);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _connectorState.DiscardPending();
-            _log.LogError(ex, "Pipeline {PipelineId} skipped a journaled source batch it could not replay", _pipelineId);
-        }
-    }
-
-    /// <summary>Outputs of a replayed journal entry for the sinks: sent again on recovery unless the sinks had settled them.</summary>
-    private void KeepSinkOutputs()
-    {
-        if (_connectorState.TakePending() is { } records) _connectorState.AddUnsettled(LastSequenceNr, records);
+        _sinceSnapshot += accepted;
+        if (e.IdempotencyKey is { } key && e.BodyHash is { } hash && reply is not null) _idempotency.CompleteWithHash(key, hash, e.IngestTimeNanos, reply);
+        if (sinkRecords is not null) _connectorState.AddUnsettled(LastSequenceNr, sinkRecords);
     }
 
     private void ReplayRestore(string checkpointJson)
@@ -391,7 +406,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
             if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
             // A routed batch is journaled first (its replay skips what fails), so that it cannot stop its route for ever.
-            Persist(new EventsAccepted(now, isBatch, body, null, origin), _ => throw new PipelineRestartException(_pipelineId, ex));
+            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
             return;
         }
         if (outcome.RequestError is not null && origin is null)
@@ -408,43 +423,18 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (outcome.RequestError is not null) _log.LogError("Pipeline {PipelineId} could not read routed batch {Sequence} from {Source}: {Error}", _pipelineId, origin!.Sequence, origin.Source, outcome.RequestError);
-        var routed = _routes.Route(outcome.Outputs);
-        _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
-        if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
-        List<string>? live = null;
-        if (_subscribers.Count > 0 && outcome.Outputs.Count > 0)
+        byte[]? bodyHash = null;
+        if (idempotencyKey is not null)
         {
-            live = new List<string>(outcome.Outputs.Count);
-            foreach (var e in outcome.Outputs) live.Add(EventJson.ToJsonLine(e, OutputShape.Data));
+            bodyHash = IdempotencyTable.HashOf(body);
+            _idempotency.BeginWithHash(idempotencyKey, bodyHash, now);
         }
-        int accepted = outcome.Accepted;
-        _pendingEvents += accepted;
-        _telemetry.SetQueue(rt.Engine, _pendingEvents);
-        var sender = Sender;
-        if (idempotencyKey is not null) _idempotency.Begin(idempotencyKey, body, now);
-        PersistAsync(new EventsAccepted(now, isBatch, body, idempotencyKey, origin), _ =>
-        {
-            _pendingEvents -= accepted;
-            _telemetry.SetQueue(rt.Engine, _pendingEvents);
-            sender.Tell(origin is null ? result : new RouteAck(origin.Source, _pipelineId, origin.Sequence, origin.Sequence));
-            if (routed.Count > 0) RouteSenderRef().Tell(new RouteSender.Owe(routed));
-            if (idempotencyKey is not null)
-            {
-                _idempotency.Complete(idempotencyKey, body, now, result);
-                if (_keyWaiters.Remove(idempotencyKey, out var waiters))
-                {
-                    foreach (var w in waiters) w.Tell(result);
-                }
-            }
-            if (live is not null)
-            {
-                var batch = new PipelineOutputBatch(_pipelineId, live);
-                foreach (var subscriber in _subscribers) subscriber.Tell(batch);
-            }
-            _sinceSnapshot += accepted;
-            DeliverToSinks(sinkRecords);
-            if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
-        });
+        // The journal holds the accepted events as the engine took them (not the body): recovery decodes them without
+        // parsing JSON. A keyed request also keeps what its reply is rebuilt from; a routed batch (even one with no
+        // event accepted) its origin, which the receiver's de-duplication recovers from.
+        var record = new EventBatchAccepted(now, isBatch, outcome.Batch ?? PipelineRuntime.EmptyBatch, idempotencyKey, bodyHash,
+            idempotencyKey is null ? null : result.Errors, origin);
+        Commit(rt, outcome, record, result, origin is null ? result : new RouteAck(origin.Source, _pipelineId, origin.Sequence, origin.Sequence), sinkRecords);
     }
 
     /// <summary>
@@ -494,37 +484,49 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         // Noted at once: a batch still in flight behind this one may hold the same records.
         var offsets = PipelineConnectorState.HighestOffsets(positions);
         _connectorState.RecordOffsets(offsets);
+        var record = new EventBatchAccepted(now, true, outcome.Batch!, Source: new SourceOrigin(cmd.Connector, offsets));
+        Commit(rt, outcome, record, result, result, sinkRecords);
+    }
+
+    /// <summary>
+    /// Journals a batch the engine took (a client's request, a routed batch, a source batch) and, once it is written,
+    /// answers <paramref name="reply"/>, owes the routed outputs to their receivers, does the bookkeeping replay does too
+    /// (<see cref="Journaled"/>), answers the repeats of its key that waited, and pushes the outputs live and to the sinks.
+    /// </summary>
+    private void Commit(PipelineRuntime rt, IngestOutcome outcome, EventBatchAccepted record, IngestResult result, object reply, List<SinkRecord>? sinkRecords)
+    {
         var routed = _routes.Route(outcome.Outputs);
         _telemetry.Record(outcome, rt.Engine, _time.GetUtcNow());
         if (_log.IsEnabled(LogLevel.Debug)) LogIngest(outcome, rt);
-        var live = _subscribers.Count > 0 && outcome.Outputs.Count > 0 ? outcome.Outputs.Select(e => EventJson.ToJsonLine(e, OutputShape.Data)).ToList() : null;
+        List<string>? live = null;
+        if (_subscribers.Count > 0 && outcome.Outputs.Count > 0)
+        {
+            live = new List<string>(outcome.Outputs.Count);
+            foreach (var e in outcome.Outputs) live.Add(EventJson.ToJsonLine(e, OutputShape.Data));
+        }
         int accepted = outcome.Accepted;
         _pendingEvents += accepted;
         _telemetry.SetQueue(rt.Engine, _pendingEvents);
         var sender = Sender;
-        PersistAsync(new SourceEventsAccepted(now, cmd.Connector, body, offsets), _ =>
+        PersistAsync(record, e =>
         {
             _pendingEvents -= accepted;
             _telemetry.SetQueue(rt.Engine, _pendingEvents);
-            sender.Tell(result);
+            sender.Tell(reply);
             if (routed.Count > 0) RouteSenderRef().Tell(new RouteSender.Owe(routed));
+            Journaled(e, accepted, result, sinkRecords);
+            if (e.IdempotencyKey is { } key && _keyWaiters.Remove(key, out var waiters))
+            {
+                foreach (var w in waiters) w.Tell(result);
+            }
             if (live is not null)
             {
                 var batch = new PipelineOutputBatch(_pipelineId, live);
                 foreach (var subscriber in _subscribers) subscriber.Tell(batch);
             }
-            _sinceSnapshot += accepted;
-            DeliverToSinks(sinkRecords);
+            if (sinkRecords is not null) _connectors?.Tell(new DeliverToSinks(LastSequenceNr, sinkRecords));
             if (_settings.SnapshotEveryEvents > 0 && _sinceSnapshot >= _settings.SnapshotEveryEvents) TakeSnapshot();
         });
-    }
-
-    /// <summary>Outputs of the journal entry just written for the sinks: kept until they settle, sent to the connectors.</summary>
-    private void DeliverToSinks(List<SinkRecord>? records)
-    {
-        if (records is null) return;
-        _connectorState.AddUnsettled(LastSequenceNr, records);
-        _connectors?.Tell(new DeliverToSinks(LastSequenceNr, records));
     }
 
     // ------------------------------------------------------------------ connectors

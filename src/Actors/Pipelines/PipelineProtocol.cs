@@ -165,12 +165,34 @@ public sealed record PipelineDefined(string PipelineId, string TenantId, string 
 public sealed record PipelineSourceReloaded(string Source, DateTimeOffset At) : IPipelineEvent;
 
 /// <summary>
-/// An accepted input request, exactly as received, with the ingestion time that stands in for missing event
-/// timestamps: replaying it through the same program rebuilds exactly the same events, and the same reply for its
-/// <paramref name="IdempotencyKey"/>. A batch that came over a pipeline group's route carries its
-/// <paramref name="Route"/> origin, so the pipeline recovers which routed batches it has applied.
+/// An accepted input request as journals before <see cref="EventBatchAccepted"/> hold it: the body exactly as
+/// received, with the ingestion time that stands in for missing event timestamps. Replaying it through the same
+/// program rebuilds exactly the same events, and the same reply for its <paramref name="IdempotencyKey"/>. A batch that
+/// came over a pipeline group's route carries its <paramref name="Route"/> origin, so the pipeline recovers which
+/// routed batches it has applied. No longer written; still read.
 /// </summary>
 public sealed record EventsAccepted(long IngestTimeNanos, bool IsBatch, byte[] Body, string? IdempotencyKey = null, Routes.RouteOrigin? Route = null) : IPipelineEvent;
+
+/// <summary>
+/// An accepted input request: the events the engine accepted from it, as it held them (an
+/// <see cref="Varpulis.Vpl.Runtime.EventBatchCodec"/> batch: types, timestamps with missing ones already filled in
+/// with the ingestion time, field values), not the request body, so recovery processes them without parsing JSON.
+/// A request with an <paramref name="IdempotencyKey"/> also keeps what its reply is rebuilt from on recovery: the
+/// SHA-256 of its body (<paramref name="BodyHash"/>: a repeat of the key must carry the same body), whether it was a
+/// batch request (the reply's shape) and the events it rejected (<paramref name="Errors"/>). A batch that came over a
+/// pipeline group's route carries its <paramref name="Route"/> origin (the receiver's de-duplication survives a
+/// restart); a batch read by a source connector carries its <paramref name="Source"/> (the connector and the Kafka
+/// offsets it held, journaled in the same write).
+/// </summary>
+public sealed record EventBatchAccepted(
+    long IngestTimeNanos,
+    bool IsBatch,
+    byte[] Batch,
+    string? IdempotencyKey = null,
+    byte[]? BodyHash = null,
+    IReadOnlyList<IngestError>? Errors = null,
+    Routes.RouteOrigin? Route = null,
+    SourceOrigin? Source = null) : IPipelineEvent;
 
 /// <summary>A checkpoint was restored into the engine.</summary>
 public sealed record PipelineCheckpointRestored(string CheckpointJson, DateTimeOffset At) : IPipelineEvent;

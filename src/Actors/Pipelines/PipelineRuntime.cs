@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
@@ -16,9 +17,10 @@ namespace Varpulis.Actors.Pipelines;
 public sealed class PipelineRuntime
 {
     private readonly EngineOptions _options;
-    private EventBuilder _builder;
+    private JsonEventReader _reader;
     private readonly List<Event> _accepted = new(1024);
-    private readonly List<IngestError> _errors = new();
+    private readonly List<JsonEventError> _jsonErrors = new();
+    private readonly ArrayBufferWriter<byte> _batchBuffer = new(64 * 1024);
     private readonly ListOutputSink _outputs = new();
 
     public PipelineRuntime(PipelineDefined definition, CompiledProgram program, EngineOptions options)
@@ -28,7 +30,7 @@ public sealed class PipelineRuntime
         _options = options;
         Program = program;
         Engine = program.CreateEngine(options);
-        _builder = new EventBuilder(program.Types);
+        _reader = new JsonEventReader(program.Types);
     }
 
     public PipelineDefined Definition { get; }
@@ -45,67 +47,61 @@ public sealed class PipelineRuntime
     /// <summary>
     /// Parses and processes one request body. Outputs are left in <see cref="IngestOutcome.Outputs"/> (valid until the
     /// next call). A body that is not a valid request sets <see cref="IngestOutcome.RequestError"/> and changes nothing.
+    /// The accepted events, as the engine got them, are in <see cref="IngestOutcome.Batch"/> in the journal's
+    /// <see cref="EventBatchCodec"/> form (null when none was accepted).
     /// </summary>
     public IngestOutcome Ingest(ReadOnlyMemory<byte> body, bool isBatch, long ingestTimeNanos)
     {
         _accepted.Clear();
-        _errors.Clear();
+        _jsonErrors.Clear();
         _outputs.Events.Clear();
-        // The API checks bodies before they get here; other ways in (and journals written before that check) may not:
-        // text that is not UTF-8, or an unpaired surrogate escape, is a bad request, never an engine failure.
-        if (JsonText.FindEncodingProblem(body.Span, "request body") is { } problem) return IngestOutcome.Invalid(problem);
-        JsonDocument doc;
-        try
+        LastBatch = null;
+        // The reader refuses text that is not UTF-8 or holds an unpaired surrogate escape (other ways in than the API,
+        // and journals written before the API checked bodies, may carry them): a bad request, never an engine failure.
+        if (_reader.Read(body.Span, isBatch, ingestTimeNanos, _accepted, _jsonErrors) is { } requestError) return IngestOutcome.Invalid(requestError);
+        var errors = _jsonErrors.Count == 0 ? (IReadOnlyList<IngestError>)Array.Empty<IngestError>() : _jsonErrors.ConvertAll(e => new IngestError(e.Index, e.Error));
+        byte[]? batch = null;
+        if (_accepted.Count > 0)
         {
-            doc = JsonDocument.Parse(body, VplJson.DocumentOptions);
+            // Encoded before the engine sees them: what the journal holds is what came in.
+            _batchBuffer.ResetWrittenCount();
+            EventBatchCodec.Encode(_accepted, _batchBuffer);
+            batch = _batchBuffer.WrittenSpan.ToArray();
+            LastBatch = batch;
         }
-        catch (JsonException ex)
-        {
-            return IngestOutcome.Invalid("invalid JSON: " + JsonText.Describe(ex, body.Span));
-        }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (!isBatch)
-            {
-                if (!EventJson.TryReadInput(root, _builder, ingestTimeNanos, out var e, out var error))
-                    return IngestOutcome.Invalid(error ?? "invalid event");
-                _accepted.Add(e!);
-            }
-            else
-            {
-                if (root.ValueKind != JsonValueKind.Object)
-                    return IngestOutcome.Invalid("a batch must be a JSON object {\"events\": [...]}");
-                JsonElement events = default;
-                bool found = false;
-                foreach (var p in root.EnumerateObject())
-                {
-                    if (p.NameEquals("events") && !found)
-                    {
-                        events = p.Value;
-                        found = true;
-                    }
-                    else
-                    {
-                        return IngestOutcome.Invalid($"unknown property '{Truncate(p.Name)}'; a batch is {{\"events\": [...]}}");
-                    }
-                }
-                if (!found) return IngestOutcome.Invalid("missing required field 'events'");
-                if (events.ValueKind != JsonValueKind.Array) return IngestOutcome.Invalid("'events' must be an array");
-                int index = 0;
-                foreach (var item in events.EnumerateArray())
-                {
-                    if (EventJson.TryReadInput(item, _builder, ingestTimeNanos, out var e, out var error)) _accepted.Add(e!);
-                    else _errors.Add(new IngestError(index, error ?? "invalid event"));
-                    index++;
-                }
-            }
-        }
+        return Process(errors, batch);
+    }
 
+    /// <summary>
+    /// The accepted events of the last <see cref="Ingest"/> call in <see cref="EventBatchCodec"/> form, set before the
+    /// engine runs, so that a caller whose engine call failed still has what was read (null when nothing was accepted).
+    /// </summary>
+    public byte[]? LastBatch { get; private set; }
+
+    /// <summary>A batch of no events in <see cref="EventBatchCodec"/> form.</summary>
+    public static readonly byte[] EmptyBatch = EventBatchCodec.Encode(Array.Empty<Event>());
+
+    /// <summary>
+    /// Replays a journaled batch (<see cref="EventBatchAccepted.Batch"/>) into the engine: the same events, processed as
+    /// when they were accepted. <paramref name="errors"/> are the request's rejected events, for the reply it is
+    /// remembered with. Throws <see cref="SerializationException"/> (engine unchanged) when the bytes cannot be decoded, as for any
+    /// unreadable journal record: the journal is damaged, or was written by a newer build.
+    /// </summary>
+    public IngestOutcome Replay(ReadOnlySpan<byte> batch, IReadOnlyList<IngestError>? errors)
+    {
+        _accepted.Clear();
+        _outputs.Events.Clear();
+        if (!EventBatchCodec.TryDecode(batch, Program.Types, _accepted, out var error))
+            throw new SerializationException("a journaled event batch cannot be read: " + error);
+        return Process(errors ?? Array.Empty<IngestError>(), null);
+    }
+
+    private IngestOutcome Process(IReadOnlyList<IngestError> errors, byte[]? batch)
+    {
         long start = Stopwatch.GetTimestamp();
         if (_accepted.Count > 0) Engine.Process(_accepted, _outputs);
         long elapsed = Stopwatch.GetTimestamp() - start;
-        return new IngestOutcome(_accepted.Count, _errors.Count, _errors, _outputs.Events, elapsed, null, _accepted);
+        return new IngestOutcome(_accepted.Count, errors.Count, errors, _outputs.Events, elapsed, null, _accepted) { Batch = batch };
     }
 
     /// <summary>Replaces the program; the new engine starts from a checkpoint of the old one.</summary>
@@ -116,7 +112,7 @@ public sealed class PipelineRuntime
         Engine = engine;
         Program = program;
         Source = source;
-        _builder = new EventBuilder(program.Types);
+        _reader = new JsonEventReader(program.Types);
         return report;
     }
 
@@ -185,7 +181,6 @@ public sealed class PipelineRuntime
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "...";
 }
 
 /// <summary>What one ingestion did.</summary>
@@ -198,6 +193,9 @@ public sealed record IngestOutcome(
     string? RequestError,
     IReadOnlyList<Event> AcceptedEvents)
 {
+    /// <summary>The accepted events in <see cref="EventBatchCodec"/> form, for the journal (null when none, or on replay).</summary>
+    public byte[]? Batch { get; init; }
+
     public static IngestOutcome Invalid(string error) => new(0, 0, Array.Empty<IngestError>(), Array.Empty<Event>(), 0, error, Array.Empty<Event>());
 
     public double ElapsedMicros => ElapsedTicks * 1_000_000.0 / Stopwatch.Frequency;

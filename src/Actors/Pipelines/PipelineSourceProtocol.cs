@@ -6,10 +6,17 @@ using Varpulis.Actors.Connectors;
 namespace Varpulis.Actors.Pipelines;
 
 /// <summary>
-/// A batch read by one of the pipeline's source connectors, journaled before the source acknowledges it upstream:
-/// the batch body (<c>{"events": [...]}</c>, replayed through the same code as the REST batch API), its ingestion
-/// time, and the highest Kafka offset per partition it holds. Journaling the offsets with the events, in one write,
-/// is what lets a restarted pipeline drop the records Kafka sends again, so that each record counts once.
+/// Where a journaled batch (<see cref="EventBatchAccepted.Source"/>) came from when one of the pipeline's source
+/// connectors read it: the connector and the highest Kafka offset per partition it holds (none for MQTT and files).
+/// Journaling the offsets with the events, in one write, is what lets a restarted pipeline drop the records Kafka sends
+/// again, so that each record counts once.
+/// </summary>
+public sealed record SourceOrigin(string Connector, IReadOnlyList<KafkaPartitionOffset> Offsets);
+
+/// <summary>
+/// A batch read by one of the pipeline's source connectors as journals before <see cref="EventBatchAccepted"/> with a
+/// <see cref="SourceOrigin"/> hold it: the batch body (<c>{"events": [...]}</c>, replayed through the same code as the
+/// REST batch API), its ingestion time, and the highest Kafka offset per partition it holds. No longer written; still read.
 /// </summary>
 public sealed record SourceEventsAccepted(long IngestTimeNanos, string Connector, byte[] Body, IReadOnlyList<KafkaPartitionOffset> Offsets) : IPipelineEvent
 {

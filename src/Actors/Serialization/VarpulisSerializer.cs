@@ -18,7 +18,7 @@ namespace Varpulis.Actors.Serialization;
 /// <summary>
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
 /// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
-/// <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
+/// <see cref="EventBatchAccepted"/>, <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
 /// <see cref="IClusterBootstrapProtocol"/>, <see cref="IConnectorsProtocol"/> and <see cref="IPipelineGroupProtocol"/>.
 /// </summary>
@@ -61,6 +61,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineDefined)] = "JD",
         [typeof(PipelineSourceReloaded)] = "JR",
         [typeof(EventsAccepted)] = "JE",
+        [typeof(EventBatchAccepted)] = "JB",
         [typeof(PipelineCheckpointRestored)] = "JC",
         [typeof(PipelineRemoved)] = "JX",
         [typeof(PipelineSnapshot)] = "JS",
@@ -185,6 +186,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
 
     public override byte[] ToBinary(object obj) => obj switch
     {
+        EventBatchAccepted b => WriteEventBatchAccepted(b),
         EventsAccepted e => WriteEventsAccepted(e),
         SourceEventsAccepted s => SourceEventsAccepted.Write(s),
         IngestEvents i => WriteIngest(i),
@@ -199,6 +201,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     {
         if (!TypesByManifest.TryGetValue(manifest, out var type))
             throw new SerializationException($"unknown Varpulis manifest '{manifest}'");
+        if (type == typeof(EventBatchAccepted)) return ReadEventBatchAccepted(bytes);
         if (type == typeof(EventsAccepted)) return ReadEventsAccepted(bytes);
         if (type == typeof(SourceEventsAccepted)) return SourceEventsAccepted.Read(bytes);
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
@@ -297,6 +300,173 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         return new EventsAccepted(BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(2)), bytes[1] == 1, bytes.AsSpan(bodyAt).ToArray(), key);
     }
 
+    // v1: [1][is_batch][ingest time, 8 bytes LE][key length, 4 bytes LE, -1 = none][key][body hash length, 1 byte][hash]
+    //     [error count, 4 bytes LE]([index, 4][length, 4][utf-8])*[event batch (EventBatchCodec)]
+    // v2: v1's fields up to the errors, then the route origin [source length, 4 bytes LE, -1 = none][source][sequence, 8]
+    //     and the source origin [connector length, 4 bytes LE, -1 = none][connector][offset count, 4]
+    //     ([topic length, 4][topic][partition, 4][offset, 8])*, then the event batch. Written: v2; read: both.
+    private static byte[] WriteEventBatchAccepted(EventBatchAccepted b)
+    {
+        int keyLen = b.IdempotencyKey is null ? 0 : Encoding.UTF8.GetByteCount(b.IdempotencyKey);
+        int hashLen = b.BodyHash?.Length ?? 0;
+        if (hashLen > byte.MaxValue) throw new ArgumentException("a body hash is at most 255 bytes", nameof(b));
+        var errors = b.Errors ?? Array.Empty<IngestError>();
+        int size = 2 + 8 + 4 + keyLen + 1 + hashLen + 4 + ErrorsSize(errors) + 4 + 4 + b.Batch.Length;
+        if (b.Route is { } route) size += Encoding.UTF8.GetByteCount(route.Source) + 8;
+        if (b.Source is { } source)
+        {
+            size += Encoding.UTF8.GetByteCount(source.Connector) + 4;
+            foreach (var o in source.Offsets) size += 4 + Encoding.UTF8.GetByteCount(o.Topic) + 12;
+        }
+        var bytes = new byte[size];
+        var span = bytes.AsSpan();
+        span[0] = 2;
+        span[1] = b.IsBatch ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt64LittleEndian(span[2..], b.IngestTimeNanos);
+        int pos = WriteOptionalText(span, 10, b.IdempotencyKey);
+        span[pos++] = (byte)hashLen;
+        b.BodyHash?.CopyTo(span[pos..]);
+        pos += hashLen;
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], errors.Count);
+        pos = WriteErrors(span, pos + 4, errors);
+        pos = WriteOptionalText(span, pos, b.Route?.Source);
+        if (b.Route is not null)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(span[pos..], b.Route.Sequence);
+            pos += 8;
+        }
+        pos = WriteOptionalText(span, pos, b.Source?.Connector);
+        if (b.Source is not null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], b.Source.Offsets.Count);
+            pos += 4;
+            foreach (var o in b.Source.Offsets)
+            {
+                pos = WriteOptionalText(span, pos, o.Topic);
+                BinaryPrimitives.WriteInt32LittleEndian(span[pos..], o.Partition);
+                BinaryPrimitives.WriteInt64LittleEndian(span[(pos + 4)..], o.Offset);
+                pos += 12;
+            }
+        }
+        b.Batch.CopyTo(span[pos..]);
+        return bytes;
+    }
+
+    private static EventBatchAccepted ReadEventBatchAccepted(byte[] bytes)
+    {
+        var span = bytes.AsSpan();
+        if (span.Length < 19 || span[0] is not (1 or 2)) throw new SerializationException("invalid EventBatchAccepted payload");
+        const string What = "EventBatchAccepted";
+        long ingestTime = BinaryPrimitives.ReadInt64LittleEndian(span[2..]);
+        int pos = 10;
+        string? key = ReadOptionalText(span, ref pos, What);
+        if (pos >= span.Length) throw Truncated(What);
+        int hashLen = span[pos++];
+        if (hashLen > span.Length - pos - 4) throw Truncated(What);
+        byte[]? hash = hashLen == 0 ? null : span.Slice(pos, hashLen).ToArray();
+        pos += hashLen;
+        int count = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        var errors = ReadErrors(span, pos + 4, count, What, out pos);
+        RouteOrigin? route = null;
+        SourceOrigin? source = null;
+        if (span[0] == 2)
+        {
+            if (ReadOptionalText(span, ref pos, What) is { } from) route = new RouteOrigin(from, ReadInt64(span, ref pos, What));
+            if (ReadOptionalText(span, ref pos, What) is { } connector)
+            {
+                int offsets = ReadInt32(span, ref pos, What);
+                if (offsets < 0 || offsets > (span.Length - pos) / 16) throw Truncated(What);
+                var list = new List<KafkaPartitionOffset>(offsets);
+                for (int i = 0; i < offsets; i++)
+                {
+                    var topic = ReadOptionalText(span, ref pos, What) ?? throw Truncated(What);
+                    int partition = ReadInt32(span, ref pos, What);
+                    list.Add(new KafkaPartitionOffset(topic, partition, ReadInt64(span, ref pos, What)));
+                }
+                source = new SourceOrigin(connector, list);
+            }
+        }
+        return new EventBatchAccepted(ingestTime, span[1] == 1, span[pos..].ToArray(), key, hash, errors.Count == 0 ? null : errors, route, source);
+    }
+
+    // A text of a binary layout: [length, 4 bytes LE, -1 = none][utf-8]
+    private static int WriteOptionalText(Span<byte> span, int pos, string? text)
+    {
+        if (text is null)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], -1);
+            return pos + 4;
+        }
+        int n = Encoding.UTF8.GetBytes(text, span[(pos + 4)..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[pos..], n);
+        return pos + 4 + n;
+    }
+
+    private static string? ReadOptionalText(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        int n = ReadInt32(span, ref pos, what);
+        if (n < 0) return null;
+        if (n > span.Length - pos) throw Truncated(what);
+        var text = Encoding.UTF8.GetString(span.Slice(pos, n));
+        pos += n;
+        return text;
+    }
+
+    private static int ReadInt32(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        if (span.Length - pos < 4) throw Truncated(what);
+        int value = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+        pos += 4;
+        return value;
+    }
+
+    private static long ReadInt64(ReadOnlySpan<byte> span, ref int pos, string what)
+    {
+        if (span.Length - pos < 8) throw Truncated(what);
+        long value = BinaryPrimitives.ReadInt64LittleEndian(span[pos..]);
+        pos += 8;
+        return value;
+    }
+
+    private static SerializationException Truncated(string what) => new($"truncated {what} payload");
+
+    // An error list of ingest requests: ([index, 4 bytes LE][length, 4 bytes LE][utf-8])*
+    private static int ErrorsSize(IReadOnlyList<IngestError> errors)
+    {
+        int size = 0;
+        foreach (var e in errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
+        return size;
+    }
+
+    private static int WriteErrors(Span<byte> span, int pos, IReadOnlyList<IngestError> errors)
+    {
+        foreach (var e in errors)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
+            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
+            pos += 8 + n;
+        }
+        return pos;
+    }
+
+    private static List<IngestError> ReadErrors(ReadOnlySpan<byte> span, int pos, int count, string what, out int end)
+    {
+        if (count < 0 || count > (span.Length - pos) / 8) throw new SerializationException($"truncated {what} payload");
+        var errors = new List<IngestError>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (span.Length - pos < 8) throw new SerializationException($"truncated {what} payload");
+            int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
+            int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
+            if (n < 0 || n > span.Length - pos - 8) throw new SerializationException($"truncated {what} payload");
+            errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
+            pos += 8 + n;
+        }
+        end = pos;
+        return errors;
+    }
+
     // A routed batch between pipelines (the body stays raw JSON, no base64):
     // [1][sequence, 8 bytes LE][id length, 4][id][tenant length, 4][tenant][source length, 4][source][body]
     private static byte[] WriteRouted(DeliverRoutedEvents d)
@@ -370,9 +540,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
     // [1][accepted, 4][rejected, 4][output count, 4][processing time us, 8][error count, 4]([index, 4][length, 4][utf-8])*[outputs JSON]
     private static byte[] WriteIngestResult(IngestResult r)
     {
-        int size = 25;
-        foreach (var e in r.Errors) size += 8 + Encoding.UTF8.GetByteCount(e.Error);
-        var bytes = new byte[size + r.OutputEventsJson.Length];
+        var bytes = new byte[25 + ErrorsSize(r.Errors) + r.OutputEventsJson.Length];
         var span = bytes.AsSpan();
         span[0] = 1;
         BinaryPrimitives.WriteInt32LittleEndian(span[1..], r.Accepted);
@@ -380,14 +548,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         BinaryPrimitives.WriteInt32LittleEndian(span[9..], r.OutputCount);
         BinaryPrimitives.WriteInt64LittleEndian(span[13..], r.ProcessingTimeUs);
         BinaryPrimitives.WriteInt32LittleEndian(span[21..], r.Errors.Count);
-        int pos = 25;
-        foreach (var e in r.Errors)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], e.Index);
-            int n = Encoding.UTF8.GetBytes(e.Error, span[(pos + 8)..]);
-            BinaryPrimitives.WriteInt32LittleEndian(span[(pos + 4)..], n);
-            pos += 8 + n;
-        }
+        int pos = WriteErrors(span, 25, r.Errors);
         r.OutputEventsJson.CopyTo(span[pos..]);
         return bytes;
     }
@@ -398,16 +559,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         {
             var span = bytes.AsSpan();
             if (span[0] != 1) throw new SerializationException("invalid IngestResult payload");
-            int count = BinaryPrimitives.ReadInt32LittleEndian(span[21..]);
-            var errors = new List<IngestError>(Math.Min(count, 1024));
-            int pos = 25;
-            for (int i = 0; i < count; i++)
-            {
-                int index = BinaryPrimitives.ReadInt32LittleEndian(span[pos..]);
-                int n = BinaryPrimitives.ReadInt32LittleEndian(span[(pos + 4)..]);
-                errors.Add(new IngestError(index, Encoding.UTF8.GetString(span.Slice(pos + 8, n))));
-                pos += 8 + n;
-            }
+            var errors = ReadErrors(span, 25, BinaryPrimitives.ReadInt32LittleEndian(span[21..]), "IngestResult", out int pos);
             return new IngestResult(
                 BinaryPrimitives.ReadInt32LittleEndian(span[1..]),
                 BinaryPrimitives.ReadInt32LittleEndian(span[5..]),

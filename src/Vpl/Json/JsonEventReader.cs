@@ -23,8 +23,9 @@ public readonly record struct JsonEventError(int Index, string Error);
 /// rare cases share today's code and wording. Before the slow path may change the registry (a new type or field),
 /// the whole body is checked once (syntax and envelope), because a body the document path rejects as a whole must
 /// leave the registry as it was.</para>
-/// <para>Request errors (the body as a whole is refused; nothing is accepted): <c>invalid JSON: ...</c> with the
-/// reader's message; for a single event, any event error; for a batch, the envelope errors
+/// <para>Request errors (the body as a whole is refused; nothing is accepted): the body's encoding problem
+/// (<see cref="JsonText.FindEncodingProblem"/>: not UTF-8, an unpaired surrogate escape); <c>invalid JSON: ...</c> in
+/// <see cref="JsonText.Describe"/>'s words; for a single event, any event error; for a batch, the envelope errors
 /// <c>a batch must be a JSON object {"events": [...]}</c>, <c>unknown property 'x'; a batch is {"events": [...]}</c>,
 /// <c>missing required field 'events'</c>, <c>'events' must be an array</c>.</para>
 /// </remarks>
@@ -77,14 +78,16 @@ public sealed class JsonEventReader
         ArgumentNullException.ThrowIfNull(errors);
         int acceptedBefore = accepted.Count, errorsBefore = errors.Count;
         _validated = false;
-        string? requestError;
+        // Text that is not UTF-8, or an unpaired surrogate escape, is a bad request, never an engine failure.
+        string? requestError = JsonText.FindEncodingProblem(body, "request body");
+        if (requestError is not null) return requestError;
         try
         {
             requestError = isBatch ? ReadBatch(body, ingestTimeNanos, accepted, errors) : ReadSingle(body, ingestTimeNanos, accepted);
         }
         catch (JsonException ex)
         {
-            requestError = "invalid JSON: " + ex.Message;
+            requestError = "invalid JSON: " + JsonText.Describe(ex, body);
         }
         if (requestError is not null)
         {
@@ -199,7 +202,7 @@ public sealed class JsonEventReader
         }
         catch (JsonException ex)
         {
-            return "invalid JSON: " + ex.Message;
+            return "invalid JSON: " + JsonText.Describe(ex, body);
         }
     }
 

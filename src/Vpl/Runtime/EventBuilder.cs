@@ -463,10 +463,13 @@ public sealed class EventBuilder
 
     /// <summary>
     /// Parses an RFC 3339 timestamp with <see cref="TimeFormat.TryParseTimestamp"/>, rejecting dates whose nanoseconds do
-    /// not fit in 64 bits (before 1677-09-21 or after 2262-04-11), which that parser would wrap around.
+    /// not fit in 64 bits (before 1677-09-21 or after 2262-04-11), which that parser would wrap around. The form nearly
+    /// every client sends, <c>YYYY-MM-DDTHH:MM:SS[.fffffff]Z</c> in years 1700–2200, is read directly (the same value
+    /// the general parser gives it, checked by a differential test); anything else takes the general parser.
     /// </summary>
     public static bool TryParseTimestamp(ReadOnlySpan<char> text, out long nanos)
     {
+        if (TryParseUtcTimestamp(text, out nanos)) return true;
         if (!TimeFormat.TryParseTimestamp(text, out nanos)) return false;
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var dto))
         {
@@ -476,6 +479,51 @@ public sealed class EventBuilder
                 nanos = 0;
                 return false;
             }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// <c>YYYY-MM-DDTHH:MM:SS</c>, then an optional fraction of 1 to 7 digits (exact in 100 ns ticks, as the general
+    /// parser holds it), then <c>Z</c>; year 1700–2200, a real calendar date, hour 0–23, minute and second 0–59. False
+    /// for anything else (which the general parser then reads or refuses).
+    /// </summary>
+    private static bool TryParseUtcTimestamp(ReadOnlySpan<char> t, out long nanos)
+    {
+        nanos = 0;
+        if (t.Length < 20 || t.Length > 28 || t[^1] != 'Z' || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':')
+            return false;
+        if (!Digits(t, 0, 4, out int year) || !Digits(t, 5, 2, out int month) || !Digits(t, 8, 2, out int day)
+            || !Digits(t, 11, 2, out int hour) || !Digits(t, 14, 2, out int minute) || !Digits(t, 17, 2, out int second))
+            return false;
+        if (year < 1700 || year > 2200 || month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+            || hour > 23 || minute > 59 || second > 59)
+            return false;
+        long fraction = 0;
+        if (t.Length > 20)
+        {
+            int digits = t.Length - 21;
+            if (t[19] != '.' || digits < 1 || !Digits(t, 20, digits, out int f)) return false;
+            fraction = f;
+            for (int i = digits; i < 9; i++) fraction *= 10;
+        }
+        else if (t[19] != 'Z')
+        {
+            return false;
+        }
+        long ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks - DateTime.UnixEpoch.Ticks;
+        nanos = ticks * 100 + fraction;
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<char> t, int start, int count, out int value)
+    {
+        value = 0;
+        for (int i = start; i < start + count; i++)
+        {
+            int d = t[i] - '0';
+            if ((uint)d > 9) return false;
+            value = (value * 10) + d;
         }
         return true;
     }

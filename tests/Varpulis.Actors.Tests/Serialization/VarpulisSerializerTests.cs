@@ -81,6 +81,15 @@ public sealed class VarpulisSerializerTests : IDisposable
             new EventsAccepted(1_700_000_000_123_456_789, true, "{\"events\":[]}"u8.ToArray()),
             new EventsAccepted(-5, false, []),
             new EventsAccepted(7, true, "{\"events\":[]}"u8.ToArray(), "retry-42"),
+            new EventBatchAccepted(1_700_000_000_123_456_789, true, [1, 0, 0]),
+            new EventBatchAccepted(-5, false, []),
+            new EventBatchAccepted(7, true, [1, 1, 4, 0x54, 0x69, 0x63, 0x6B, 0], "retry-é42", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray(),
+                [new IngestError(0, "unknown event type 'Ü'"), new IngestError(3, "")]),
+            new EventBatchAccepted(8, false, [1, 0, 0], "", null, null),
+            new EventBatchAccepted(9, true, [1, 0, 0], null, null, null, new RouteOrigin("source-pipeline", 41)),
+            new EventBatchAccepted(10, true, [1, 0, 0], "k", [7], null, new RouteOrigin("ü", long.MaxValue)),
+            new EventBatchAccepted(11, true, [1, 0, 0], Source: new SourceOrigin("kafka-in", [new KafkaPartitionOffset("orders", 0, 41), new KafkaPartitionOffset("tö", 7, long.MaxValue)])),
+            new EventBatchAccepted(12, true, [1, 0, 0], Source: new SourceOrigin("mqtt-in", [])),
             new EventsAccepted(8, true, "{\"events\":[]}"u8.ToArray(), null, new RouteOrigin("source-pipeline", 41)),
             new EventsAccepted(9, true, "{\"events\":[]}"u8.ToArray(), "k", new RouteOrigin("ü", long.MaxValue)),
             new SetPipelineRoutes("p1", "t1", [new PipelineRoute("B", ["b0", "b1"], "k", ["Order*", "*"]), new PipelineRoute("C", ["c"], null, ["X"])]),
@@ -308,6 +317,51 @@ public sealed class VarpulisSerializerTests : IDisposable
         Assert.Equal(body, e.Body);
     }
 
+    [Fact]
+    public void EventBatchAcceptedUsesTheCompactBinaryLayout()
+    {
+        byte[] batch = [1, 0, 0];
+        var plain = new EventBatchAccepted(1, false, batch);
+        Assert.Equal(27 + batch.Length, _system.Serialization.FindSerializerFor(plain).ToBinary(plain).Length);
+        var keyed = new EventBatchAccepted(1, true, batch, "k", new byte[32], [new IngestError(2, "bad")]);
+        Assert.Equal(27 + 1 + 32 + (8 + 3) + batch.Length, _system.Serialization.FindSerializerFor(keyed).ToBinary(keyed).Length);
+        var routed = new EventBatchAccepted(1, true, batch, Route: new RouteOrigin("a", 5));
+        Assert.Equal(27 + 1 + 8 + batch.Length, _system.Serialization.FindSerializerFor(routed).ToBinary(routed).Length);
+        var sourced = new EventBatchAccepted(1, true, batch, Source: new SourceOrigin("k1", [new KafkaPartitionOffset("t", 0, 9)]));
+        Assert.Equal(27 + 2 + 4 + (4 + 1 + 12) + batch.Length, _system.Serialization.FindSerializerFor(sourced).ToBinary(sourced).Length);
+    }
+
+    [Fact]
+    public void EventBatchAcceptedOfTheFirstLayoutStillReads()
+    {
+        // Layout 1 (before route and source origins): [1][is_batch][ingest time, 8][key length, 4, -1 = none][key]
+        // [hash length, 1][hash][error count, 4]([index, 4][length, 4][utf-8])*[batch]
+        byte[] v1 = [1, 1, .. BitConverter.GetBytes(42L), .. BitConverter.GetBytes(1), (byte)'k', 2, 0xAB, 0xCD,
+            .. BitConverter.GetBytes(1), .. BitConverter.GetBytes(3), .. BitConverter.GetBytes(3), (byte)'b', (byte)'a', (byte)'d', 1, 0, 0];
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventBatchAccepted));
+        var e = (EventBatchAccepted)serializer.FromBinary(v1, "JB");
+        Assert.Equal(Canonical(new EventBatchAccepted(42, true, [1, 0, 0], "k", [0xAB, 0xCD], [new IngestError(3, "bad")])), Canonical(e));
+        Assert.Null(e.Route);
+        Assert.Null(e.Source);
+    }
+
+    [Fact]
+    public void TruncatedEventBatchAcceptedIsRefused()
+    {
+        var keyed = new EventBatchAccepted(1, true, [], "key", new byte[32], [new IngestError(2, "bad")], new RouteOrigin("from", 3),
+            new SourceOrigin("kafka", [new KafkaPartitionOffset("t", 1, 2), new KafkaPartitionOffset("u", 3, 4)]));
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(EventBatchAccepted));
+        var bytes = serializer.ToBinary(keyed);
+        // Every cut before the batch (here empty) loses a part of the header: refused, never read short.
+        for (int n = 0; n < bytes.Length; n++)
+        {
+            var cut = bytes[..n];
+            var ex = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(cut, "JB"));
+            Assert.Contains("EventBatchAccepted payload", ex.Message);
+        }
+        Assert.Equal(Canonical(keyed), Canonical(serializer.FromBinary(bytes, "JB")));
+    }
+
     private static readonly PipelineGroup Group = new(
         "g1",
         "orders",
@@ -321,6 +375,7 @@ public sealed class VarpulisSerializerTests : IDisposable
     // Records holding arrays and lists compare by reference: compare their JSON instead.
     private static string Canonical(object o) => o switch
     {
+        EventBatchAccepted b => $"{b.IngestTimeNanos}|{b.IsBatch}|{Convert.ToBase64String(b.Batch)}|{b.IdempotencyKey ?? "<none>"}|{(b.BodyHash is null ? "<none>" : Convert.ToBase64String(b.BodyHash))}|{string.Join(";", b.Errors ?? [])}|{b.Route}|{(b.Source is null ? "<none>" : b.Source.Connector + ":" + string.Join(";", b.Source.Offsets))}",
         EventsAccepted e => $"{e.IngestTimeNanos}|{e.IsBatch}|{Convert.ToBase64String(e.Body)}|{e.IdempotencyKey}|{e.Route}",
         DeliverRoutedEvents d => $"{d.PipelineId}|{d.TenantId}|{d.Source}|{d.Sequence}|{Convert.ToBase64String(d.Body)}",
         IngestEvents i => $"{i.PipelineId}|{i.TenantId}|{i.IsBatch}|{Convert.ToBase64String(i.Body)}|{i.IdempotencyKey}|{i.DeadlineUnixMs}",

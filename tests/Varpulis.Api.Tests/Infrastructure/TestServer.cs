@@ -145,6 +145,19 @@ public static class Http
 
     public static Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(this HttpClient http, string path, string json) => http.SendAsync(HttpMethod.Post, path, json);
 
+    /// <summary>A POST with an <c>Idempotency-Key</c> header.</summary>
+    public static async Task<(HttpStatusCode Status, JsonNode Body)> PostKeyedAsync(this HttpClient http, string path, string json, string key)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(json) };
+        req.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        using var resp = await http.SendAsync(req);
+        return (resp.StatusCode, JsonNode.Parse(await resp.Content.ReadAsStringAsync())!);
+    }
+
+    /// <summary>The pipeline's <c>events_processed</c> metric.</summary>
+    public static async Task<long> ProcessedAsync(this HttpClient http, string pipelineId)
+        => (long)(await http.GetJsonAsync($"/api/v1/pipelines/{pipelineId}/metrics")).Body["events_processed"]!;
+
     public static Task<(HttpStatusCode Status, JsonNode Body)> GetJsonAsync(this HttpClient http, string path) => http.SendAsync(HttpMethod.Get, path);
 
     public static void AssertError(this (HttpStatusCode Status, JsonNode Body) r, HttpStatusCode status, string code, string? message = null)

@@ -70,6 +70,66 @@ public sealed class DurabilityTests
         Assert.Equal(Batches * PerBatch, (long)(await GetJson(http2, $"/api/v1/pipelines/{id}/metrics")).Body["events_processed"]!);
     }
 
+    /// <summary>
+    /// Idempotency keys after a kill -9 (no hand-off snapshot: the journal alone): a repeated key gets its first reply
+    /// again, rejected events, outputs and the ingestion time that stamped an event without a timestamp included, and
+    /// nothing is processed twice; the key with another body is refused.
+    /// </summary>
+    [Fact]
+    public async Task KillNineKeepsEachKeysReplyFromTheJournal()
+    {
+        var stateDir = ServerProcess.TempDir();
+        const string batch = """{"events":[{"event_type":"Reading","fields":{"k":"a","v":1}},{"event_type":"Reading","fields":[1]},""" +
+            """{"event_type":"Reading","fields":{"k":"a","v":2},"timestamp":5000}]}""";
+        const string single = """{"event_type":"Reading","fields":{"k":"b","v":3},"timestamp":6000}""";
+        const string program = "stream Echo = Reading .emit(k: k, v: v)";
+        string id, batchReply, singleReply;
+        await using (var first = ServerProcess.StartServer(stateDir))
+        {
+            await first.WaitReadyAsync();
+            using var http = Client(first.Address);
+            var deployed = await PostJson(http, "/api/v1/pipelines", new JsonObject { ["name"] = "keys", ["source"] = program }.ToJsonString());
+            id = (string)deployed.Body["id"]!;
+            var b = await PostKeyed(http, $"/api/v1/pipelines/{id}/events-batch", batch, "batch-key");
+            Assert.Equal(HttpStatusCode.OK, b.Status);
+            Assert.Equal("""[{"index":1,"error":"'fields' must be an object"}]""", b.Body["errors"]!.ToJsonString(Relaxed));
+            batchReply = WithoutTime(b.Body);
+            var s = await PostKeyed(http, $"/api/v1/pipelines/{id}/events", single, "single-key");
+            Assert.Equal(HttpStatusCode.OK, s.Status);
+            singleReply = WithoutTime(s.Body);
+            Assert.Equal("""{"accepted":true,"output_events":[{"event_type":"Echo","timestamp":"1970-01-01T00:00:06Z","fields":{"k":"b","v":3}}]}""", singleReply);
+            first.Kill9();
+        }
+
+        await using var second = ServerProcess.StartServer(stateDir);
+        await second.WaitReadyAsync();
+        using var http2 = Client(second.Address);
+        Assert.Equal(3, (long)(await GetJson(http2, $"/api/v1/pipelines/{id}/metrics")).Body["events_processed"]!);
+        Assert.Equal(batchReply, WithoutTime((await PostKeyed(http2, $"/api/v1/pipelines/{id}/events-batch", batch, "batch-key")).Body));
+        Assert.Equal(singleReply, WithoutTime((await PostKeyed(http2, $"/api/v1/pipelines/{id}/events", single, "single-key")).Body));
+        var reused = await PostKeyed(http2, $"/api/v1/pipelines/{id}/events", single, "batch-key");
+        Assert.Equal((HttpStatusCode)422, reused.Status);
+        Assert.Equal("idempotency_key_reused", (string?)reused.Body["code"]);
+        Assert.Equal(3, (long)(await GetJson(http2, $"/api/v1/pipelines/{id}/metrics")).Body["events_processed"]!);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string WithoutTime(JsonNode reply)
+    {
+        var copy = reply.DeepClone().AsObject();
+        copy.Remove("processing_time_us");
+        return copy.ToJsonString(Relaxed);
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode Body)> PostKeyed(HttpClient http, string path, string json, string key)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        req.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        using var resp = await http.SendAsync(req);
+        return (resp.StatusCode, JsonNode.Parse(await resp.Content.ReadAsStringAsync())!);
+    }
+
     private const string PatternProgram =
         "stream Pairs = Open as a -> Close where id == a.id as b .within(1h) .partition_by(id) .emit(id: a.id, opened: a.v, closed: b.v)";
 

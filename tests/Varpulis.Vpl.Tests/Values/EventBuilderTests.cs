@@ -310,6 +310,51 @@ public class EventBuilderTests
         Assert.Equal("array", EventBuilder.Describe(Arr()));
     }
 
+    /// <summary>
+    /// The direct reading of <c>YYYY-MM-DDTHH:MM:SS[.f]Z</c> against the general parser it short-cuts (the parser, then
+    /// the 64-bit range check, as before): the same answer and value for canonical, near-canonical and invalid texts.
+    /// </summary>
+    [Fact]
+    public void CanonicalTimestampsReadAsTheGeneralParserReadsThem()
+    {
+        static (bool, long) General(string s)
+        {
+            if (!TimeFormat.TryParseTimestamp(s, out long n)) return (false, 0);
+            if (DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var dto))
+            {
+                long ticks = (dto.UtcDateTime - DateTime.UnixEpoch).Ticks;
+                if (ticks <= long.MinValue / 100 || ticks >= long.MaxValue / 100) return (false, 0);
+            }
+            return (true, n);
+        }
+
+        var texts = new List<string>
+        {
+            "2024-02-29T12:00:00Z", "2023-02-29T12:00:00Z", "2024-04-31T00:00:00Z", "2024-13-01T00:00:00Z", "2024-00-10T00:00:00Z",
+            "2024-01-00T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T23:60:00Z", "2024-01-01T23:59:60Z", "2024-01-01T23:59:59Z",
+            "1700-01-01T00:00:00Z", "2200-12-31T23:59:59.9999999Z", "1699-12-31T23:59:59Z", "2201-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.5Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00.12345678Z",
+            "2024-01-01T00:00:00.123456789Z", "2024-01-01t00:00:00Z", "2024-01-01T00:00:00z", "2024-01-01 00:00:00Z",
+            "2024-01-01T00:00:00+00:00", "2024-01-01T01:00:00+01:00", "2024-1-01T00:00:00Z", "+024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00", "2024-01-01T00:00:0aZ", "2024-01-01T00:00:00.1a3Z", "2024-01-01T00:00:00,5Z", "2024-01-01",
+            "２０２４-01-01T00:00:00Z",
+        };
+        var rng = new Random(14);
+        for (int i = 0; i < 20_000; i++)
+        {
+            int year = rng.Next(1650, 2300), month = rng.Next(0, 14), day = rng.Next(0, 33), hour = rng.Next(0, 25), minute = rng.Next(0, 61), second = rng.Next(0, 61);
+            int digits = rng.Next(0, 10);
+            string fraction = digits == 0 ? "" : "." + string.Concat(Enumerable.Range(0, digits).Select(_ => (char)('0' + rng.Next(10))));
+            texts.Add($"{year:D4}-{month:D2}-{day:D2}T{hour:D2}:{minute:D2}:{second:D2}{fraction}Z");
+        }
+        foreach (var text in texts)
+        {
+            bool ok = EventBuilder.TryParseTimestamp(text, out long nanos);
+            Assert.True(General(text) == (ok, ok ? nanos : 0), $"{text}: general {General(text)}, got ({ok}, {nanos})");
+        }
+    }
+
     [Fact]
     public void TimestampsOutsideTheNanosecondRangeAreRejected()
     {
