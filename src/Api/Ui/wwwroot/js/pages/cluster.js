@@ -243,13 +243,15 @@ export function render(main, params, page) {
     const t = table('raft-table', 'Coordinator nodes', ['Node', 'Address', 'Role', 'Reachable']);
     replace(t.body, (r.nodes ?? []).map((n) => h('tr', { 'data-id': n.id },
       h('th', { scope: 'row' }, String(n.id), n.is_current ? h('span', { class: 'muted small' }, ' (this node)') : null),
-      h('td', { class: 'mono' }, n.address),
+      h('td', { class: 'mono', 'data-col': 'address' }, n.address),
       h('td', { 'data-col': 'role' }, badge(n.role)),
-      h('td', null, n.reachable ? 'yes' : badge('unreachable')))));
+      h('td', { 'data-col': 'reachable' }, n.reachable ? 'yes' : badge('unreachable')))));
+    const leader = r.leader_id === null || r.leader_id === undefined ? null : r.leader_id;
     replace(haBody,
       h('p', { id: 'raft-leader' }, r.enabled === false
         ? 'Raft is off: this coordinator runs alone.'
-        : ['Leader: ', h('strong', null, r.leader_id === null || r.leader_id === undefined ? 'none elected' : String(r.leader_id)), ` · term ${fmtInt(r.term)}`]),
+        : ['Leader: ', h('strong', { id: 'raft-leader-id' }, leader === null ? 'none elected' : `coordinator ${leader}`),
+          ' · term ', h('strong', { id: 'raft-term' }, fmtInt(r.term))]),
       t.table);
   }
 
@@ -348,9 +350,9 @@ export function render(main, params, page) {
       h('p', { id: 'scaling-action' }, badge(r.action.replace(/_/g, ' '), r.action), ' ',
         r.action === 'stable' ? `${plural(r.current_workers, 'worker')}, no change recommended` : `${fmtInt(r.current_workers)} → ${plural(r.target_workers, 'worker')}`),
       h('dl', { class: 'meta' },
-        h('dt', null, 'Reason'), h('dd', null, r.reason),
-        h('dt', null, 'Pipelines'), h('dd', null, `${fmtInt(r.total_pipelines)} (${fmtRate(r.avg_pipelines_per_worker)} per healthy worker)`),
-        h('dt', null, 'Computed'), h('dd', null, time(r.timestamp))));
+        h('dt', null, 'Reason'), h('dd', { id: 'scaling-reason' }, r.reason),
+        h('dt', null, 'Pipelines'), h('dd', { id: 'scaling-pipelines' }, `${fmtInt(r.total_pipelines)} (${fmtRate(r.avg_pipelines_per_worker)} per healthy worker)`),
+        h('dt', null, 'Computed'), h('dd', { id: 'scaling-time' }, time(r.timestamp))));
   }
 
   // ------------------------------------------------------------ refresh
@@ -385,7 +387,9 @@ export function render(main, params, page) {
   }
 
   page.every(REFRESH_MS, async () => {
-    if (auto.checked || !updated.textContent) await refresh();
+    if (!auto.checked && updated.textContent) return false; // frozen: nothing refreshed
+    await refresh();
+    return true;
   });
   // The heartbeat ages move on between refreshes.
   page.every(1000, async () => {
