@@ -18,11 +18,12 @@ public sealed class ClusterPageTests(ClusterFixture f)
     private const string AlertsProgram = "stream Alert = TempReading as t .where(t.value > 100) .emit(alert: true)";
     private const string TotalsProgram = "stream Totals = Reading .partition_by(k) .window(10) .aggregate(n: count()) .emit(k: k, n: n)";
 
-    /// <summary>A group of two pipelines: injected orders go to filter, whose Big* outputs go to summary.</summary>
+    /// <summary>A group of two pipelines: injected orders go to filter, whose Big* outputs go to summary (two replicas by customer).</summary>
     private const string OrdersGroup = """
         {"name": "orders",
          "pipelines": [{"name": "filter", "source": "stream BigOrder = Order .where(amount > 10) .emit(customer: customer, amount: amount)"},
-                       {"name": "summary", "source": "stream Summary = BigOrder .partition_by(customer) .window(1h) .aggregate(n: count()) .emit(customer: customer, n: n)"}],
+                       {"name": "summary", "source": "stream Summary = BigOrder .partition_by(customer) .window(1h) .aggregate(n: count()) .emit(customer: customer, n: n)",
+                        "replicas": 2, "partition_key": "customer"}],
          "routes": [{"from_pipeline": "_external", "to_pipeline": "filter", "event_types": ["Order"]},
                     {"from_pipeline": "filter", "to_pipeline": "summary", "event_types": ["Big*"]}]}
         """;
@@ -62,31 +63,31 @@ public sealed class ClusterPageTests(ClusterFixture f)
         Assert.Equal(3, (int)(await f.PostAsync($"/api/v1/pipelines/{alerts}/events-batch", batch, HttpStatusCode.OK))["accepted"]!);
         // The group's two pipelines land on worker-a too.
         var group = await f.PostAsync("/api/v1/cluster/pipeline-groups", OrdersGroup, HttpStatusCode.Created);
-        Assert.Equal(["filter|worker-a", "summary|worker-a"], group["deployments"]!.AsArray().Select(d => $"{d!["pipeline_name"]}|{d["worker_id"]}"));
+        Assert.Equal(["filter|0|worker-a", "summary|0|worker-a", "summary|1|worker-a"], group["deployments"]!.AsArray().Select(d => $"{d!["pipeline_name"]}|{d["replica"]}|{d["worker_id"]}"));
         await f.StartWorkerAsync("worker-b");
         await ClusterFixture.WaitForAsync("worker-a's report of its pipelines and events", async () =>
         {
             var a = (await f.WorkersAsync()).Single(w => (string?)w!["id"] == "worker-a")!;
-            return a["assigned_pipelines"]!.AsArray().Count == 4 && (long)a["events_processed"]! == 3;
+            return a["assigned_pipelines"]!.AsArray().Count == 5 && (long)a["events_processed"]! == 3;
         });
         // The scaling advisor has seen both workers.
         await ClusterFixture.WaitForAsync("the scaling recommendation for two workers", async () =>
             (int)(await f.GetAsync("/api/v1/cluster/scaling"))["current_workers"]! == 2);
         var scaling = await f.GetAsync("/api/v1/cluster/scaling");
-        Assert.Equal(("scale_up", 2, 3, "2 healthy workers, below the minimum of 3", 4),
+        Assert.Equal(("scale_up", 2, 3, "2 healthy workers, below the minimum of 3", 5),
             ((string)scaling["action"]!, (int)scaling["current_workers"]!, (int)scaling["target_workers"]!, (string)scaling["reason"]!, (int)scaling["total_pipelines"]!));
 
         B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
         Assert.True(B.Find("#nav-cluster").Displayed);
         B.Find("#nav-cluster a").Click();
-        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.StartsWith("2 workers, 4 pipelines · updated ", StringComparison.Ordinal));
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.StartsWith("2 workers, 5 pipelines · updated ", StringComparison.Ordinal));
         Assert.Equal("Cluster · Varpulis", B.Driver.Title);
         Assert.Equal("page", B.Find("[data-nav=cluster]").GetAttribute("aria-current"));
 
         // Health and counts.
         Assert.Equal("healthy", B.Text("#cluster-status"));
         Assert.Equal(
-            ["workers=2", "healthy=2", "unhealthy=0", "draining=0", "pipelines=4", "groups=1", "active_migrations=0", "completed_migrations=0"],
+            ["workers=2", "healthy=2", "unhealthy=0", "draining=0", "pipelines=5", "groups=1", "active_migrations=0", "completed_migrations=0"],
             Tiles());
         Assert.Equal("leader", B.Text("#ha-role"));
         Assert.Equal("1", B.Text("#ha-coordinators"));
@@ -95,14 +96,14 @@ public sealed class ClusterPageTests(ClusterFixture f)
         // The workers, in id order, with what the coordinator knows of each.
         Assert.Equal(["worker-a", "worker-b"], WorkerIds());
         var cores = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(["ready", "4 / 1,000", "alerts, filter, summary, totals", cores, "3"], WorkerCells("worker-a"));
+        Assert.Equal(["ready", "5 / 1,000", "alerts, filter, summary#0, summary#1, totals", cores, "3"], WorkerCells("worker-a"));
         Assert.Equal(["ready", "0 / 1,000", "none", cores, "0"], WorkerCells("worker-b"));
         Assert.Equal(f.Worker("worker-a").Address.ToString().TrimEnd('/'), B.Text("#workers-table tr[data-id=worker-a] th .mono"));
         foreach (var id in new[] { "worker-a", "worker-b" })
             Assert.Matches(@"^(just now|\d s ago)$", B.Text($"#workers-table tr[data-id={id}] td[data-col=heartbeat]"));
 
         // Where each pipeline runs; nothing has moved yet; the three members.
-        Assert.Equal(["alerts|worker-a|running", "filter|worker-a|running", "summary|worker-a|running", "totals|worker-a|running"], PipelineRows());
+        Assert.Equal(["alerts|worker-a|running", "filter|worker-a|running", "summary#0|worker-a|running", "summary#1|worker-a|running", "totals|worker-a|running"], PipelineRows());
         Assert.Equal(alerts, B.Js("return document.querySelector('#cluster-pipelines-table tr[data-name=alerts]').dataset.id"));
         Assert.Equal("No pipeline has moved yet.", B.Text("#migrations-note"));
         Assert.False(B.Find("#migrations-table").Displayed);
@@ -120,36 +121,42 @@ public sealed class ClusterPageTests(ClusterFixture f)
         Assert.Equal(["_external > filter: Order", "filter > summary: Big*"], GraphEdges("orders"));
         Assert.Equal("Routes of group orders: _external to filter (Order); filter to summary (Big*)",
             B.Js("return document.querySelector('#groups-body article[data-name=orders] svg.graph').getAttribute('aria-label')"));
-        Assert.Equal(["filter|worker-a|running", "summary|worker-a|running"], GroupDeployments("orders"));
+        Assert.Equal(["filter|worker-a|running", "summary · replica 0|worker-a|running", "summary · replica 1|worker-a|running"], GroupDeployments("orders"));
+
+        // Each pipeline's counters as its worker last reported them, with its group.
+        B.WaitFor("the pipeline metrics", () => MetricRows().Order(StringComparer.Ordinal).SequenceEqual([
+            "orders|filter|worker-a|0|0|0", "orders|summary · replica 0|worker-a|0|0|0", "orders|summary · replica 1|worker-a|0|0|0", "–|alerts|worker-a|3|2|0", "–|totals|worker-a|0|0|0"]));
 
         // The scaling recommendation, as the endpoint words it.
         B.WaitFor("the scaling recommendation", () => B.Text("#scaling-action") == "scale up 2 → 3 workers");
         Assert.Equal("2 healthy workers, below the minimum of 3", B.Text("#scaling-reason"));
-        Assert.Equal("4 (2 per healthy worker)", B.Text("#scaling-pipelines"));
+        Assert.Equal("5 (2.5 per healthy worker)", B.Text("#scaling-pipelines"));
         B.Screenshot("12-cluster");
 
         // Drain worker-a from the page: confirm, the button says it is draining, the result is reported.
         B.Click("#workers-table tr[data-id=worker-a] button[data-action=drain]");
-        B.Confirm("Drain worker?", "Drain worker “worker-a”? Its 4 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
-        B.WaitFor("the drain result", () => B.Text("#worker-action-status") == "Drained worker-a: 4 pipelines moved to other workers. It can be stopped now.", TimeSpan.FromSeconds(120));
+        B.Confirm("Drain worker?", "Drain worker “worker-a”? Its 5 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
+        B.WaitFor("the drain result", () => B.Text("#worker-action-status") == "Drained worker-a: 5 pipelines moved to other workers. It can be stopped now.", TimeSpan.FromSeconds(120));
         B.WaitFor("the pipelines on worker-b", () =>
-            PipelineRows().SequenceEqual(["alerts|worker-b|running", "filter|worker-b|running", "summary|worker-b|running", "totals|worker-b|running"]), TimeSpan.FromSeconds(60));
+            PipelineRows().SequenceEqual(["alerts|worker-b|running", "filter|worker-b|running", "summary#0|worker-b|running", "summary#1|worker-b|running", "totals|worker-b|running"]), TimeSpan.FromSeconds(60));
         // The group's graph follows its pipelines (the page refreshes by itself).
         B.WaitFor("the group's nodes on worker-b", () =>
             GraphNodes("orders").SequenceEqual(["_external: _external / injected events", "filter: filter / on worker-b", "summary: summary / on worker-b"]), TimeSpan.FromSeconds(60));
         Assert.Equal(["_external > filter: Order", "filter > summary: Big*"], GraphEdges("orders"));
-        Assert.Equal(["filter|worker-b|running", "summary|worker-b|running"], GroupDeployments("orders"));
+        Assert.Equal(["filter|worker-b|running", "summary · replica 0|worker-b|running", "summary · replica 1|worker-b|running"], GroupDeployments("orders"));
+        B.WaitFor("the pipeline metrics from worker-b", () => MetricRows().Order(StringComparer.Ordinal).SequenceEqual([
+            "orders|filter|worker-b|0|0|0", "orders|summary · replica 0|worker-b|0|0|0", "orders|summary · replica 1|worker-b|0|0|0", "–|alerts|worker-b|3|2|0", "–|totals|worker-b|0|0|0"]), TimeSpan.FromSeconds(60));
         B.WaitFor("worker-a drained in its row", () => WorkerCells("worker-a").Take(3).SequenceEqual(["draining", "0 / 1,000", "none"]));
-        B.WaitFor("worker-b's pipelines in its row", () => WorkerCells("worker-b")[2] == "alerts, filter, summary, totals");
+        B.WaitFor("worker-b's pipelines in its row", () => WorkerCells("worker-b")[2] == "alerts, filter, summary#0, summary#1, totals");
         Assert.Equal(true, B.Js("return document.querySelector('#workers-table tr[data-id=worker-a] button[data-action=drain]').disabled"));
-        B.WaitFor("four completed migrations", () => B.Text("#migrations-note") == "4 migrations.");
+        B.WaitFor("five completed migrations", () => B.Text("#migrations-note") == "5 migrations.");
         var moves = B.Strings("return [...document.querySelectorAll('#migrations-table tbody tr')].map(r => " +
             "[r.dataset.pipeline, ...['from', 'to', 'reason', 'status'].map(c => r.querySelector(`td[data-col=${c}]`).innerText)].join('|'))")
             .Order(StringComparer.Ordinal);
         Assert.Equal(["alerts|worker-a|worker-b|drain|completed", "filter|worker-a|worker-b|drain|completed",
-            "summary|worker-a|worker-b|drain|completed", "totals|worker-a|worker-b|drain|completed"], moves);
+            "summary#0|worker-a|worker-b|drain|completed", "summary#1|worker-a|worker-b|drain|completed", "totals|worker-a|worker-b|drain|completed"], moves);
         Assert.Equal("draining", B.Text("#workers-table tr[data-id=worker-a] td[data-col=status]"));
-        B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=4"));
+        B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=5"));
         // One healthy worker left: the recommendation follows.
         B.WaitFor("the scaling recommendation for one worker", () => B.Text("#scaling-reason") == "1 healthy workers, below the minimum of 3");
         Assert.Equal("scale up 1 → 3 workers", B.Text("#scaling-action"));
@@ -182,7 +189,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
 
         // worker-b is now the last worker that can run pipelines: the API refuses to drain it, and the page shows why.
         B.Click("#workers-table tr[data-id=worker-b] button[data-action=drain]");
-        B.Confirm("Drain worker?", "Drain worker “worker-b”? Its 4 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
+        B.Confirm("Drain worker?", "Drain worker “worker-b”? Its 5 pipelines move to the other workers with their state, and it takes no new pipeline until it is restarted.");
         B.WaitText("#banner-text", "worker 'worker-b' is the last worker that can run pipelines: start another worker before draining it (409 conflict)");
         Assert.False(B.Find("#worker-action-status").Displayed);
         var errors = B.ConsoleErrors();
@@ -281,7 +288,11 @@ public sealed class ClusterPageTests(ClusterFixture f)
 
     private List<string> GroupDeployments(string group)
         => B.Strings("return [...document.querySelectorAll(`#groups-body article[data-name='${arguments[0]}'] tbody tr`)].map(r => " +
-            "[r.dataset.name, r.querySelector('td[data-col=worker]').innerText, r.querySelector('td[data-col=status]').innerText].join('|'))", group);
+            "[r.querySelector('th').innerText, r.querySelector('td[data-col=worker]').innerText, r.querySelector('td[data-col=status]').innerText].join('|'))", group);
+
+    /// <summary>The pipeline metrics table: group, pipeline (and replica), worker, events in, out, per second.</summary>
+    private List<string> MetricRows()
+        => B.Strings("return [...document.querySelectorAll('#cluster-metrics-table tbody tr')].map(r => [...r.cells].map(c => c.innerText).join('|'))");
 
     private List<string> PipelineRows()
         => B.Strings("return [...document.querySelectorAll('#cluster-pipelines-table tbody tr')].map(r => " +

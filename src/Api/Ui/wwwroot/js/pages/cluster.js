@@ -311,8 +311,11 @@ export function render(main, params, page) {
     }
     replace(groupsBody, result.map((g) => {
       const t = table(null, `Pipelines of ${g.name}`, ['Pipeline', 'Worker', 'Status']);
-      replace(t.body, g.deployments.map((d) => h('tr', { 'data-name': d.pipeline_name },
-        h('th', { scope: 'row' }, d.pipeline_id ? h('a', { href: `#/pipelines/${encodeURIComponent(d.pipeline_id)}` }, d.pipeline_name) : d.pipeline_name),
+      // A replicated pipeline has a row per replica.
+      const replicated = new Set((g.pipelines ?? []).filter((p) => p.replicas > 1).map((p) => p.name));
+      replace(t.body, g.deployments.map((d) => h('tr', { 'data-name': d.pipeline_name, 'data-replica': d.replica ?? 0 },
+        h('th', { scope: 'row' }, d.pipeline_id ? h('a', { href: `#/pipelines/${encodeURIComponent(d.pipeline_id)}` }, d.pipeline_name) : d.pipeline_name,
+          replicated.has(d.pipeline_name) ? h('span', { class: 'muted small' }, ` · replica ${d.replica}`) : null),
         h('td', { 'data-col': 'worker' }, d.worker_id ?? h('span', { class: 'muted' }, 'not placed')),
         h('td', { 'data-col': 'status' }, badge(d.status)))));
       return h('article', { class: 'group', 'data-id': g.id, 'data-name': g.name },
@@ -324,20 +327,34 @@ export function render(main, params, page) {
     }));
   }
 
-  function renderMetrics(result) {
+  /** pipeline id → replica number, for the pipelines of replicated group pipelines. */
+  function replicasOf(groupList) {
+    const replicas = new Map();
+    if (!Array.isArray(groupList)) return replicas;
+    for (const g of groupList) {
+      const replicated = new Set((g.pipelines ?? []).filter((p) => p.replicas > 1).map((p) => p.name));
+      for (const d of g.deployments) if (replicated.has(d.pipeline_name)) replicas.set(d.pipeline_id, d.replica);
+    }
+    return replicas;
+  }
+
+  function renderMetrics(result, replicas) {
     if (result instanceof Unavailable) {
       replace(metricsBody, unavailable('Per-pipeline cluster metrics', '/api/v1/cluster/metrics'));
       return;
     }
     const t = table('cluster-metrics-table', 'Pipeline metrics', ['Group', 'Pipeline', 'Worker', 'Events in', 'Events out', 'Events/s'], [3, 4, 5]);
-    replace(t.body, (result.pipelines ?? []).map((p) => h('tr', { 'data-name': p.pipeline_name },
+    replace(t.body, (result.pipelines ?? []).map((p) => h('tr', { 'data-name': p.pipeline_name, 'data-id': p.pipeline_id },
       h('td', null, p.group ?? '–'),
-      h('th', { scope: 'row' }, p.pipeline_name),
+      h('th', { scope: 'row' }, p.pipeline_name,
+        replicas.has(p.pipeline_id) ? h('span', { class: 'muted small' }, ` · replica ${replicas.get(p.pipeline_id)}`) : null),
       h('td', null, p.worker_id ?? '–'),
       h('td', { class: 'num' }, fmtInt(p.events_in)),
       h('td', { class: 'num' }, fmtInt(p.events_out)),
       h('td', { class: 'num' }, fmtRate(p.events_per_second)))));
-    replace(metricsBody, (result.pipelines ?? []).length ? t.table : h('p', { class: 'muted' }, 'No group pipeline is running.'));
+    // The counters come with the workers' heartbeats: a pipeline shows once its worker has reported it.
+    replace(metricsBody, (result.pipelines ?? []).length ? t.table
+      : h('p', { class: 'muted' }, 'No worker has reported a running pipeline yet (each reports its pipelines with its heartbeat).'));
   }
 
   function renderScaling(result) {
@@ -381,7 +398,7 @@ export function render(main, params, page) {
     renderPipelines(topology);
     renderMigrations(m);
     renderGroups(grp);
-    renderMetrics(met);
+    renderMetrics(met, replicasOf(grp));
     renderScaling(scl);
     updated.textContent = `${plural(list.length, 'worker')}, ${plural(topology.pipelines.length, 'pipeline')} · updated ${clock()}`;
   }
