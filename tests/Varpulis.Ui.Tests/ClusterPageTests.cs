@@ -210,17 +210,8 @@ public sealed class ClusterPageTests(ClusterFixture f)
     [Fact]
     public void ASectionWhoseRouteAnswersNotFoundSaysItIsNotAvailable()
     {
-        B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
-        B.Go("#/cluster");
-        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.Contains(" · updated ", StringComparison.Ordinal));
-        // A coordinator that announced the route but answers 404 not_found (an older node behind the same address):
-        // the page's requests for it get that answer.
-        B.Js("""
-            const real = window.fetch;
-            window.fetch = (url, init) => String(url).includes('/api/v1/cluster/scaling')
-                ? Promise.resolve(new Response(JSON.stringify({ error: 'no route', code: 'not_found' }), { status: 404, headers: { 'Content-Type': 'application/json' } }))
-                : real(url, init);
-            """);
+        // A coordinator that announced the route but answers 404 not_found (an older node behind the same address).
+        OpenClusterPageWhere("/api/v1/cluster/scaling", 404, "no route", "not_found");
         B.WaitText("#scaling-body", "The scaling recommendation is not available on this coordinator (it does not serve GET /api/v1/cluster/scaling).");
         Assert.False(B.Find("#banner").Displayed);
         B.Reset(); // a fresh page reads config.json again
@@ -229,16 +220,8 @@ public sealed class ClusterPageTests(ClusterFixture f)
     [Fact]
     public void ARefreshRefusedDuringALeaderChangeShowsTheErrorUntilARefreshSucceeds()
     {
-        B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
-        B.Go("#/cluster");
-        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.Contains(" · updated ", StringComparison.Ordinal));
         // The coordinators are electing a leader: the summary is refused with 503, as a coordinator refuses it then.
-        B.Js("""
-            window.__realFetch = window.fetch;
-            window.fetch = (url, init) => String(url).includes('/api/v1/cluster/summary')
-                ? Promise.resolve(new Response(JSON.stringify({ error: 'a new leader is taking over', code: 'leader_unavailable' }), { status: 503, headers: { 'Content-Type': 'application/json', 'Retry-After': '2' } }))
-                : window.__realFetch(url, init);
-            """);
+        OpenClusterPageWhere("/api/v1/cluster/summary", 503, "a new leader is taking over", "leader_unavailable");
         B.WaitText("#banner-text", "a new leader is taking over (503 leader_unavailable)");
         Assert.True(B.Find("#banner").Displayed);
         // A leader again: the next refresh succeeds and the message goes by itself.
@@ -262,6 +245,24 @@ public sealed class ClusterPageTests(ClusterFixture f)
         Assert.NotEmpty(errors);
         Assert.All(errors, e => Assert.Contains("Failed to load resource: the server responded with a status of 403 (Forbidden)", e));
         B.Reset();
+    }
+
+    /// <summary>
+    /// Opens the cluster page, then makes the page's requests to <paramref name="path"/> get an API error (the real
+    /// fetch is kept in <c>window.__realFetch</c>).
+    /// </summary>
+    private void OpenClusterPageWhere(string path, int status, string error, string code)
+    {
+        B.SignIn(f.Ui, ClusterFixture.CoordinatorKey);
+        B.Go("#/cluster");
+        B.WaitFor("the cluster page", () => B.Text("#cluster-updated")?.Contains(" · updated ", StringComparison.Ordinal));
+        B.Js("""
+            const [path, status, body] = arguments;
+            window.__realFetch = window.fetch;
+            window.fetch = (url, init) => String(url).includes(path)
+                ? Promise.resolve(new Response(body, { status, headers: { 'Content-Type': 'application/json' } }))
+                : window.__realFetch(url, init);
+            """, path, status, new JsonObject { ["error"] = error, ["code"] = code }.ToJsonString());
     }
 
     private static string Deploy(string name, string source) => new JsonObject { ["name"] = name, ["source"] = source }.ToJsonString();
