@@ -205,6 +205,15 @@ public sealed class ClusterPageTests(ClusterFixture f)
         B.WaitFor("worker-a's row to go", () => WorkerIds().SequenceEqual(["worker-b"]), TimeSpan.FromSeconds(60));
         await f.Worker("worker-a").WaitForExitAsync(TimeSpan.FromSeconds(60));
         B.AssertNoConsoleErrors();
+
+        // Tear the group down from the page: its three pipelines (one per replica) go, the others stay.
+        B.Click("#groups-body article[data-name=orders] button[aria-label='Tear down orders']");
+        B.Confirm("Tear down group?", "Tear down pipeline group “orders”? Its 3 pipelines are deleted with their state.");
+        B.WaitText("#group-action-status", "Tore down orders: 3 pipelines deleted.");
+        B.WaitText("#groups-body", "No pipeline group is deployed.");
+        B.WaitFor("the group's pipelines to go", () => PipelineRows().SequenceEqual(["alerts|worker-b|running", "totals|worker-b|running"]));
+        Assert.Empty((await f.GetAsync("/api/v1/cluster/pipeline-groups")).AsArray());
+        B.AssertNoConsoleErrors();
     }
 
     [Fact]

@@ -124,7 +124,8 @@ export function render(main, params, page) {
 
   // ------------------------------------------------------------ optional: groups, metrics, scaling
   const groupsBody = h('div', { id: 'groups-body' });
-  const groups = section('groups', 'Pipeline groups', groupsBody);
+  const groupStatus = h('p', { id: 'group-action-status', class: 'note', role: 'status', hidden: true });
+  const groups = section('groups', 'Pipeline groups', groupStatus, groupsBody);
   const metricsBody = h('div', { id: 'cluster-metrics-body' });
   const metrics = section('cluster-metrics', 'Pipeline metrics', metricsBody);
   const scalingBody = h('div', { id: 'scaling-body' });
@@ -290,10 +291,13 @@ export function render(main, params, page) {
   }
 
   async function deleteGroup(g) {
-    if (!(await confirmAction('Tear down group?', `Tear down pipeline group “${g.name}”? Its ${plural(g.pipeline_count ?? g.deployments.length, 'pipeline')} are deleted with their state.`, 'Tear down'))) return;
+    // Every deployed pipeline goes: one per replica.
+    if (!(await confirmAction('Tear down group?', `Tear down pipeline group “${g.name}”? Its ${plural(g.deployments.length, 'pipeline')} are deleted with their state.`, 'Tear down'))) return;
     try {
-      await api('DELETE', `/api/v1/cluster/pipeline-groups/${encodeURIComponent(g.id)}`, undefined, { signal });
-      announce(`Group ${g.name} torn down`);
+      const r = await api('DELETE', `/api/v1/cluster/pipeline-groups/${encodeURIComponent(g.id)}`, undefined, { signal });
+      groupStatus.textContent = `Tore down ${g.name}: ${plural(r.pipelines_deleted, 'pipeline')} deleted.`;
+      groupStatus.hidden = false;
+      announce(groupStatus.textContent);
       await refresh();
     } catch (e) {
       fail(e);
