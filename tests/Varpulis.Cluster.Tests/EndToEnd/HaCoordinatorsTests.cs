@@ -111,15 +111,7 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         await ProgressAsync(producing, client, 5);
 
         // A drain before the failover: its state and its migration record must be there on the next leader.
-        string idleWorker = "";
-        await ClusterRun.WaitForAsync("idle placed", async () =>
-        {
-            var p = (await run.GetAsync(leader, "/api/v1/pipelines"))["pipelines"]!.AsArray().Single(x => (string?)x!["name"] == "idle")!;
-            idleWorker = (string?)p["worker_id"] ?? "";
-            return idleWorker.Length > 0;
-        });
-        var (drained, drainBody, _) = await run.SendAsync(followers[0], HttpMethod.Post, $"/api/v1/cluster/workers/{idleWorker}/drain");
-        Assert.True(drained == HttpStatusCode.OK, drainBody);
+        var (idleWorker, drainBody) = await DrainIdleWorkerAsync(run, leader, followers[0]);
         Assert.Equal("drained", (string?)JsonNode.Parse(drainBody)!["status"]);
         var migrationsBefore = MigrationsOf(await run.GetAsync(leader, "/api/v1/cluster/migrations"));
         Assert.Contains($"idle:{idleWorker}:drain:completed", migrationsBefore);
@@ -248,15 +240,7 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.True(deployed == HttpStatusCode.Created, idleBody);
         var idleId = (string)JsonNode.Parse(idleBody)!["id"]!;
         AssertInAMajority(run, "varpulis-directory", idleId);
-        string idleWorker = "";
-        await ClusterRun.WaitForAsync("idle placed", async () =>
-        {
-            var p = (await run.GetAsync(leader, "/api/v1/pipelines"))["pipelines"]!.AsArray().Single(x => (string?)x!["name"] == "idle")!;
-            idleWorker = (string?)p["worker_id"] ?? "";
-            return idleWorker.Length > 0;
-        });
-        var (drained, drainBody, _) = await run.SendAsync(followers[0], HttpMethod.Post, $"/api/v1/cluster/workers/{idleWorker}/drain");
-        Assert.True(drained == HttpStatusCode.OK, drainBody);
+        var (idleWorker, _) = await DrainIdleWorkerAsync(run, leader, followers[0]);
         AssertInAMajority(run, "varpulis-cluster-manager", idleWorker);
         var expected = await StateAsync(run, leader);
         Assert.Equal("""orders[filter,totals][{"from_pipeline":"_external","to_pipeline":"filter","event_types":["Order"]},{"from_pipeline":"filter","to_pipeline":"totals","event_types":["Big*"]}]""", expected.Groups);
@@ -411,6 +395,21 @@ public sealed class HaCoordinatorsTests(Xunit.Abstractions.ITestOutputHelper out
         => string.Join("\n", new[] { 1, 2, 3 }.SelectMany(slot => Directory.Exists(Path.Combine(run.DataDir(slot), "coordinator-state"))
             ? Directory.EnumerateFiles(Path.Combine(run.DataDir(slot), "coordinator-state"), "*.state").Select(f => f + ": " + File.ReadLines(f).FirstOrDefault())
             : [$"{slot}: no coordinator-state directory"]));
+
+    /// <summary>Drains the worker of pipeline <c>idle</c> once it is placed (asked of <paramref name="via"/>): its id and the drain's answer.</summary>
+    private static async Task<(string Worker, string Body)> DrainIdleWorkerAsync(HaRun run, int leader, int via)
+    {
+        string idleWorker = "";
+        await ClusterRun.WaitForAsync("idle placed", async () =>
+        {
+            var p = (await run.GetAsync(leader, "/api/v1/pipelines"))["pipelines"]!.AsArray().Single(x => (string?)x!["name"] == "idle")!;
+            idleWorker = (string?)p["worker_id"] ?? "";
+            return idleWorker.Length > 0;
+        });
+        var (drained, drainBody, _) = await run.SendAsync(via, HttpMethod.Post, $"/api/v1/cluster/workers/{idleWorker}/drain");
+        Assert.True(drained == HttpStatusCode.OK, drainBody);
+        return (idleWorker, drainBody);
+    }
 
     /// <summary>The migration history as <c>pipeline:from:reason:status</c>, newest first.</summary>
     private static List<string> MigrationsOf(JsonNode page)
