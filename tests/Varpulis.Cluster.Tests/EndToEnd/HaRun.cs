@@ -51,20 +51,39 @@ public sealed class HaRun : IAsyncDisposable
     }
 
     /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
-    public ServerProcess LaunchCoordinator(int nodeId)
+    public ServerProcess LaunchCoordinator(int nodeId) => LaunchCoordinator(nodeId, nodeId, [1, 2, 3], DataDir(nodeId));
+
+    /// <summary>The <c>--raft-data-dir</c> of coordinator <paramref name="slot"/> (as <see cref="LaunchCoordinator(int)"/> gives it).</summary>
+    public string DataDir(int slot) => Path.Combine(Directory, $"raft-{slot}");
+
+    /// <summary>
+    /// §1.3 on the port of <paramref name="slot"/> (1–3: the requests of this class address coordinators by slot), with
+    /// <c>--raft-node-id <paramref name="nodeId"/></c>, the peers of <paramref name="peerSlots"/> in that order and
+    /// <paramref name="dataDir"/>: runbook §4.2's single-node bootstrap and the nodes added after it.
+    /// </summary>
+    public ServerProcess LaunchCoordinator(int slot, int nodeId, IReadOnlyList<int> peerSlots, string dataDir)
     {
-        var p = ServerProcess.Start(Ports[nodeId - 1],
+        var peers = string.Join(",", peerSlots.Select(s => $"http://127.0.0.1:{Ports[s - 1]}"));
+        var p = ServerProcess.Start(Ports[slot - 1],
         [
-            "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[nodeId - 1]), "--api-key", CoordinatorKey,
+            "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[slot - 1]), "--api-key", CoordinatorKey,
             "--heartbeat-interval", "1", "--heartbeat-timeout", "5",
-            "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", Peers, "--raft-data-dir", Path.Combine(Directory, $"raft-{nodeId}"),
+            "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", peers, "--raft-data-dir", dataDir,
         ], _coordinatorEnv, Directory);
         lock (_gate)
         {
-            _coordinators[nodeId - 1] = p;
+            _coordinators[slot - 1] = p;
             _all.Add(p);
         }
         return p;
+    }
+
+    /// <summary>Stops (SIGTERM) every worker and waits for each to exit.</summary>
+    public async Task StopWorkersAsync()
+    {
+        List<ServerProcess> workers;
+        lock (_gate) workers = _workers.Values.Select(w => w.Process).ToList();
+        await Task.WhenAll(workers.Select(w => w.StopAsync(TimeSpan.FromSeconds(90))));
     }
 
     public void KillCoordinator(int nodeId) => Coordinator(nodeId).Kill9();
