@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
@@ -11,11 +12,29 @@ namespace Varpulis.Api.Cluster;
 /// <summary>
 /// The API's way to the pipeline group manager singleton (through its proxy): one ask per request; its
 /// <see cref="GroupError"/> replies, and the directory's and pipelines' refusals it passes on, turned into
-/// <see cref="ApiException"/>s with the contract's codes.
+/// <see cref="ApiException"/>s with the contract's codes. Injected events find their group in this node's replica of
+/// the groups (<see cref="PipelineGroupManager.ReplicaKey"/>), so they do not wait for the manager.
 /// </summary>
 public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    private volatile IReadOnlyDictionary<string, PipelineGroup> _replica = new Dictionary<string, PipelineGroup>();
+
+    /// <summary>Keeps this gateway's copy of the groups in step with the node's replica.</summary>
+    public void Follow(ActorSystem system)
+        => ReplicaFollower.Follow(system, PipelineGroupManager.ReplicaKey, "pipeline-group-replica", groups => _replica = groups);
+
+    /// <summary>
+    /// The group events are injected into: a deployed group of the tenant from the replica (events are not coordinator
+    /// writes: they keep flowing while the manager moves to another coordinator); otherwise the manager's answer (a
+    /// group this node has not received yet, one being deployed or deleted, or none: 404).
+    /// </summary>
+    public async Task<PipelineGroup> ForEventsAsync(string id, string tenantId, CancellationToken ct)
+    {
+        if (_replica.TryGetValue(id, out var g) && g.TenantId == tenantId && g.Phase == GroupPhase.Deployed) return g;
+        return (await AskAsync<PipelineGroupFound>(new GetPipelineGroup(id, tenantId), ct)).Group;
+    }
 
     public async Task<T> AskAsync<T>(IPipelineGroupProtocol message, CancellationToken ct, TimeSpan? timeout = null)
     {

@@ -105,7 +105,7 @@ public static class PipelineGroupEndpoints
         var caller = ApiAccessMiddleware.CallerOf(ctx);
         var key = PipelinesEndpoints.IdempotencyKey(ctx);
         var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
-        var group = (await groups.AskAsync<PipelineGroupFound>(new GetPipelineGroup(id, caller.TenantId), ctx.RequestAborted)).Group;
+        var group = await groups.ForEventsAsync(id, caller.TenantId, ctx.RequestAborted);
         if (group.Phase != GroupPhase.Deployed) throw new ApiException(409, "conflict", $"pipeline group '{id}' is {group.Phase}");
         long deadline = gw.DeadlineUnixMs(time);
         if (!batch)

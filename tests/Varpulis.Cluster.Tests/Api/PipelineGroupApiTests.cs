@@ -27,6 +27,10 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
         => "{\"event_type\": \"Order\", \"timestamp\": \"" + Base.AddSeconds(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
            + "\", \"fields\": {\"customer\": \"c" + (i % 5) + "\", \"amount\": " + (amount ?? i * 7 % 30).ToString(CultureInfo.InvariantCulture) + "}}";
 
+    /// <summary>An <c>events</c> batch of orders 50b .. 50b+49.</summary>
+    internal static string OrderBatch(int b)
+        => "{\"events\": [" + string.Join(",", Enumerable.Range(b * 50, 50).Select(i => Order(i))) + "]}";
+
     /// <summary>What a single node computes for orders 0 .. n-1: per customer, the count and sum of the amounts above 10.</summary>
     internal static SortedDictionary<string, (long N, long Total)> Expected(int n)
     {
