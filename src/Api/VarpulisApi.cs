@@ -28,7 +28,6 @@ public static class VarpulisApi
         services.AddSingleton<Cluster.GroupGateway>();
         services.AddSingleton<NodeReadiness>();
         services.AddHostedService<TenantRegistryLoader>();
-        services.AddHostedService<GroupReplicaLoader>();
         return services;
     }
 
@@ -69,18 +68,6 @@ internal sealed class TenantRegistryLoader(ActorSystem system, TenantRegistry re
     {
         TenantReplica.Follow(system, registry.Replace);
         if (await TenantReplica.ReadAsync(system, majority: false, cancellationToken) is { } tenants) registry.Replace(tenants);
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>On a coordinator, keeps the <see cref="Cluster.GroupGateway"/>'s copy of the pipeline groups in step with the replica.</summary>
-internal sealed class GroupReplicaLoader(ActorSystem system, Cluster.GroupGateway groups, Varpulis.Actors.Node.NodeRole role) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (role.IsCoordinator) groups.Follow(system);
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -18,7 +18,7 @@ public static class TenantReplica
 
     /// <summary>Starts an actor that calls <paramref name="onChange"/> with the full tenant list whenever the local replica changes.</summary>
     public static IActorRef Follow(ActorSystem system, Action<IReadOnlyList<TenantInfo>> onChange)
-        => Cluster.ReplicaFollower.Follow(system, Key, "tenant-replica", tenants => onChange(tenants.Values.ToList()));
+        => system.ActorOf(Props.Create(() => new Follower(DistributedData.Get(system).Replicator, onChange)), "tenant-replica");
 
     /// <summary>
     /// The tenants from the local replica; when <paramref name="majority"/>, from a majority of nodes (a node that just
@@ -35,5 +35,14 @@ public static class TenantReplica
             NotFound => [],
             _ => null,
         };
+    }
+
+    private sealed class Follower : ReceiveActor
+    {
+        public Follower(IActorRef replicator, Action<IReadOnlyList<TenantInfo>> onChange)
+        {
+            replicator.Tell(Dsl.Subscribe(Key, Self));
+            Receive<Changed>(c => onChange(c.Get(Key).Values.ToList()));
+        }
     }
 }

@@ -1,6 +1,6 @@
 using Akka.Actor;
+using Akka.DistributedData;
 using Akka.Hosting;
-using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
@@ -15,24 +15,23 @@ namespace Varpulis.Api.Cluster;
 /// <see cref="ApiException"/>s with the contract's codes. Injected events find their group in this node's replica of
 /// the groups (<see cref="PipelineGroupManager.ReplicaKey"/>), so they do not wait for the manager.
 /// </summary>
-public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager)
+public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager, ActorSystem system)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    private volatile IReadOnlyDictionary<string, PipelineGroup> _replica = new Dictionary<string, PipelineGroup>();
-
-    /// <summary>Keeps this gateway's copy of the groups in step with the node's replica.</summary>
-    public void Follow(ActorSystem system)
-        => ReplicaFollower.Follow(system, PipelineGroupManager.ReplicaKey, "pipeline-group-replica", groups => _replica = groups);
+    private static readonly TimeSpan ReplicaReadTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
-    /// The group events are injected into: a deployed group of the tenant from the replica (events are not coordinator
-    /// writes: they keep flowing while the manager moves to another coordinator); otherwise the manager's answer (a
-    /// group this node has not received yet, one being deployed or deleted, or none: 404).
+    /// The group events are injected into: a deployed group of the tenant from this node's replica (events are not
+    /// coordinator writes: they keep flowing while the manager moves to another coordinator); otherwise the manager's
+    /// answer (a group this node has not received yet, one being deployed or deleted, or none: 404). A deleted group has
+    /// left the replica of every reachable node before its delete was answered.
     /// </summary>
     public async Task<PipelineGroup> ForEventsAsync(string id, string tenantId, CancellationToken ct)
     {
-        if (_replica.TryGetValue(id, out var g) && g.TenantId == tenantId && g.Phase == GroupPhase.Deployed) return g;
+        var key = PipelineGroupManager.ReplicaKey;
+        var local = await DistributedData.Get(system).Replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), ReplicaReadTimeout, ct);
+        if (local is GetSuccess s && s.Get(key).TryGetValue(id, out var g) && g.TenantId == tenantId && g.Phase == GroupPhase.Deployed) return g;
         return (await AskAsync<PipelineGroupFound>(new GetPipelineGroup(id, tenantId), ct)).Group;
     }
 

@@ -123,6 +123,8 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, deleted.Status);
         Assert.Equal($$"""{"torn_down":true,"group_id":"{{id}}","pipelines_deleted":2}""", deleted.Body.ToJsonString());
         AssertError(await SendAsync(f.Coordinator, HttpMethod.Get, $"/api/v1/cluster/pipeline-groups/{id}"), HttpStatusCode.NotFound, "group_not_found", $"pipeline group '{id}' not found");
+        // The group left every node's replica before the delete was answered: an inject no longer finds it.
+        AssertError(await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/cluster/pipeline-groups/{id}/inject", Order(2000)), HttpStatusCode.NotFound, "group_not_found", $"pipeline group '{id}' not found");
         foreach (var pid in new[] { filterId, totalsId })
             AssertError(await SendAsync(f.Coordinator, HttpMethod.Get, $"/api/v1/pipelines/{pid}"), HttpStatusCode.NotFound, "pipeline_not_found", $"pipeline '{pid}' not found");
     }
