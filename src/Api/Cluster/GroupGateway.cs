@@ -16,9 +16,8 @@ namespace Varpulis.Api.Cluster;
 /// the groups (<see cref="PipelineGroupManager.ReplicaKey"/>), so they do not wait for the manager.
 /// </summary>
 public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager, ActorSystem system)
+    : SingletonGateway(manager.GetAsync, "the pipeline group manager")
 {
-    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
-
     private static readonly TimeSpan ReplicaReadTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
@@ -35,28 +34,17 @@ public sealed class GroupGateway(IRequiredActor<PipelineGroupManager> manager, A
         return (await AskAsync<PipelineGroupFound>(new GetPipelineGroup(id, tenantId), ct)).Group;
     }
 
-    public async Task<T> AskAsync<T>(IPipelineGroupProtocol message, CancellationToken ct, TimeSpan? timeout = null)
+    public Task<T> AskAsync<T>(IPipelineGroupProtocol message, CancellationToken ct, TimeSpan? timeout = null) => AskSingletonAsync<T>(message, ct, timeout);
+
+    protected override ApiException? Refusal(object reply) => reply switch
     {
-        object reply;
-        try
-        {
-            reply = await (await manager.GetAsync(ct)).Ask<object>(message, timeout ?? AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            throw PipelineGateway.Unavailable("the pipeline group manager did not answer in time (no coordinator is up, or it is moving)");
-        }
-        return reply switch
-        {
-            T t => t,
-            GroupError e => throw ToApi(e),
-            PipelineError e => throw PipelineGateway.ToApi(e),
-            DirectoryError { Code: "no_workers_available" } e => throw PipelineGateway.Unavailable(e.Message, e.Code),
-            DirectoryError { Code: "quota_exceeded" } e => throw new ApiException(429, e.Code, e.Message),
-            DirectoryError e => throw new ApiException(500, e.Code, e.Message),
-            _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
-        };
-    }
+        GroupError e => ToApi(e),
+        PipelineError e => PipelineGateway.ToApi(e),
+        DirectoryError { Code: "no_workers_available" } e => PipelineGateway.Unavailable(e.Message, e.Code),
+        DirectoryError { Code: "quota_exceeded" } e => new ApiException(429, e.Code, e.Message),
+        DirectoryError e => new ApiException(500, e.Code, e.Message),
+        _ => null,
+    };
 
     public static ApiException ToApi(GroupError e) => e.Code switch
     {

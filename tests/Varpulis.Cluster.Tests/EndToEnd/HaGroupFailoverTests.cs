@@ -26,35 +26,14 @@ public sealed class HaGroupFailoverTests(Xunit.Abstractions.ITestOutputHelper ou
     private const string Closing = """{"event_type": "BigOrder", "timestamp": "2030-01-01T00:00:00Z", "fields": {"customer": "zz", "amount": 0}}""";
 
     [Fact]
-    public Task KillingTheRaftLeaderMidStreamKeepsTheGroupAndItsRouteExact() => RunAsync(null);
+    public Task KillingTheRaftLeaderMidStreamKeepsTheGroupAndItsRouteExact() => HaRun.RunAsync(null, ScenarioAsync);
 
     [PostgresFact]
-    public Task KillingTheRaftLeaderMidStreamKeepsTheGroupAndItsRouteExactOnPostgreSql() => PostgresServer.WithJournalAsync(RunAsync);
-
-    private async Task RunAsync(IDictionary<string, string>? coordinatorEnv)
-    {
-        await using var run = new HaRun(coordinatorEnv);
-        try
-        {
-            await ScenarioAsync(run);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            throw new Xunit.Sdk.XunitException(ex + "\n" + run.Logs());
-        }
-    }
+    public Task KillingTheRaftLeaderMidStreamKeepsTheGroupAndItsRouteExactOnPostgreSql() => PostgresServer.WithJournalAsync(env => HaRun.RunAsync(env, ScenarioAsync));
 
     private async Task ScenarioAsync(HaRun run)
     {
-        // Coordinator 1 first, answering (not ready alone), then the others: started at the same instant on a loaded
-        // machine, two coordinators can each see a different majority answering and start two clusters (reported).
-        run.LaunchCoordinator(1);
-        await ClusterRun.WaitForAsync("coordinator 1 answering /ready", async () =>
-            (await run.SendAsync(1, HttpMethod.Get, "/ready", timeout: TimeSpan.FromSeconds(5))).Status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(180));
-        run.LaunchCoordinator(2);
-        run.LaunchCoordinator(3);
-        foreach (int id in new[] { 1, 2, 3 }) await run.Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
-        var (leader, term) = await run.AgreedLeaderAsync([1, 2, 3]);
+        var (leader, term) = await run.StartCoordinatorsAsync();
         var followers = new[] { 1, 2, 3 }.Where(i => i != leader).ToArray();
         await Task.WhenAll(run.StartWorkerAsync("worker-0", followers[0]), run.StartWorkerAsync("worker-1", followers[1]));
         await ClusterRun.WaitForAsync("two ready workers", async () =>
