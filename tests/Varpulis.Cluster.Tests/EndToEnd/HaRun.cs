@@ -50,6 +50,36 @@ public sealed class HaRun : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="scenario"/> on a new run; a failure carries every process's output.</summary>
+    public static async Task RunAsync(IDictionary<string, string>? coordinatorEnv, Func<HaRun, Task> scenario)
+    {
+        await using var run = new HaRun(coordinatorEnv);
+        try
+        {
+            await scenario(run);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException(ex + "\n" + run.Logs());
+        }
+    }
+
+    /// <summary>
+    /// Starts the three coordinators and waits until they agree on a leader. Coordinator 1 goes first and answers (not
+    /// ready alone) before the others start: launched at the same instant on a loaded machine, two coordinators could
+    /// each see a different majority answer and each start a cluster.
+    /// </summary>
+    public async Task<(int Leader, long Term)> StartCoordinatorsAsync()
+    {
+        LaunchCoordinator(1);
+        await ClusterRun.WaitForAsync("coordinator 1 answering /ready", async () =>
+            (await SendAsync(1, HttpMethod.Get, "/ready", timeout: TimeSpan.FromSeconds(5))).Status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(180));
+        LaunchCoordinator(2);
+        LaunchCoordinator(3);
+        foreach (int id in new[] { 1, 2, 3 }) await Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
+        return await AgreedLeaderAsync([1, 2, 3]);
+    }
+
     /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
     public ServerProcess LaunchCoordinator(int nodeId) => LaunchCoordinator(nodeId, nodeId, [1, 2, 3], DataDir(nodeId));
 
