@@ -92,4 +92,17 @@ public sealed class NodePlanHolder
     public NodePlan Plan => _plan ?? throw new InvalidOperationException("the node plan is not known yet: the worker has not reached its coordinator");
 
     public void Set(NodePlan plan) => _plan = plan;
+
+    /// <summary>
+    /// A raft coordinator that is not yet a member: the <c>--raft-node-id</c>s of the peers that answered its last round
+    /// of seed requests (published in its own seed answer, so that a peer does not start a cluster while a lower id is
+    /// alive but not yet visible to it). Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<int> RaftPeersAnswering
+    {
+        get => Volatile.Read(ref _raftPeersAnswering);
+        set => Volatile.Write(ref _raftPeersAnswering, value);
+    }
+
+    private IReadOnlyList<int> _raftPeersAnswering = [];
 }

@@ -77,6 +77,7 @@ public static class ClusterEndpoints
         {
             RaftNodeId = p.Raft?.NodeId,
             SelfAddress = cluster.SelfAddress.ToString(),
+            RaftPeersAnswering = p.Raft is null || seeds.Count > 0 ? null : plan.RaftPeersAnswering,
         };
         return Write(ctx, 200, info, ClusterJsonContext.Default.SeedInfo);
     }

@@ -152,6 +152,12 @@ public sealed record SeedInfo(
 
     /// <summary>This coordinator's own Akka.NET address, also before it has joined (<see cref="SeedNodes"/> is empty then).</summary>
     public string? SelfAddress { get; init; }
+
+    /// <summary>
+    /// A raft coordinator not yet in a cluster: the ids of the peers that answered its last round. A peer starts a
+    /// cluster only when no lower id answers it <em>or</em> any of the peers that answer it.
+    /// </summary>
+    public IReadOnlyList<int>? RaftPeersAnswering { get; init; }
 }
 
 /// <summary>

@@ -18,8 +18,9 @@ namespace Varpulis.Host.Cluster;
 /// <list type="bullet">
 /// <item>a peer that is a member of a cluster answers with the cluster's coordinators: this one joins them (Akka.NET
 /// <c>JoinSeedNodes</c>);</item>
-/// <item>when no peer is a member, the coordinator with the lowest <c>--raft-node-id</c> among those that answer starts
-/// the cluster (joins itself) after seeing that for two rounds in a row; the others join it on their next round.</item>
+/// <item>when no peer is a member, the coordinator with the lowest <c>--raft-node-id</c> among those that answer (and
+/// those that answer them: each publishes the ids it saw in its seed answer) starts the cluster (joins itself) after
+/// seeing that for two rounds in a row; the others join it on their next round.</item>
 /// </list>
 /// A cluster is only started when a majority of the peers answer. So any majority of peers started in any order forms
 /// one cluster, a restarted coordinator rejoins the survivors, and after a full stop the lowest live id starts again.
@@ -80,7 +81,8 @@ public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, Journa
                 {
                     // Only a majority of the peers may start a cluster (as a Raft election needs a majority of votes):
                     // a coordinator alone, or two that cannot see each other, never start two clusters.
-                    bool lowest = !answers.Any(a => a.Info.RaftNodeId is { } id && id < raft.NodeId);
+                    holder.RaftPeersAnswering = answers.Where(a => a.Info.RaftNodeId is not null).Select(a => a.Info.RaftNodeId!.Value).Order().ToList();
+                    bool lowest = IsLowest(raft.NodeId, answers.Select(a => a.Info));
                     bool majority = answers.Count(a => a.Info.RaftNodeId is not null) + 1 >= raft.Majority;
                     lowestRounds = lowest && majority ? lowestRounds + 1 : 0;
                     if (lowestRounds >= 2)
@@ -99,6 +101,14 @@ public sealed class RaftJoiner(ActorSystem system, NodePlanHolder holder, Journa
         {
         }
     }
+
+    /// <summary>
+    /// Whether no lower id answers this coordinator, nor any of the peers that answer it. Two coordinators started at once
+    /// may see different peers for a moment (the lowest id's HTTP endpoint up for one, not yet for the other): the one
+    /// that does not see the lowest learns of it from a peer that does, and waits instead of starting a second cluster.
+    /// </summary>
+    internal static bool IsLowest(int nodeId, IEnumerable<SeedInfo> answers)
+        => answers.All(a => (a.RaftNodeId is not { } id || id > nodeId) && a.RaftPeersAnswering?.Any(seen => seen < nodeId) != true);
 
     private static bool IsMember(Akka.Cluster.Cluster cluster)
         => cluster.SelfMember.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving or MemberStatus.Exiting;

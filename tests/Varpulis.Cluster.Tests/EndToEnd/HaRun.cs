@@ -65,19 +65,19 @@ public sealed class HaRun : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts the three coordinators and waits until they agree on a leader. Coordinator 1 goes first and answers (not
-    /// ready alone) before the others start: launched at the same instant on a loaded machine, two coordinators could
-    /// each see a different majority answer and each start a cluster.
+    /// Starts the three coordinators at the same instant, as runbook §1.3's three commands are run, and waits until they
+    /// agree on a leader and exactly one of them started the cluster (launched at once, two used to see different
+    /// majorities for a moment and each start a cluster: RaftStartRuleTests).
     /// </summary>
     public async Task<(int Leader, long Term)> StartCoordinatorsAsync()
     {
         LaunchCoordinator(1);
-        await ClusterRun.WaitForAsync("coordinator 1 answering /ready", async () =>
-            (await SendAsync(1, HttpMethod.Get, "/ready", timeout: TimeSpan.FromSeconds(5))).Status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(180));
         LaunchCoordinator(2);
         LaunchCoordinator(3);
         foreach (int id in new[] { 1, 2, 3 }) await Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
-        return await AgreedLeaderAsync([1, 2, 3]);
+        var agreed = await AgreedLeaderAsync([1, 2, 3]);
+        Assert.Equal(1, new[] { 1, 2, 3 }.Sum(id => Coordinator(id).Output.Split('\n').Count(l => l.Contains("has the lowest id of the", StringComparison.Ordinal))));
+        return agreed;
     }
 
     /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
