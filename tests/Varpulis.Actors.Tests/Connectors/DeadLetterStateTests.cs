@@ -92,4 +92,28 @@ public sealed class DeadLetterStateTests
         Assert.Equal([Letter(1), Letter(2), Letter(3), Letter(4)], state.Letters);
         Assert.Equal((4L, 5L, 7L), (state.Count, state.NextId, state.SettledSequenceNr));
     }
+
+    [Theory]
+    [InlineData(999, 1_000_000, 0, false)]
+    [InlineData(1000, 0, 0, true)]
+    [InlineData(1000, 499, 1000, false)]
+    [InlineData(1000, 500, 1000, true)]
+    [InlineData(50_000, 10, 1_000_000_000, false)]
+    [InlineData(100_000, 10, 1_000_000_000, true)]
+    public void ALargeDlqIsSnapshottedOnlyOnceTheJournalHasGrownByHalfOfIt(int events, long bytesSince, long held, bool due)
+        => Assert.Equal(due, DeadLetterState.SnapshotDue(events, bytesSince, held));
+
+    [Fact]
+    public void TheBytesHeldFollowTheBlocks()
+    {
+        var state = new DeadLetterState();
+        byte[] a = Block(Letter(1), Letter(2)), b = Block(Letter(3));
+        state.Apply(new DeadLetterBlock(a));
+        state.Apply(new DeadLetterBlock(b));
+        Assert.Equal(a.Length + b.Length, state.Bytes);
+        state.Apply(new DeadLettersRemoved([3]));
+        Assert.Equal(a.Length, state.Bytes);
+        state.Apply(new DeadLettersPurged(2));
+        Assert.Equal(0, state.Bytes);
+    }
 }

@@ -20,6 +20,18 @@ public sealed class DeadLetterState
     /// <summary>How many letters the DLQ holds.</summary>
     public long Count { get; private set; }
 
+    /// <summary>The size of the blocks held (what a snapshot writes, about).</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>
+    /// Whether the DLQ should save a snapshot (after which its journal is deleted): every 1,000 journal events, but a
+    /// snapshot copies the whole DLQ, so only once the letters journaled since the last one weigh half of what it would
+    /// copy (a large DLQ is not copied again for every thousand small writes: at most about three bytes are written
+    /// per byte of letters); after 100,000 events in any case (a journal of many small events is slow to replay).
+    /// </summary>
+    public static bool SnapshotDue(int eventsSince, long letterBytesSince, long heldBytes)
+        => eventsSince >= 100_000 || (eventsSince >= 1000 && letterBytesSince >= heldBytes / 2);
+
     /// <summary>Every letter, oldest first (decoded block by block as the enumeration goes).</summary>
     public IEnumerable<DeadLetter> Letters => _chunks.SelectMany(c => c.Letters());
 
@@ -40,6 +52,7 @@ public sealed class DeadLetterState
                 while (_chunks.Count > 0 && _chunks[0].Ids[^1] <= p.ThroughId)
                 {
                     Count -= _chunks[0].Live;
+                    Bytes -= _chunks[0].Size;
                     _chunks.RemoveAt(0);
                 }
                 if (_chunks.Count > 0)
@@ -89,6 +102,7 @@ public sealed class DeadLetterState
     {
         _chunks.Clear();
         Count = 0;
+        Bytes = 0;
         NextId = nextId;
         SettledSequenceNr = settled;
     }
@@ -99,6 +113,7 @@ public sealed class DeadLetterState
         if (chunk.Ids.Length == 0) return;
         _chunks.Add(chunk);
         Count += chunk.Live;
+        Bytes += block.Length;
         NextId = Math.Max(NextId, chunk.Ids[^1] + 1);
     }
 
@@ -106,7 +121,9 @@ public sealed class DeadLetterState
     {
         if (Find(id) is not var (chunk, index) || !chunk.Remove(index)) return;
         Count--;
-        if (chunk.Live == 0) _chunks.Remove(chunk);
+        if (chunk.Live > 0) return;
+        _chunks.Remove(chunk);
+        Bytes -= chunk.Size;
     }
 
     /// <summary>The block holding letter <paramref name="id"/> and its index there (blocks are in id order).</summary>
@@ -134,6 +151,8 @@ public sealed class DeadLetterState
         private bool[]? _removed;
 
         public long[] Ids { get; } = ids;
+
+        public int Size => block.Length;
 
         public int Live { get; private set; } = ids.Length;
 
@@ -166,7 +185,6 @@ public sealed class DeadLetterState
 /// </summary>
 public sealed class DeadLetterQueue : ReceivePersistentActor
 {
-    private const int SnapshotEvery = 1000;
     private readonly string _pipelineId;
     private readonly string _pipelineName;
     private readonly DlqFile _file;
@@ -178,6 +196,7 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private bool _writing;
     private long _nextId = 1;
     private int _sinceSnapshot;
+    private long _bytesSinceSnapshot;
     private bool _deleting;
     private bool _released;
 
@@ -380,8 +399,10 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     {
         _state.Apply(e);
         if (e is not SinkOutputsSettled) ReportCount();
-        if (++_sinceSnapshot < SnapshotEvery) return;
+        if (e is DeadLetterBlock b) _bytesSinceSnapshot += b.Block.Length;
+        if (!DeadLetterState.SnapshotDue(++_sinceSnapshot, _bytesSinceSnapshot, _state.Bytes)) return;
         _sinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
         SaveSnapshot(_state.Snapshot());
     }
 
