@@ -284,7 +284,8 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
     /// Two pipelines of the same program on one server, one without a sink and one whose every output goes to an HTTP
     /// endpoint that accepts connections and never answers. REST batches of 1,000 events over 4 connections for
     /// <paramref name="seconds"/> s into one, then the other, alternately (<c>runs</c> rounds): events/s of each and
-    /// the ratio of the medians. With <paramref name="serverPid"/> (a server on this machine) it also reports the server's
+    /// the ratio of the medians. A hanging-sink round lasts until the DLQ has caught up (every output dead-lettered but
+    /// those the sink's queue holds): the DLQ writes its events cause count in it. With <paramref name="serverPid"/> (a server on this machine) it also reports the server's
     /// CPU time per 1,000 events of each, which a loaded machine disturbs much less than events per second.
     /// </summary>
     public async Task<int> HangingSinkAsync(int seconds, int? serverPid)
@@ -336,10 +337,11 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         {
             await IngestForAsync(http, plain, payload, 2); // warm-up
             await IngestForAsync(http, hanging, payload, 2);
+            await SettledAsync(http, hanging);
             for (int r = 0; r < runs; r++)
             {
                 var (a, cpuA) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, plain, payload, seconds));
-                var (b, cpuB) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, hanging, payload, seconds));
+                var (b, cpuB) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, hanging, payload, seconds, () => SettledAsync(http, hanging)));
                 without.Add(a);
                 withSink.Add(b);
                 output.WriteLine(string.Create(Inv, $"round {r + 1}: no sink {a:F0} events/s, hanging HTTP sink {b:F0} events/s, ratio {b / a:F2}"));
@@ -384,7 +386,27 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         return (rate, cpu.TotalMilliseconds / (events / 1000));
     }
 
-    private async Task<double> IngestForAsync(HttpClient http, string id, byte[] payload, int seconds)
+    /// <summary>
+    /// Waits until the hanging sink has dead-lettered every output but those its queue and its delivery in flight hold
+    /// (the DLQ has caught up), so that a round counts the DLQ work its events cause rather than leave it to the next.
+    /// </summary>
+    private static async Task SettledAsync(HttpClient http, string id)
+    {
+        const long Held = 10_000 + 100; // the sink's queue_capacity and batch_size (defaults)
+        while (true)
+        {
+            long processed = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["events_processed"]!;
+            long dlq = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/connectors")).AsArray().Single()!["dlq"]!;
+            if (dlq >= processed - Held) return;
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Events/s of REST batches sent over 4 connections for <paramref name="seconds"/> s; with <paramref name="drained"/>
+    /// the time runs until it completes (work the server still does for the events sent).
+    /// </summary>
+    private async Task<double> IngestForAsync(HttpClient http, string id, byte[] payload, int seconds, Func<Task>? drained = null)
     {
         long events = 0;
         var sw = Stopwatch.StartNew();
@@ -401,6 +423,7 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
             }
         }).ToArray();
         await Task.WhenAll(workers);
+        if (drained is not null) await drained();
         return events / sw.Elapsed.TotalSeconds;
     }
 
