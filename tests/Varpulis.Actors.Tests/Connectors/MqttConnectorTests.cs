@@ -71,8 +71,17 @@ public sealed class MqttConnectorTests : IAsyncLifetime
         var sinkHealth = new ConnectorHealth("p1", "Alerts", ConnectorKind.Mqtt, BindingDirection.Sink);
         await using var sink = new MqttSinkConnector(Settings("rt"), _ => (1, false), sinkHealth, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
         var target = new RecordingTarget();
-        // The "pipeline": each journaled event becomes one output event for the sink.
-        target.OnBatch = async batch =>
+        // The "pipeline": each journaled event becomes one output event for the sink. Like the pipeline's sink worker, it
+        // hands a batch's outputs to the sink after the previous batch's (batches may be in flight together).
+        var previous = Task.CompletedTask;
+        var order = new object();
+        async Task DeliverAfterAsync(Task before, List<SinkRecord> outputs)
+        {
+            await before;
+            var result = await sink.DeliverAsync(outputs, CancellationToken.None);
+            Assert.True(result.AllDelivered);
+        }
+        target.OnBatch = batch =>
         {
             var outputs = new List<SinkRecord>();
             for (int i = 0; i < batch.EventCount; i++)
@@ -82,8 +91,7 @@ public sealed class MqttConnectorTests : IAsyncLifetime
                 var json = $$$"""{"event_type":"Hot","timestamp":"2026-01-23T10:00:00Z","data":{"sensor":"{{{f.GetProperty("sensor_id").GetString()}}}","value":{{{f.GetProperty("value").GetDouble()}}}}}""";
                 outputs.Add(new SinkRecord("Alerts", "alerts/hot", null, Encoding.UTF8.GetBytes(json)));
             }
-            var result = await sink.DeliverAsync(outputs, CancellationToken.None);
-            Assert.True(result.AllDelivered);
+            lock (order) return previous = DeliverAfterAsync(previous, outputs);
         };
         var (running, health) = StartSource(target, "rt", new MqttSubscription("sensors/#", 1, "TemperatureReading"));
         await Eventually.True(() => health.Connection == ConnectionState.Connected, "the source to connect");
