@@ -191,6 +191,7 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private readonly ILogger _log;
     private readonly LogThrottle _writeLog;
     private readonly DeadLetterState _state = new();
+    private const int MaxLettersPerWrite = 20_000;
     private readonly DeadLetterLayout.BlockWriter _block = new();
     private List<(Store Store, IActorRef ReplyTo)> _waiting = new();
     private bool _writing;
@@ -317,18 +318,20 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
             return;
         }
         _writing = true;
-        var waiting = _waiting;
-        _waiting = new();
-        long firstId = _nextId;
+        // One write takes whole requests up to about MaxLettersPerWrite letters (the block and the lines stay bounded).
+        int take = 0, letters = 0;
+        while (take < _waiting.Count && (take == 0 || letters + _waiting[take].Store.Records.Count <= MaxLettersPerWrite))
+            letters += _waiting[take++].Store.Records.Count;
+        var waiting = _waiting.GetRange(0, take);
+        _waiting.RemoveRange(0, take);
         _block.Reset();
-        int count = 0, bytes = 0;
+        int bytes = 0;
         foreach (var (store, _) in waiting)
         {
-            count += store.Records.Count;
             foreach (var r in store.Records) bytes += r.Json.Length;
         }
         // A line is the event and about 200 bytes around it (sized up front: no growing and copying).
-        var lines = _file.Lines(_pipelineId, _pipelineName, bytes + (count * (256 + _pipelineId.Length + _pipelineName.Length)));
+        var lines = _file.Lines(_pipelineId, _pipelineName, bytes + (letters * (256 + _pipelineId.Length + _pipelineName.Length)));
         foreach (var (store, _) in waiting)
         {
             foreach (var r in store.Records)
@@ -343,11 +346,11 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
             Applied(e);
             if (!_released) _file.Append(lines);
             foreach (var (store, replyTo) in waiting) replyTo.Tell(new Stored(store.Token, store.Records.Count));
-            if (count > 0 && _writeLog.ShouldLog(out long held))
+            if (letters > 0 && _writeLog.ShouldLog(out long held))
             {
                 var first = waiting.First(w => w.Store.Records.Count > 0).Store;
                 _log.LogWarning("DLQ write: pipeline {PipelineId} ({PipelineName}) sink {Connector}: {Count} events dead-lettered ({Held} more since the last DLQ write line), {Total} in the DLQ; error: {Error}",
-                    _pipelineId, _pipelineName, first.Records[0].Connector, count, held, _state.Count, first.Error);
+                    _pipelineId, _pipelineName, first.Records[0].Connector, letters, held, _state.Count, first.Error);
             }
             if (_released) _writing = false;
             else WriteWaiting();
