@@ -284,10 +284,13 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
     /// Two pipelines of the same program on one server, one without a sink and one whose every output goes to an HTTP
     /// endpoint that accepts connections and never answers. REST batches of 1,000 events over 4 connections for
     /// <paramref name="seconds"/> s into one, then the other, alternately (<c>runs</c> rounds): events/s of each and
-    /// the ratio of the medians.
+    /// the ratio of the medians. A hanging-sink round lasts until the DLQ has caught up (every output dead-lettered but
+    /// those the sink's queue holds): the DLQ writes its events cause count in it. With <paramref name="serverPid"/> (a server on this machine) it also reports the server's
+    /// CPU time per 1,000 events of each, which a loaded machine disturbs much less than events per second.
     /// </summary>
-    public async Task<int> HangingSinkAsync(int seconds)
+    public async Task<int> HangingSinkAsync(int seconds, int? serverPid)
     {
+        using var serverProcess = serverPid is { } pid ? Process.GetProcessById(pid) : null;
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var held = new List<TcpClient>();
@@ -328,17 +331,25 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         var payload = Encoding.UTF8.GetBytes(batch.Append("]}").ToString());
         var withSink = new List<double>();
         var without = new List<double>();
+        var cpuWithSink = new List<double>();
+        var cpuWithout = new List<double>();
         try
         {
             await IngestForAsync(http, plain, payload, 2); // warm-up
             await IngestForAsync(http, hanging, payload, 2);
+            await SettledAsync(http, hanging);
             for (int r = 0; r < runs; r++)
             {
-                double a = await IngestForAsync(http, plain, payload, seconds);
-                double b = await IngestForAsync(http, hanging, payload, seconds);
+                var (a, cpuA) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, plain, payload, seconds));
+                var (b, cpuB) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, hanging, payload, seconds, () => SettledAsync(http, hanging)));
                 without.Add(a);
                 withSink.Add(b);
                 output.WriteLine(string.Create(Inv, $"round {r + 1}: no sink {a:F0} events/s, hanging HTTP sink {b:F0} events/s, ratio {b / a:F2}"));
+                if (serverProcess is null) continue;
+                // Server CPU milliseconds per 1,000 events.
+                cpuWithout.Add(cpuA);
+                cpuWithSink.Add(cpuB);
+                output.WriteLine(string.Create(Inv, $"round {r + 1}: server CPU per 1,000 events: no sink {cpuWithout[^1]:F2} ms, hanging HTTP sink {cpuWithSink[^1]:F2} ms, ratio (no sink / hanging) {cpuWithout[^1] / cpuWithSink[^1]:F2}"));
             }
             var hook = (await GetAsync(http, $"/api/v1/pipelines/{hanging}/connectors")).AsArray().Single()!;
             output.WriteLine($"hanging sink afterwards: {hook.ToJsonString()}");
@@ -353,10 +364,49 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         Summary("REST ingestion without a sink, events/s", without);
         Summary("REST ingestion with a hanging HTTP sink, events/s", withSink);
         output.WriteLine(string.Create(Inv, $"ratio of medians (hanging / none): {Median(withSink) / Median(without):F2}"));
+        if (serverProcess is not null)
+        {
+            Summary("server CPU ms per 1,000 events without a sink", cpuWithout);
+            Summary("server CPU ms per 1,000 events with a hanging HTTP sink", cpuWithSink);
+            output.WriteLine(string.Create(Inv, $"CPU ratio of medians (none / hanging; events per CPU-second, hanging relative to none): {Median(cpuWithout) / Median(cpuWithSink):F2}"));
+        }
         return 0;
     }
 
-    private async Task<double> IngestForAsync(HttpClient http, string id, byte[] payload, int seconds)
+    /// <summary>Runs <paramref name="measure"/> and the server's CPU time (user + system) it took, when the server is known.</summary>
+    private static async Task<(double Rate, double CpuMsPer1000)> MeasuredAsync(Process? server, Func<Task<double>> measure)
+    {
+        server?.Refresh();
+        var before = server?.TotalProcessorTime ?? TimeSpan.Zero;
+        var sw = Stopwatch.StartNew();
+        double rate = await measure();
+        double events = rate * sw.Elapsed.TotalSeconds;
+        server?.Refresh();
+        var cpu = (server?.TotalProcessorTime ?? TimeSpan.Zero) - before;
+        return (rate, cpu.TotalMilliseconds / (events / 1000));
+    }
+
+    /// <summary>
+    /// Waits until the hanging sink has dead-lettered every output but those its queue and its delivery in flight hold
+    /// (the DLQ has caught up), so that a round counts the DLQ work its events cause rather than leave it to the next.
+    /// </summary>
+    private static async Task SettledAsync(HttpClient http, string id)
+    {
+        const long Held = 10_000 + 100; // the sink's queue_capacity and batch_size (defaults)
+        while (true)
+        {
+            long processed = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["events_processed"]!;
+            long dlq = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/connectors")).AsArray().Single()!["dlq"]!;
+            if (dlq >= processed - Held) return;
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Events/s of REST batches sent over 4 connections for <paramref name="seconds"/> s; with <paramref name="drained"/>
+    /// the time runs until it completes (work the server still does for the events sent).
+    /// </summary>
+    private async Task<double> IngestForAsync(HttpClient http, string id, byte[] payload, int seconds, Func<Task>? drained = null)
     {
         long events = 0;
         var sw = Stopwatch.StartNew();
@@ -373,6 +423,7 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
             }
         }).ToArray();
         await Task.WhenAll(workers);
+        if (drained is not null) await drained();
         return events / sw.Elapsed.TotalSeconds;
     }
 

@@ -12,7 +12,8 @@ var qos = new Option<int>("--qos") { Description = "MQTT QoS of the source, the 
 var rate = new Option<int>("--rate") { Description = "Events per second (latency).", DefaultValueFactory = _ => 1000 };
 var seconds = new Option<int>("--seconds") { Description = "Seconds per run (latency, hanging-sink).", DefaultValueFactory = _ => 10 };
 var batchTimeout = new Option<string>("--batch-timeout") { Description = "The MQTT source's batch_timeout (latency).", DefaultValueFactory = _ => "50ms" };
-foreach (var o in new Option[] { server, apiKey, runs, events, mqttPort, qos, rate, seconds, batchTimeout }) root.Options.Add(o);
+var serverPid = new Option<int?>("--server-pid") { Description = "Process id of the server, on this machine (hanging-sink: also reports the server's CPU time per event)." };
+foreach (var o in new Option[] { server, apiKey, runs, events, mqttPort, qos, rate, seconds, batchTimeout, serverPid }) root.Options.Add(o);
 var mode = new Argument<string>("benchmark") { Description = "mqtt | mqtt-latency | kafka | hanging-sink" };
 mode.AcceptOnlyFromAmong("mqtt", "mqtt-latency", "kafka", "hanging-sink");
 root.Arguments.Add(mode);
@@ -25,7 +26,7 @@ root.SetAction(async (parse, ct) =>
         "mqtt" => await bench.MqttThroughputAsync(parse.GetValue(mqttPort), parse.GetValue(qos), parse.GetValue(events)),
         "mqtt-latency" => await bench.MqttLatencyAsync(parse.GetValue(mqttPort), parse.GetValue(qos), parse.GetValue(rate), parse.GetValue(seconds), parse.GetValue(batchTimeout)!),
         "kafka" => await bench.KafkaAsync(parse.GetValue(events)),
-        _ => await bench.HangingSinkAsync(parse.GetValue(seconds)),
+        _ => await bench.HangingSinkAsync(parse.GetValue(seconds), parse.GetValue(serverPid)),
     };
 });
 return await root.Parse(args).InvokeAsync();

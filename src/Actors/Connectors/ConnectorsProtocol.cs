@@ -55,9 +55,10 @@ public sealed record GetSinkProgress(string PipelineId) : IConnectorsProtocol;
 
 /// <summary>
 /// Outputs of batches up to <paramref name="SettledSequenceNr"/> are settled (delivered or in the DLQ). Also sent by
-/// <see cref="PipelineConnectors"/> to its parent (the pipeline entity) each time its sinks get further.
+/// <see cref="PipelineConnectors"/> to its parent (the pipeline entity) each time its sinks get further, with the later
+/// <paramref name="SettledEntries"/> whose outputs are settled too (while an earlier one is still on its way).
 /// </summary>
-public sealed record SinkProgress(long SettledSequenceNr) : IConnectorsProtocol;
+public sealed record SinkProgress(long SettledSequenceNr, IReadOnlyList<long>? SettledEntries = null) : IConnectorsProtocol;
 
 /// <summary>The number of events in the pipeline's DLQ (to the pipeline entity after every change: <c>dlq_events</c>).</summary>
 public sealed record DeadLetterCount(long Count) : IConnectorsProtocol;
@@ -143,7 +144,11 @@ public interface IDeadLetterEvent : IConnectorsProtocol
 {
 }
 
+/// <summary>Letters added (journals written before <see cref="DeadLetterBlock"/>; still replayed).</summary>
 public sealed record DeadLettersAdded(IReadOnlyList<DeadLetter> Letters) : IDeadLetterEvent;
+
+/// <summary>Letters added by one DLQ write, in the compact layout of <see cref="DeadLetters.DeadLetterLayout"/>.</summary>
+public sealed record DeadLetterBlock(byte[] Block) : IDeadLetterEvent;
 
 public sealed record DeadLettersRemoved(IReadOnlyList<long> Ids) : IDeadLetterEvent;
 
@@ -152,4 +157,8 @@ public sealed record DeadLettersPurged(long ThroughId) : IDeadLetterEvent;
 /// <summary>Every output of the pipeline's journal through <paramref name="SequenceNr"/> is delivered or dead-lettered.</summary>
 public sealed record SinkOutputsSettled(long SequenceNr) : IDeadLetterEvent;
 
+/// <summary>A DLQ snapshot written before <see cref="DeadLetterBlockSnapshot"/> (still read).</summary>
 public sealed record DeadLetterSnapshot(long NextId, long SettledSequenceNr, IReadOnlyList<DeadLetter> Letters) : IDeadLetterEvent;
+
+/// <summary>A DLQ snapshot: its letters as blocks of <see cref="DeadLetters.DeadLetterLayout"/>.</summary>
+public sealed record DeadLetterBlockSnapshot(long NextId, long SettledSequenceNr, IReadOnlyList<byte[]> Blocks) : IDeadLetterEvent;

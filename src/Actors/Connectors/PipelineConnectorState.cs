@@ -82,6 +82,12 @@ public sealed class PipelineConnectorState
         }
     }
 
+    /// <summary>The sinks have finished with every output of these later entries (an earlier one is still on its way).</summary>
+    public void SettleEntries(IEnumerable<long> sequenceNrs)
+    {
+        foreach (long n in sequenceNrs) _unsettled.Remove(n);
+    }
+
     /// <summary>The Kafka positions of a journaled batch (live and on replay).</summary>
     public void RecordOffsets(IEnumerable<KafkaPartitionOffset> offsets)
         => Ledger.Record(offsets.Select(o => new SourcePosition(o.Topic, o.Partition, o.Offset)));

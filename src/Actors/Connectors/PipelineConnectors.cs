@@ -32,6 +32,9 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private readonly List<ConnectorHealth> _health = new();
     private readonly Dictionary<string, IActorRef> _sinks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _settledBySink = new(StringComparer.Ordinal);
+    // Entries above the settled position with outputs for some sinks: how many of those sinks have not finished them.
+    private readonly SortedDictionary<long, int> _openEntries = new();
+    private List<long>? _finishedEntries;
     private readonly List<RunningSource> _sources = new();
     private IActorRef _deadLetters = ActorRefs.Nobody;
     private long _highestSeen;
@@ -57,11 +60,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
             else OnDeliver(d);
         });
         Receive<Floor>(OnFloor);
-        Receive<SinkWorker.Settled>(s =>
-        {
-            _settledBySink[s.Connector] = Math.Max(_settledBySink.GetValueOrDefault(s.Connector), s.SequenceNr);
-            ReportProgress();
-        });
+        Receive<SinkWorker.Settled>(OnSettled);
         Receive<DeadLetterCount>(c => Context.Parent.Tell(c));
         Receive<SettleTick>(_ => PersistSettled());
         Receive<GetConnectorStatus>(_ => Sender.Tell(new ConnectorStatusList(_health.Select(h => h.Snapshot()).ToList())));
@@ -162,26 +161,80 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private void OnDeliver(DeliverToSinks d)
     {
         _highestSeen = Math.Max(_highestSeen, d.SequenceNr);
-        var byConnector = d.Records.GroupBy(r => r.Connector).ToDictionary(g => g.Key, g => g.ToList());
+        var byConnector = ByConnector(d.Records);
         foreach (var (connector, records) in byConnector)
         {
             if (!_sinks.ContainsKey(connector)) _log.LogWarning("Pipeline {PipelineId} has no sink {Connector}: {Count} events dropped", _settings.PipelineId, connector, records.Count);
         }
         // Every sink hears of every entry, so that an idle sink counts as settled through it.
+        int waiting = 0;
         foreach (var (connector, worker) in _sinks)
-            worker.Tell(new SinkWorker.Enqueue(d.SequenceNr, byConnector.TryGetValue(connector, out var records) ? records : Array.Empty<SinkRecord>()));
+        {
+            if (byConnector.TryGetValue(connector, out var records)) waiting++;
+            worker.Tell(new SinkWorker.Enqueue(d.SequenceNr, records ?? Array.Empty<SinkRecord>()));
+        }
+        if (waiting > 0) _openEntries[d.SequenceNr] = waiting;
         if (_sinks.Count == 0) ReportProgress();
+    }
+
+    /// <summary>The records per sink (without copying when they all go to one, the common case).</summary>
+    private static Dictionary<string, IReadOnlyList<SinkRecord>> ByConnector(IReadOnlyList<SinkRecord> records)
+    {
+        var result = new Dictionary<string, IReadOnlyList<SinkRecord>>(StringComparer.Ordinal);
+        if (records.Count == 0) return result;
+        string first = records[0].Connector;
+        bool one = true;
+        for (int i = 1; i < records.Count && one; i++) one = records[i].Connector == first;
+        if (one)
+        {
+            result[first] = records;
+            return result;
+        }
+        foreach (var g in records.GroupBy(r => r.Connector)) result[g.Key] = g.ToList();
+        return result;
+    }
+
+    private void OnSettled(SinkWorker.Settled s)
+    {
+        _settledBySink[s.Connector] = Math.Max(_settledBySink.GetValueOrDefault(s.Connector), s.SequenceNr);
+        foreach (long entry in s.Entries)
+        {
+            if (!_openEntries.TryGetValue(entry, out int left)) continue;
+            if (left > 1)
+            {
+                _openEntries[entry] = left - 1;
+                continue;
+            }
+            _openEntries.Remove(entry);
+            (_finishedEntries ??= new()).Add(entry);
+        }
+        ReportProgress();
     }
 
     /// <summary>The journal position through which every sink has finished (delivered or dead-lettered).</summary>
     private long Settled() => _sinks.Count == 0 ? _highestSeen : _sinks.Keys.Min(k => _settledBySink.GetValueOrDefault(k));
 
+    /// <summary>
+    /// Tells the pipeline how far every sink has got, and which later entries every sink has finished with: it keeps the
+    /// outputs of the others only (so that one hanging delivery does not make it keep everything produced after it).
+    /// </summary>
     private void ReportProgress()
     {
         long settled = Settled();
-        if (settled <= _settledReported) return;
-        _settledReported = settled;
-        Context.Parent.Tell(new SinkProgress(settled));
+        while (_openEntries.Count > 0)
+        {
+            long first = _openEntries.Keys.First();
+            if (first > settled) break;
+            _openEntries.Remove(first);
+        }
+        var finished = _finishedEntries;
+        _finishedEntries = null;
+        bool advanced = settled > _settledReported;
+        if (advanced) _settledReported = settled;
+        IReadOnlyList<long>? later = finished?.Where(n => n > _settledReported).ToList();
+        if (later is { Count: 0 }) later = null;
+        if (!advanced && later is null) return;
+        Context.Parent.Tell(new SinkProgress(_settledReported, later));
     }
 
     /// <summary>The journal position through which every sink has finished; persisted at most once per interval.</summary>

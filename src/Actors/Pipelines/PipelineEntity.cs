@@ -94,7 +94,11 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
         Command<SubscribePipelineOutput>(Subscribe);
         Command<Terminated>(OnTerminated);
         Command<IngestSourceBatch>(IngestFromSource);
-        Command<SinkProgress>(p => _connectorState.Settle(p.SettledSequenceNr));
+        Command<SinkProgress>(p =>
+        {
+            _connectorState.Settle(p.SettledSequenceNr);
+            if (p.SettledEntries is { } entries) _connectorState.SettleEntries(entries);
+        });
         Command<DeadLetterCount>(c => _dlqEvents = c.Count);
         Command<ConnectorsStopped>(_ => ConnectorsStoppedForHandOff());
         Command<ConnectorsStopTimeout>(_ => ConnectorsStoppedForHandOff());

@@ -7,6 +7,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.DeadLetters;
 using Varpulis.Actors.Directory;
 using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
@@ -18,7 +19,7 @@ namespace Varpulis.Actors.Serialization;
 /// <summary>
 /// The one serializer of every Varpulis message, journal event and snapshot: a short stable manifest per type,
 /// a compact binary layout for the messages that carry event payloads (<see cref="IngestEvents"/>,
-/// <see cref="EventBatchAccepted"/>, <see cref="EventsAccepted"/>, <see cref="IngestResult"/>), and the project's JSON options for everything else. Types are bound through the
+/// <see cref="EventBatchAccepted"/>, <see cref="EventsAccepted"/>, <see cref="IngestResult"/>, the DLQ's <see cref="DeadLetterBlock"/>), and the project's JSON options for everything else. Types are bound through the
 /// marker interfaces <see cref="IPipelineProtocol"/>, <see cref="IDirectoryProtocol"/>, <see cref="IClusterManagerProtocol"/>,
 /// <see cref="IClusterBootstrapProtocol"/>, <see cref="IConnectorsProtocol"/> and <see cref="IPipelineGroupProtocol"/>.
 /// </summary>
@@ -150,6 +151,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(DeadLettersPurged)] = "JLP",
         [typeof(SinkOutputsSettled)] = "JLS",
         [typeof(DeadLetterSnapshot)] = "JLN",
+        [typeof(DeadLetterBlock)] = "JLB",
+        [typeof(DeadLetterBlockSnapshot)] = "JLK",
         [typeof(PipelineGroup)] = "GG",
         [typeof(CreatePipelineGroup)] = "GC",
         [typeof(PipelineGroupDeployed)] = "GCD",
@@ -200,6 +203,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         IngestEvents i => WriteIngest(i),
         DeliverRoutedEvents d => WriteRouted(d),
         IngestResult r => WriteIngestResult(r),
+        DeadLetterBlock b => b.Block,
+        DeadLetterBlockSnapshot s => DeadLetterLayout.Write(s),
         SubscribePipelineOutput o => JsonSerializer.SerializeToUtf8Bytes(
             new SubscriptionWire(o.PipelineId, o.TenantId, Akka.Serialization.Serialization.SerializedActorPath(o.Subscriber)), VplJson.SerializerOptions),
         _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), VplJson.SerializerOptions),
@@ -215,6 +220,8 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         if (type == typeof(IngestEvents)) return ReadIngest(bytes);
         if (type == typeof(DeliverRoutedEvents)) return ReadRouted(bytes);
         if (type == typeof(IngestResult)) return ReadIngestResult(bytes);
+        if (type == typeof(DeadLetterBlock)) return new DeadLetterBlock(bytes);
+        if (type == typeof(DeadLetterBlockSnapshot)) return DeadLetterLayout.ReadSnapshot(bytes);
         if (type == typeof(SubscribePipelineOutput))
         {
             var wire = JsonSerializer.Deserialize<SubscriptionWire>(bytes, VplJson.SerializerOptions)

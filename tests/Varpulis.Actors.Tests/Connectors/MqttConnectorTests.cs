@@ -1,3 +1,6 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
 using Akka.Streams;
@@ -37,9 +40,12 @@ public sealed class MqttConnectorTests : IAsyncLifetime
     private static SourceSettings Batching(int size = 100) => new(size, TimeSpan.FromMilliseconds(50), 2, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
 
     private (RunningSource Running, ConnectorHealth Health) StartSource(RecordingTarget target, string clientId, params MqttSubscription[] subscriptions)
+        => StartSource(target, Settings(clientId), subscriptions);
+
+    private (RunningSource Running, ConnectorHealth Health) StartSource(RecordingTarget target, MqttSettings settings, params MqttSubscription[] subscriptions)
     {
-        var health = new ConnectorHealth("p-" + clientId, "Sensors", ConnectorKind.Mqtt, BindingDirection.Source);
-        var source = new MqttSource(Settings(clientId), subscriptions, Batching(), health, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
+        var health = new ConnectorHealth("p-" + settings.ClientId, "Sensors", ConnectorKind.Mqtt, BindingDirection.Source);
+        var source = new MqttSource(settings, subscriptions, Batching(), health, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
         var running = SourceGraph.Run(source, Batching(), target, health, _logs.CreateLogger("Varpulis.Actors.Connectors"), _system.Materializer());
         return (running, health);
     }
@@ -71,8 +77,17 @@ public sealed class MqttConnectorTests : IAsyncLifetime
         var sinkHealth = new ConnectorHealth("p1", "Alerts", ConnectorKind.Mqtt, BindingDirection.Sink);
         await using var sink = new MqttSinkConnector(Settings("rt"), _ => (1, false), sinkHealth, _logs.CreateLogger("Varpulis.Actors.Connectors.Mqtt"));
         var target = new RecordingTarget();
-        // The "pipeline": each journaled event becomes one output event for the sink.
-        target.OnBatch = async batch =>
+        // The "pipeline": each journaled event becomes one output event for the sink. Like the pipeline's sink worker, it
+        // hands a batch's outputs to the sink after the previous batch's (batches may be in flight together).
+        var previous = Task.CompletedTask;
+        var order = new object();
+        async Task DeliverAfterAsync(Task before, List<SinkRecord> outputs)
+        {
+            await before;
+            var result = await sink.DeliverAsync(outputs, CancellationToken.None);
+            Assert.True(result.AllDelivered);
+        }
+        target.OnBatch = batch =>
         {
             var outputs = new List<SinkRecord>();
             for (int i = 0; i < batch.EventCount; i++)
@@ -82,8 +97,7 @@ public sealed class MqttConnectorTests : IAsyncLifetime
                 var json = $$$"""{"event_type":"Hot","timestamp":"2026-01-23T10:00:00Z","data":{"sensor":"{{{f.GetProperty("sensor_id").GetString()}}}","value":{{{f.GetProperty("value").GetDouble()}}}}}""";
                 outputs.Add(new SinkRecord("Alerts", "alerts/hot", null, Encoding.UTF8.GetBytes(json)));
             }
-            var result = await sink.DeliverAsync(outputs, CancellationToken.None);
-            Assert.True(result.AllDelivered);
+            lock (order) return previous = DeliverAfterAsync(previous, outputs);
         };
         var (running, health) = StartSource(target, "rt", new MqttSubscription("sensors/#", 1, "TemperatureReading"));
         await Eventually.True(() => health.Connection == ConnectionState.Connected, "the source to connect");
@@ -194,5 +208,95 @@ public sealed class MqttConnectorTests : IAsyncLifetime
         Assert.NotEmpty(_logs.Matching("lost its connection"));
         Assert.True(_logs.Matching("connected to mqtt://127.0.0.1").Count >= 2, "the source connected again");
         await running.DrainAsync();
+    }
+
+    // ------------------------------------------------------------------ TLS with a CA file
+
+    /// <summary>A certificate authority made for the test (not trusted by the system).</summary>
+    private static X509Certificate2 NewAuthority(string name)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    /// <summary>Writes a server certificate for 127.0.0.1 signed by <paramref name="authority"/> and its key (PEM files).</summary>
+    private static (string CertFile, string KeyFile) ServerCertificate(X509Certificate2 authority, string dir)
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(authority, true, false));
+        using var cert = request.Create(authority, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(12), [1, 2, 3, 4]);
+        var certFile = Path.Combine(dir, "server.pem");
+        var keyFile = Path.Combine(dir, "server.key");
+        File.WriteAllText(certFile, cert.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (certFile, keyFile);
+    }
+
+    [MosquittoFact]
+    public async Task ACaFileLetsTheSourceTrustABrokerSignedByThatAuthorityAndNoOther()
+    {
+        using var dir = new TempDirectory("varpulis-mqtt-tls");
+        System.IO.Directory.CreateDirectory(dir.Path);
+        using var authority = NewAuthority("Varpulis Test CA");
+        using var stranger = NewAuthority("Some Other CA");
+        var caFile = Path.Combine(dir.Path, "ca.pem");
+        var otherCaFile = Path.Combine(dir.Path, "other-ca.pem");
+        await File.WriteAllTextAsync(caFile, authority.ExportCertificatePem());
+        await File.WriteAllTextAsync(otherCaFile, stranger.ExportCertificatePem());
+        await using var broker = new MosquittoBroker { Tls = ServerCertificate(authority, dir.Path) };
+        await broker.InitializeAsync();
+        MqttSettings Tls(string clientId, string? ca) => new("Sensors", "127.0.0.1", broker.Port, clientId, null, null, true, TimeSpan.FromSeconds(5), TimeSpan.FromHours(1),
+            ca is null ? null : MqttSettings.LoadAuthorities("Sensors", ca));
+
+        var target = new RecordingTarget();
+        var (running, health) = StartSource(target, Tls("tls-trusted", caFile), new MqttSubscription("in/#", 1, "E"));
+        await Eventually.True(() => health.Connection == ConnectionState.Connected, "the source to connect over TLS");
+        Assert.Equal("mqtts://127.0.0.1:" + broker.Port + " (client id tls-trusted)", Tls("tls-trusted", caFile).Describe());
+
+        var publisher = new MqttClientFactory().CreateMqttClient();
+        _clients.Add(publisher);
+        await publisher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("tls-pub")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithTlsOptions(o => o.UseTls().WithCertificateValidationHandler(e => MqttSettings.ChainsTo(MqttSettings.LoadAuthorities("p", caFile), e.Certificate, e.Chain, e.SslPolicyErrors)))
+            .Build());
+        await PublishAsync(publisher, "in/a", """{"n":1}""");
+        await Eventually.True(() => target.Events.Count == 1, "the message over TLS");
+        Assert.Equal(["1"], target.Field("n"));
+        await running.DrainAsync();
+
+        // A broker certificate from another authority is refused, and so is one the system does not trust (no ca_file).
+        foreach (var (clientId, ca) in new[] { ("tls-stranger", otherCaFile), ("tls-system", (string?)null) })
+        {
+            var refused = StartSource(new RecordingTarget(), Tls(clientId, ca), new MqttSubscription("in/#", 1, "E"));
+            await Eventually.True(() => refused.Health.LastError is not null, $"{clientId} to fail to connect");
+            Assert.Equal(ConnectionState.Reconnecting, refused.Health.Connection);
+            Assert.StartsWith("The remote certificate was rejected by the provided RemoteCertificateValidationCallback", refused.Health.LastError);
+            refused.Running.Abort();
+        }
+        Assert.Single(File.ReadAllLines(broker.LogPath), l => l.Contains("New client connected", StringComparison.Ordinal) && l.Contains("tls-trusted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ACaFileThatHoldsNoCertificateIsAConfigurationError()
+    {
+        using var dir = new TempDirectory("varpulis-mqtt-ca");
+        System.IO.Directory.CreateDirectory(dir.Path);
+        var empty = Path.Combine(dir.Path, "empty.pem");
+        File.WriteAllText(empty, "not a certificate\n");
+        var ex = Assert.Throws<Varpulis.Vpl.Compilation.Connectors.ConnectorConfigurationException>(() => MqttSettings.LoadAuthorities("Sensors", empty));
+        Assert.Equal($"connector Sensors: ca_file {empty} holds no PEM certificate", ex.Message);
+        var missing = Path.Combine(dir.Path, "missing.pem");
+        Assert.StartsWith($"connector Sensors: ca_file {missing} cannot be read: ", Assert.Throws<Varpulis.Vpl.Compilation.Connectors.ConnectorConfigurationException>(() => MqttSettings.LoadAuthorities("Sensors", missing)).Message);
     }
 }

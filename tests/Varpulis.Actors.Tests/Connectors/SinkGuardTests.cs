@@ -182,8 +182,8 @@ public sealed class SinkGuardTests : IAsyncLifetime
     {
         var file = DlqFile.For(StateDir);
         var dlq = _system.ActorOf(DeadLetterQueue.Props("p-durable", "durable", file, _clock, _logs.CreateLogger("t")));
-        var letters = Enumerable.Range(1, 3).Select(n => new DeadLetterQueue.NewLetter(_clock.GetUtcNow(), "Hook", null, null, "down", Ev(n))).ToList();
-        var stored = await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store(letters, 1), TimeSpan.FromSeconds(10));
+        var letters = Enumerable.Range(1, 3).Select(n => new SinkRecord("Hook", null, null, Encoding.UTF8.GetBytes(Ev(n)))).ToList();
+        var stored = await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store(letters, _clock.GetUtcNow(), "down", 1), TimeSpan.FromSeconds(10));
         Assert.Equal(3, stored.Count);
         await dlq.Ask<DeadLetterQueue.Removed>(new DeadLetterQueue.Remove([2]), TimeSpan.FromSeconds(10));
         await _system.Terminate();
@@ -198,8 +198,59 @@ public sealed class SinkGuardTests : IAsyncLifetime
         Assert.Equal([Ev(1), Ev(3)], page.Letters.Select(l => l.EventJson));
         Assert.Equal([Ev(1), Ev(3)], DlqLines().Select(l => l.GetProperty("event").GetRawText()));
         // Ids keep increasing after recovery.
-        var more = await again.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store([letters[0]], 2), TimeSpan.FromSeconds(10));
+        var more = await again.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store([letters[0]], _clock.GetUtcNow(), "down", 2), TimeSpan.FromSeconds(10));
         var after = await again.Ask<DeadLetterPage>(new GetDeadLetters("p-durable", 2, 10), TimeSpan.FromSeconds(10));
         Assert.Equal((1, 4L), (more.Count, after.Letters.Single().Id));
+    }
+
+    [Fact]
+    public async Task AHangingDeliveryDoesNotMakeThePipelineKeepTheOutputsThatLaterWentToTheDlq()
+    {
+        var settings = new PipelineConnectorsSettings("p-entries", "entries", StateDir);
+        var program = VplCompiler.Compile($"connector Hook = http(url: \"{_endpoint.Url}\", retries: 0, timeout: 1h, queue_capacity: 2, batch_size: 1)\nstream Alerts = Reading.emit(n: n).to(Hook)").Program!;
+        var progress = new List<SinkProgress>();
+        var parent = _system.ActorOf(Props.Create(() => new RecordingParent(
+            PipelineConnectors.Props(settings, program.ConnectorBindings, ActorRefs.Nobody, new ConnectorFactory(settings, _http), _clock, _logs), progress)));
+        _endpoint.Behaviour = HttpEndpoint.Mode.Hang;
+        // Entry 1 is on its way to an endpoint that never answers, 2 and 3 wait in the queue, 4 to 6 find it full.
+        for (int seq = 1; seq <= 6; seq++) parent.Tell(Deliver(seq, seq));
+        await Eventually.True(() => DlqLines().Count == 3, "3 dead letters");
+
+        var state = new PipelineConnectorState();
+        for (int seq = 1; seq <= 6; seq++) state.AddUnsettled(seq, Deliver(seq, seq).Records);
+        await Eventually.True(
+            () =>
+            {
+                lock (progress)
+                {
+                    foreach (var p in progress)
+                    {
+                        state.Settle(p.SettledSequenceNr);
+                        if (p.SettledEntries is { } entries) state.SettleEntries(entries);
+                    }
+                    progress.Clear();
+                }
+                return state.Unsettled.Count() == 3;
+            },
+            "the pipeline to keep 3 entries");
+        Assert.Equal([1L, 2L, 3L], state.Unsettled.Select(u => u.SequenceNr));
+        Assert.Equal([4, 5, 6], DlqLines().Select(l => l.GetProperty("event").GetProperty("data").GetProperty("n").GetInt32()));
+        // The journaled settled position stays before the hanging entry, so a restart sends 1 to 3 again.
+        Assert.Equal(0, (await parent.Ask<SinkProgress>(new GetSinkProgress("p-entries"), TimeSpan.FromSeconds(10))).SettledSequenceNr);
+    }
+
+    /// <summary>Plays the pipeline entity: hosts the connectors, forwards requests to them and keeps their <see cref="SinkProgress"/> reports.</summary>
+    private sealed class RecordingParent : ReceiveActor
+    {
+        public RecordingParent(Props connectors, List<SinkProgress> progress)
+        {
+            var child = Context.ActorOf(connectors, "connectors");
+            Receive<SinkProgress>(p => Sender.Equals(child), p =>
+            {
+                lock (progress) progress.Add(p);
+            });
+            Receive<DeadLetterCount>(_ => { });
+            ReceiveAny(m => child.Forward(m));
+        }
     }
 }

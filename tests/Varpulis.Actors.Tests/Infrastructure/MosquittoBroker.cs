@@ -19,6 +19,9 @@ public sealed class MosquittoBroker : IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>A TLS listener with this certificate and private key (PEM files) instead of plain TCP.</summary>
+    public (string CertFile, string KeyFile)? Tls { get; init; }
+
     public string LogPath => Path.Combine(_dir, "mosquitto.log");
 
     public async Task InitializeAsync()
@@ -26,8 +29,10 @@ public sealed class MosquittoBroker : IAsyncLifetime
         if (SkipReason is not null) return;
         System.IO.Directory.CreateDirectory(_dir);
         Port = FreePort();
+        var tls = Tls is { } t ? $"certfile {t.CertFile}\nkeyfile {t.KeyFile}\n" : "";
         await File.WriteAllTextAsync(Path.Combine(_dir, "mosquitto.conf"), $"""
             listener {Port} 127.0.0.1
+            {tls}
             allow_anonymous true
             persistence true
             persistence_location {_dir}/

@@ -227,6 +227,7 @@ public sealed class VarpulisSerializerTests : IDisposable
             new ConnectorStatusList([Status, Status with { Direction = "source", Circuit = null, LastError = null }]),
             new GetSinkProgress("p1"),
             new SinkProgress(42),
+            new SinkProgress(42, [44, 47]),
             new StopConnectors("p1"),
             new StopConnectors("p1", DeadLetterDisposal.Delete),
             new DeadLetterCount(12),
@@ -246,6 +247,8 @@ public sealed class VarpulisSerializerTests : IDisposable
             new DeadLettersPurged(6),
             new SinkOutputsSettled(99),
             new DeadLetterSnapshot(7, 99, [Letter]),
+            new DeadLetterBlock(Varpulis.Actors.Connectors.DeadLetters.DeadLetterLayout.Block([Letter, Letter with { Id = 6, Topic = null }])),
+            new DeadLetterBlockSnapshot(7, 99, [Varpulis.Actors.Connectors.DeadLetters.DeadLetterLayout.Block([Letter]), Varpulis.Actors.Connectors.DeadLetters.DeadLetterLayout.Block([Letter with { Id = 6 }])]),
         ];
         return all.Select(m => new[] { m });
     }

@@ -178,6 +178,15 @@ public class ConnectorDiagnosticsTests
             D(1, 37, Error, "VPL0403", "'port' must be an int, not str"));
 
     [Fact]
+    public void CaFileAsAnIntegerAndEmpty()
+    {
+        AssertDiagnostics("connector M = mqtt(host: \"h\", ca_file: 5)",
+            D(1, 40, Error, "VPL0403", "'ca_file' must be a str, not int"));
+        AssertDiagnostics("connector M = mqtt(host: \"h\", ca_file: \"\")",
+            D(1, 40, Error, "VPL0404", "'ca_file' must not be empty"));
+    }
+
+    [Fact]
     public void ResetTimeoutAsAnInteger()
         => AssertDiagnostics("connector H = http(url: \"http://h/x\", reset_timeout: 30)",
             D(1, 54, Error, "VPL0403", "'reset_timeout' must be a duration, not int"));

@@ -6,46 +6,174 @@ namespace Varpulis.Actors.Connectors.DeadLetters;
 
 /// <summary>
 /// The dead letters of one pipeline and how far its sinks have got (pure state: applied identically from commands
-/// and from the journal). Letters keep their id order; ids never repeat.
+/// and from the journal). Letters keep their id order; ids never repeat. Letters are held as the blocks they were
+/// written in (<see cref="DeadLetterLayout"/>: one byte array per write, no object per letter) and decoded when read.
 /// </summary>
 public sealed class DeadLetterState
 {
-    private readonly List<DeadLetter> _letters = new();
+    private readonly List<Chunk> _chunks = new();
 
     public long NextId { get; private set; } = 1;
 
     public long SettledSequenceNr { get; private set; }
 
-    public IReadOnlyList<DeadLetter> Letters => _letters;
+    /// <summary>How many letters the DLQ holds.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The size of the blocks held (what a snapshot writes, about).</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>
+    /// Whether the DLQ should save a snapshot (after which its journal is deleted): every 1,000 journal events, but a
+    /// snapshot copies the whole DLQ, so only once the letters journaled since the last one weigh half of what it would
+    /// copy (a large DLQ is not copied again for every thousand small writes: at most about three bytes are written
+    /// per byte of letters); after 100,000 events in any case (a journal of many small events is slow to replay).
+    /// </summary>
+    public static bool SnapshotDue(int eventsSince, long letterBytesSince, long heldBytes)
+        => eventsSince >= 100_000 || (eventsSince >= 1000 && letterBytesSince >= heldBytes / 2);
+
+    /// <summary>Every letter, oldest first (decoded block by block as the enumeration goes).</summary>
+    public IEnumerable<DeadLetter> Letters => _chunks.SelectMany(c => c.Letters());
 
     public void Apply(IDeadLetterEvent e)
     {
         switch (e)
         {
+            case DeadLetterBlock b:
+                Add(b.Block);
+                break;
             case DeadLettersAdded a:
-                _letters.AddRange(a.Letters);
-                if (a.Letters.Count > 0) NextId = Math.Max(NextId, a.Letters[^1].Id + 1);
+                if (a.Letters.Count > 0) Add(DeadLetterLayout.Block(a.Letters));
                 break;
             case DeadLettersRemoved r:
-                var ids = r.Ids.ToHashSet();
-                _letters.RemoveAll(l => ids.Contains(l.Id));
+                foreach (long id in r.Ids) Remove(id);
                 break;
             case DeadLettersPurged p:
-                _letters.RemoveAll(l => l.Id <= p.ThroughId);
+                while (_chunks.Count > 0 && _chunks[0].Ids[^1] <= p.ThroughId)
+                {
+                    Count -= _chunks[0].Live;
+                    Bytes -= _chunks[0].Size;
+                    _chunks.RemoveAt(0);
+                }
+                if (_chunks.Count > 0)
+                {
+                    foreach (long id in _chunks[0].Ids) if (id <= p.ThroughId) Remove(id);
+                }
                 break;
             case SinkOutputsSettled s:
                 SettledSequenceNr = Math.Max(SettledSequenceNr, s.SequenceNr);
                 break;
             case DeadLetterSnapshot snap:
-                _letters.Clear();
-                _letters.AddRange(snap.Letters);
-                NextId = snap.NextId;
-                SettledSequenceNr = snap.SettledSequenceNr;
+                Reset(snap.NextId, snap.SettledSequenceNr);
+                if (snap.Letters.Count > 0) Add(DeadLetterLayout.Block(snap.Letters));
+                break;
+            case DeadLetterBlockSnapshot snap:
+                Reset(snap.NextId, snap.SettledSequenceNr);
+                foreach (var block in snap.Blocks) Add(block);
                 break;
         }
     }
 
-    public DeadLetterSnapshot Snapshot() => new(NextId, SettledSequenceNr, _letters.ToList());
+    /// <summary>Which of <paramref name="ids"/> are in the DLQ.</summary>
+    public List<long> Present(IEnumerable<long> ids) => ids.Where(id => Find(id) is var (c, i) && c.IsLive(i)).Distinct().ToList();
+
+    /// <summary>Letters <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="limit"/>, oldest first.</summary>
+    public List<DeadLetter> Page(long offset, int limit)
+    {
+        var page = new List<DeadLetter>(Math.Max(0, Math.Min(limit, 1024)));
+        foreach (var c in _chunks)
+        {
+            if (page.Count >= limit) break;
+            if (offset >= c.Live)
+            {
+                offset -= c.Live;
+                continue;
+            }
+            foreach (var l in c.Letters().Skip((int)offset).Take(limit - page.Count)) page.Add(l);
+            offset = 0;
+        }
+        return page;
+    }
+
+    /// <summary>The blocks of the live letters (blocks with removed letters are written again without them).</summary>
+    public DeadLetterBlockSnapshot Snapshot() => new(NextId, SettledSequenceNr, _chunks.Select(c => c.Compacted()).ToList());
+
+    private void Reset(long nextId, long settled)
+    {
+        _chunks.Clear();
+        Count = 0;
+        Bytes = 0;
+        NextId = nextId;
+        SettledSequenceNr = settled;
+    }
+
+    private void Add(byte[] block)
+    {
+        var chunk = new Chunk(block, DeadLetterLayout.Ids(block));
+        if (chunk.Ids.Length == 0) return;
+        _chunks.Add(chunk);
+        Count += chunk.Live;
+        Bytes += block.Length;
+        NextId = Math.Max(NextId, chunk.Ids[^1] + 1);
+    }
+
+    private void Remove(long id)
+    {
+        if (Find(id) is not var (chunk, index) || !chunk.Remove(index)) return;
+        Count--;
+        if (chunk.Live > 0) return;
+        _chunks.Remove(chunk);
+        Bytes -= chunk.Size;
+    }
+
+    /// <summary>The block holding letter <paramref name="id"/> and its index there (blocks are in id order).</summary>
+    private (Chunk Chunk, int Index)? Find(long id)
+    {
+        int lo = 0, hi = _chunks.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            var c = _chunks[mid];
+            if (id < c.Ids[0]) hi = mid - 1;
+            else if (id > c.Ids[^1]) lo = mid + 1;
+            else
+            {
+                int i = Array.BinarySearch(c.Ids, id);
+                return i >= 0 ? (c, i) : null;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>One block of letters and which of them have left the DLQ.</summary>
+    private sealed class Chunk(byte[] block, long[] ids)
+    {
+        private bool[]? _removed;
+
+        public long[] Ids { get; } = ids;
+
+        public int Size => block.Length;
+
+        public int Live { get; private set; } = ids.Length;
+
+        public bool IsLive(int index) => _removed is null || !_removed[index];
+
+        public bool Remove(int index)
+        {
+            if (!IsLive(index)) return false;
+            (_removed ??= new bool[Ids.Length])[index] = true;
+            Live--;
+            return true;
+        }
+
+        public IEnumerable<DeadLetter> Letters()
+        {
+            var letters = DeadLetterLayout.Read(block);
+            return _removed is null ? letters : letters.Where((_, i) => !_removed[i]);
+        }
+
+        public byte[] Compacted() => _removed is null ? block : DeadLetterLayout.Block(Letters());
+    }
 }
 
 /// <summary>
@@ -57,14 +185,19 @@ public sealed class DeadLetterState
 /// </summary>
 public sealed class DeadLetterQueue : ReceivePersistentActor
 {
-    private const int SnapshotEvery = 1000;
     private readonly string _pipelineId;
     private readonly string _pipelineName;
     private readonly DlqFile _file;
     private readonly ILogger _log;
     private readonly LogThrottle _writeLog;
     private readonly DeadLetterState _state = new();
+    private const int MaxLettersPerWrite = 20_000;
+    private readonly DeadLetterLayout.BlockWriter _block = new();
+    private List<(Store Store, IActorRef ReplyTo)> _waiting = new();
+    private bool _writing;
+    private long _nextId = 1;
     private int _sinceSnapshot;
+    private long _bytesSinceSnapshot;
     private bool _deleting;
     private bool _released;
 
@@ -76,10 +209,11 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
         _log = log;
         _writeLog = new LogThrottle(TimeSpan.FromSeconds(10), time);
 
-        Recover<SnapshotOffer>(o => _state.Apply((DeadLetterSnapshot)o.Snapshot));
+        Recover<SnapshotOffer>(o => _state.Apply((IDeadLetterEvent)o.Snapshot));
         Recover<IDeadLetterEvent>(_state.Apply);
         Recover<RecoveryCompleted>(_ =>
         {
+            _nextId = _state.NextId;
             _file.Rewrite(_pipelineId, Lines(_state.Letters));
             ReportCount();
         });
@@ -102,6 +236,8 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
         Command<Release>(r =>
         {
             _released = true;
+            // Letters not written yet are not acknowledged: they stay unsettled in the pipeline.
+            _waiting = new();
             _file.Rewrite(_pipelineId, Array.Empty<string>());
             if (!r.DeleteJournal)
             {
@@ -134,11 +270,11 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
 
     // ------------------------------------------------------------------ local messages (never leave the node)
 
-    /// <summary>An event a sink gives up on, before it has an id.</summary>
-    public sealed record NewLetter(DateTimeOffset Timestamp, string Connector, string? Topic, string? Key, string Error, string EventJson);
-
-    /// <summary>Stores letters; answered with <see cref="Stored"/> once journaled.</summary>
-    public sealed record Store(IReadOnlyList<NewLetter> Letters, long Token);
+    /// <summary>
+    /// Stores output events a sink gives up on (at <paramref name="Timestamp"/>, for <paramref name="Error"/>); answered
+    /// with <see cref="Stored"/> once journaled.
+    /// </summary>
+    public sealed record Store(IReadOnlyList<SinkRecord> Records, DateTimeOffset Timestamp, string Error, long Token);
 
     public sealed record Stored(long Token, int Count);
 
@@ -163,72 +299,113 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
 
     // ------------------------------------------------------------------ commands
 
+    /// <summary>
+    /// Letters wait here while a write is in flight and leave together in the next one (group commit): one journal
+    /// write (one block) and one file append per group, however many sinks and batches they came from. Each sender
+    /// hears <see cref="Stored"/> only once its letters are journaled.
+    /// </summary>
     private void OnStore(Store s)
     {
-        long id = _state.NextId;
-        var letters = s.Letters.Select(n => new DeadLetter(id++, n.Timestamp, n.Connector, n.Topic, n.Key, n.Error, n.EventJson)).ToList();
-        var sender = Sender;
-        Persist(new DeadLettersAdded(letters), e =>
+        _waiting.Add((s, Sender));
+        if (!_writing) WriteWaiting();
+    }
+
+    private void WriteWaiting()
+    {
+        if (_waiting.Count == 0)
+        {
+            _writing = false;
+            return;
+        }
+        _writing = true;
+        // One write takes whole requests up to about MaxLettersPerWrite letters (the block and the lines stay bounded).
+        int take = 0, letters = 0;
+        while (take < _waiting.Count && (take == 0 || letters + _waiting[take].Store.Records.Count <= MaxLettersPerWrite))
+            letters += _waiting[take++].Store.Records.Count;
+        var waiting = _waiting.GetRange(0, take);
+        _waiting.RemoveRange(0, take);
+        _block.Reset();
+        int bytes = 0;
+        foreach (var (store, _) in waiting)
+        {
+            foreach (var r in store.Records) bytes += r.Json.Length;
+        }
+        // A line is the event and about 200 bytes around it (sized up front: no growing and copying).
+        var lines = _file.Lines(_pipelineId, _pipelineName, bytes + (letters * (256 + _pipelineId.Length + _pipelineName.Length)));
+        foreach (var (store, _) in waiting)
+        {
+            foreach (var r in store.Records)
+            {
+                long id = _nextId++;
+                _block.Add(id, store.Timestamp, r.Connector, r.Topic, r.Key, store.Error, r.Json);
+                lines.Add(id, store.Timestamp, r.Connector, store.Error, r.Json);
+            }
+        }
+        PersistAsync(new DeadLetterBlock(_block.ToArray()), e =>
         {
             Applied(e);
-            _file.Append(Lines(letters));
-            sender.Tell(new Stored(s.Token, letters.Count));
-            if (_writeLog.ShouldLog(out long held))
+            if (!_released) _file.Append(lines);
+            foreach (var (store, replyTo) in waiting) replyTo.Tell(new Stored(store.Token, store.Records.Count));
+            if (letters > 0 && _writeLog.ShouldLog(out long held))
             {
+                var first = waiting.First(w => w.Store.Records.Count > 0).Store;
                 _log.LogWarning("DLQ write: pipeline {PipelineId} ({PipelineName}) sink {Connector}: {Count} events dead-lettered ({Held} more since the last DLQ write line), {Total} in the DLQ; error: {Error}",
-                    _pipelineId, _pipelineName, letters[0].Connector, letters.Count, held, _state.Letters.Count, letters[0].Error);
+                    _pipelineId, _pipelineName, first.Records[0].Connector, letters, held, _state.Count, first.Error);
             }
+            if (_released) _writing = false;
+            else WriteWaiting();
         });
     }
 
     private void OnRemove(Remove r)
     {
-        var wanted = r.Ids.ToHashSet();
-        var present = _state.Letters.Where(l => wanted.Contains(l.Id)).Select(l => l.Id).ToList();
+        var present = _state.Present(r.Ids);
         var sender = Sender;
         if (present.Count == 0)
         {
-            sender.Tell(new Removed(0, _state.Letters.Count));
+            sender.Tell(new Removed(0, _state.Count));
             return;
         }
         Persist(new DeadLettersRemoved(present), e =>
         {
             Applied(e);
             _file.Rewrite(_pipelineId, Lines(_state.Letters));
-            sender.Tell(new Removed(present.Count, _state.Letters.Count));
+            sender.Tell(new Removed(present.Count, _state.Count));
         });
     }
 
     private void OnClear()
     {
         var sender = Sender;
-        int count = _state.Letters.Count;
+        long count = _state.Count;
         if (count == 0)
         {
             sender.Tell(new DeadLettersCleared(0));
             return;
         }
+        // Letters still being written keep their place (their ids are above the purge).
         Persist(new DeadLettersPurged(_state.NextId - 1), e =>
         {
             Applied(e);
-            _file.Rewrite(_pipelineId, Array.Empty<string>());
+            _file.Rewrite(_pipelineId, Lines(_state.Letters));
             _log.LogInformation("DLQ of pipeline {PipelineId} cleared: {Count} events removed", _pipelineId, count);
             sender.Tell(new DeadLettersCleared(count));
         });
     }
 
-    private DeadLetterPage Page(int offset, int limit)
-        => new(_state.Letters.Count, _state.Letters.Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 0, 10_000)).ToList());
+    private DeadLetterPage Page(int offset, int limit) => new(_state.Count, _state.Page(Math.Max(0, offset), Math.Clamp(limit, 0, 10_000)));
 
     /// <summary>Tells the pipeline (through the connectors) how many events are in the DLQ (<c>dlq_events</c>).</summary>
-    private void ReportCount() => Context.Parent.Tell(new DeadLetterCount(_state.Letters.Count));
+    private void ReportCount() => Context.Parent.Tell(new DeadLetterCount(_state.Count));
 
     private void Applied(IDeadLetterEvent e)
     {
         _state.Apply(e);
         if (e is not SinkOutputsSettled) ReportCount();
-        if (++_sinceSnapshot < SnapshotEvery) return;
+        if (e is DeadLetterBlock b) _bytesSinceSnapshot += b.Block.Length;
+        if (!DeadLetterState.SnapshotDue(++_sinceSnapshot, _bytesSinceSnapshot, _state.Bytes)) return;
         _sinceSnapshot = 0;
+        _bytesSinceSnapshot = 0;
         SaveSnapshot(_state.Snapshot());
     }
 

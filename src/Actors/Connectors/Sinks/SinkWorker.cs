@@ -34,7 +34,10 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private readonly SinkCircuitBreaker _breaker;
     private readonly LinkedList<Item> _queue = new();
     private readonly Dictionary<long, List<Item>> _awaitingDlq = new();
+    // Per journal entry of the pipeline: how many of its outputs this sink has not finished with yet.
+    private readonly SortedDictionary<long, int> _outstanding = new();
     private List<Item>? _inFlight;
+    private List<long>? _settledEntries;
     private long _dlqToken;
     private long _highestSeen;
     private long _lastSettled;
@@ -71,8 +74,11 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
 
     public sealed record ReplayOutcome(string Connector, IReadOnlyList<long> Delivered, IReadOnlyList<long> Failed);
 
-    /// <summary>To the parent: every output of journal entries up to <paramref name="SequenceNr"/> has left this sink for good.</summary>
-    public sealed record Settled(string Connector, long SequenceNr);
+    /// <summary>
+    /// To the parent: every output of journal entries up to <paramref name="SequenceNr"/> has left this sink for good, and
+    /// so have those of the later <paramref name="Entries"/> (finished while an earlier entry is still on its way).
+    /// </summary>
+    public sealed record Settled(string Connector, long SequenceNr, IReadOnlyList<long> Entries);
 
     /// <summary>One output event in the worker: from the pipeline (with its journal entry) or from a replay (with its DLQ id).</summary>
     private sealed record Item(SinkRecord Record, long SequenceNr, DeadLetter? Letter, ReplayTracker? Replay);
@@ -99,6 +105,7 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private void OnEnqueue(Enqueue e)
     {
         _highestSeen = Math.Max(_highestSeen, e.SequenceNr);
+        if (e.Records.Count > 0) _outstanding[e.SequenceNr] = _outstanding.GetValueOrDefault(e.SequenceNr) + e.Records.Count;
         List<Item>? overflow = null;
         foreach (var r in e.Records)
         {
@@ -233,7 +240,24 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     {
         if (delivered.Count == 0) return;
         _health.AddDelivered(delivered.Count);
-        foreach (var i in delivered) i.Replay?.Done(i.Letter!.Id, true, _connector.Connector);
+        foreach (var i in delivered)
+        {
+            i.Replay?.Done(i.Letter!.Id, true, _connector.Connector);
+            Finished(i);
+        }
+    }
+
+    /// <summary>An output of the pipeline has left this sink for good (delivered, or stored in the DLQ).</summary>
+    private void Finished(Item i)
+    {
+        if (i.Letter is not null || !_outstanding.TryGetValue(i.SequenceNr, out int left)) return;
+        if (left > 1)
+        {
+            _outstanding[i.SequenceNr] = left - 1;
+            return;
+        }
+        _outstanding.Remove(i.SequenceNr);
+        (_settledEntries ??= new()).Add(i.SequenceNr);
     }
 
     /// <summary>Events that will not be delivered now: new ones go to the DLQ; replayed ones stay in it.</summary>
@@ -252,29 +276,38 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     {
         long token = ++_dlqToken;
         _awaitingDlq[token] = items;
-        var now = _time.GetUtcNow();
-        var letters = items.Select(i => new DeadLetterQueue.NewLetter(now, i.Record.Connector, i.Record.Topic, i.Record.Key, error,
-            System.Text.Encoding.UTF8.GetString(i.Record.Json))).ToList();
-        _deadLetters.Tell(new DeadLetterQueue.Store(letters, token));
+        var records = new SinkRecord[items.Count];
+        for (int i = 0; i < records.Length; i++) records[i] = items[i].Record;
+        _deadLetters.Tell(new DeadLetterQueue.Store(records, _time.GetUtcNow(), error, token));
     }
 
     private void OnStored(DeadLetterQueue.Stored s)
     {
         if (!_awaitingDlq.Remove(s.Token, out var items)) return;
         _health.AddDeadLettered(items.Count);
+        foreach (var i in items) Finished(i);
         ReportSettled();
     }
 
+    /// <summary>
+    /// Tells the parent how far this sink has got: the entry before the oldest one with outputs still here, and the later
+    /// entries finished since the last report (so that one hanging delivery does not hold back everything after it).
+    /// </summary>
     private void ReportSettled()
     {
-        long min = long.MaxValue;
-        foreach (var i in _queue) if (i.Letter is null) min = Math.Min(min, i.SequenceNr);
-        if (_inFlight is not null) foreach (var i in _inFlight) if (i.Letter is null) min = Math.Min(min, i.SequenceNr);
-        foreach (var list in _awaitingDlq.Values) foreach (var i in list) min = Math.Min(min, i.SequenceNr);
-        long settled = min == long.MaxValue ? _highestSeen : min - 1;
-        if (settled <= _lastSettled) return;
-        _lastSettled = settled;
-        Context.Parent.Tell(new Settled(_connector.Connector, settled));
+        long settled = _highestSeen;
+        foreach (var kv in _outstanding)
+        {
+            settled = kv.Key - 1;
+            break;
+        }
+        var entries = _settledEntries;
+        _settledEntries = null;
+        bool advanced = settled > _lastSettled;
+        if (advanced) _lastSettled = settled;
+        IReadOnlyList<long> later = entries is null ? Array.Empty<long>() : entries.Where(n => n > _lastSettled).ToList();
+        if (!advanced && later.Count == 0) return;
+        Context.Parent.Tell(new Settled(_connector.Connector, _lastSettled, later));
     }
 
     protected override void PostStop()

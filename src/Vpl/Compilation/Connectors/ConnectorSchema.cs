@@ -114,6 +114,8 @@ public static partial class ConnectorSchema
             new("username", ConnectorParameterType.String, ParameterPlace.Declaration, "user name"),
             new("password", ConnectorParameterType.String, ParameterPlace.Declaration, "password") { Secret = true },
             new("tls", ConnectorParameterType.Bool, ParameterPlace.Declaration, "connect with TLS") { Default = Value.FromBool(false) },
+            new("ca_file", ConnectorParameterType.String, ParameterPlace.Declaration, "PEM file of the certificate authorities the broker's certificate must chain to (turns TLS on)")
+                { Check = (v, _) => NonEmpty(v) },
             new("qos", ConnectorParameterType.Int, ParameterPlace.Anywhere, "quality of service: 0 (at most once) or 1 (at least once)")
                 { Default = Value.FromInt(1), Check = (v, _) => v.AsInt is 0 or 1 ? null : "must be 0 or 1 (QoS 2 is not supported)" },
             Topic("topic (filter with + and # for .from; plain topic for .to)") with { Check = (v, d) => MqttTopic(v.AsString, d) },
