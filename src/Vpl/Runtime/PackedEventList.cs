@@ -59,6 +59,43 @@ public sealed class PackedEventList
         Add(e.Type, e.Timestamp, e.Fields);
     }
 
+    /// <summary>Appends all events of <paramref name="other"/>, in order (their values are copied).</summary>
+    public void AddRange(PackedEventList other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var c in other._chunks)
+        {
+            int from = 0;
+            for (int i = 0; i < c.Count; i++)
+            {
+                int to = c.Ends[i];
+                Add(c.Types[i], c.Timestamps[i], c.Values.AsSpan(from, to - from));
+                from = to;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the timestamps of the events at <paramref name="indices"/>; false (and nothing
+    /// changed) when a timestamp would leave the range of a long.
+    /// </summary>
+    internal bool TryShiftTimestamps(List<int> indices, long delta)
+    {
+        foreach (int index in indices)
+        {
+            var c = ChunkOf(index, out int i);
+            long old = c.Timestamps[i];
+            long ts = unchecked(old + delta);
+            if (((old ^ ts) & (delta ^ ts)) < 0) return false;
+        }
+        foreach (int index in indices)
+        {
+            var c = ChunkOf(index, out int i);
+            c.Timestamps[i] += delta;
+        }
+        return true;
+    }
+
     /// <summary>The type of event <paramref name="index"/>, without building the event.</summary>
     public EventType TypeAt(int index)
     {
