@@ -189,7 +189,8 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
             }
             else
             {
-                all.MaterializeRange(i, n, batch);
+                // The runner builds the events (a parallel runner on its workers, each its own partition's).
+                runner.ProcessRange(all, i, n);
             }
             Submit(runner, batch);
             progress.Tick(runner);

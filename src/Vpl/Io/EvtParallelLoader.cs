@@ -41,6 +41,9 @@ public static class EvtParallelLoader
         ArgumentNullException.ThrowIfNull(into);
         if (options.SkipInvalid) throw new ArgumentException("skipping invalid lines needs one reader going through the input in order", nameof(options));
         var cutter = new BlockCutter(stream, blockBytes);
+        // Each block's events go into a list taken from here and given back once appended: the lists' arrays (large
+        // objects) are used again instead of being allocated per block for the garbage collector.
+        var lists = new System.Collections.Concurrent.ConcurrentBag<PackedEventList>();
         var pending = new Queue<Block>();
         long batchOffset = 0;
         int linesBefore = 0;
@@ -57,13 +60,13 @@ public static class EvtParallelLoader
                     if (first)
                     {
                         // The first block meets the input's types: parsed at once, in order, with the registry open.
-                        block.Done = Parse(block, types, options, offsets is not null, 0, freeze: false);
+                        block.Done = Parse(block, types, options, offsets is not null, 0, freeze: false, lists);
                         first = false;
                     }
                     else
                     {
                         var b = block;
-                        b.Task = Task.Run(() => Parse(b, types, options, offsets is not null, 0, freeze: true));
+                        b.Task = Task.Run(() => Parse(b, types, options, offsets is not null, 0, freeze: true, lists));
                     }
                     pending.Enqueue(block);
                 }
@@ -73,7 +76,8 @@ public static class EvtParallelLoader
                 long shift = batchOffset - r.StartBatchOffset;
                 if (r.RefusedRegistryChange || (shift != 0 && (r.Error is not null || !r.Events!.TryShiftTimestamps(r.StartOffsetEvents!, shift))))
                 {
-                    r = Parse(head, types, options, offsets is not null, batchOffset, freeze: false);
+                    Recycle(r, lists);
+                    r = Parse(head, types, options, offsets is not null, batchOffset, freeze: false, lists);
                 }
                 else if (shift != 0 && r.Offsets is not null)
                 {
@@ -83,6 +87,7 @@ public static class EvtParallelLoader
                 if (r.Error is not null) throw r.Error;
                 into.AddRange(r.Events!);
                 if (offsets is not null) offsets.AddRange(r.Offsets!);
+                Recycle(r, lists);
                 if (r.SawBatch) batchOffset = r.EndBatchOffset;
             }
         }
@@ -104,12 +109,21 @@ public static class EvtParallelLoader
         }
     }
 
-    private static Result Parse(Block block, TypeRegistry types, EvtReaderOptions options, bool withOffsets, long startBatchOffset, bool freeze)
+    private static void Recycle(Result r, System.Collections.Concurrent.ConcurrentBag<PackedEventList> lists)
+    {
+        if (r.Events is null) return;
+        r.Events.Clear();
+        lists.Add(r.Events);
+        r.Events = null;
+    }
+
+    private static Result Parse(Block block, TypeRegistry types, EvtReaderOptions options, bool withOffsets, long startBatchOffset, bool freeze,
+        System.Collections.Concurrent.ConcurrentBag<PackedEventList> lists)
     {
         var blockOptions = new EvtReaderOptions { BaseTimeNanos = options.BaseTimeNanos, Path = options.Path };
         using var reader = new EvtReader(new MemoryStream(block.Data, 0, block.Length, writable: false), types, blockOptions);
         reader.StartBlock(block.LinesBefore, block.StartOfInput, startBatchOffset, freeze);
-        var events = new PackedEventList();
+        if (!lists.TryTake(out var events)) events = new PackedEventList();
         var offsets = withOffsets ? new List<long>() : null;
         try
         {
@@ -119,6 +133,8 @@ public static class EvtParallelLoader
         }
         catch (EvtFormatException ex)
         {
+            events.Clear();
+            lists.Add(events);
             if (reader.RefusedRegistryChange) return new Result { RefusedRegistryChange = true };
             return new Result { Error = ex };
         }
