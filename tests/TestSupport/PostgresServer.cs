@@ -21,6 +21,29 @@ public sealed class PostgresServer : IAsyncLifetime
         ? null
         : "PostgreSQL binaries (initdb, pg_ctl) not found: install Debian's postgresql package or set VARPULIS_TEST_PG";
 
+    /// <summary>
+    /// Runs <paramref name="body"/> with the environment that points a coordinator's journal at a new database of a
+    /// throwaway server (<c>VARPULIS_PERSISTENCE_PROVIDER</c>, <c>VARPULIS_PERSISTENCE_CONNECTION</c>), then stops it.
+    /// </summary>
+    public static async Task WithJournalAsync(Func<IDictionary<string, string>, Task> body)
+    {
+        var pg = new PostgresServer();
+        await pg.InitializeAsync();
+        try
+        {
+            var connection = await pg.CreateDatabaseAsync();
+            await body(new Dictionary<string, string>
+            {
+                ["VARPULIS_PERSISTENCE_PROVIDER"] = "postgresql",
+                ["VARPULIS_PERSISTENCE_CONNECTION"] = connection,
+            });
+        }
+        finally
+        {
+            await pg.DisposeAsync();
+        }
+    }
+
     public async Task InitializeAsync()
     {
         var external = Environment.GetEnvironmentVariable("VARPULIS_TEST_PG");

@@ -132,6 +132,17 @@ public sealed class ScriptTests(UiFixture f)
             drawn);
     }
 
+    [Fact]
+    public void AReplicatedPipelineIsOneNodeNamingEachOfItsWorkers()
+    {
+        const string g = "{name: 'r', deployments: [" +
+            "{pipeline_name: 'score', worker_id: 'worker-2', status: 'running', replica: 0}, {pipeline_name: 'score', worker_id: 'worker-1', status: 'starting', replica: 1}, " +
+            "{pipeline_name: 'score', worker_id: 'worker-2', status: 'running', replica: 2}, {pipeline_name: 'sink', worker_id: 'worker-1', status: 'running', replica: 0}], " +
+            "routes: [{from_pipeline: 'score', to_pipeline: 'sink', event_types: ['Score']}]}";
+        Assert.Equal("""[{"id":"score","worker":"worker-2, worker-1","status":"starting"},{"id":"sink","worker":"worker-1","status":"running"}]""",
+            Eval("graph.js", $"m.groupGraph({g}).nodes"));
+    }
+
     [Theory]
     [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T00:00:00.900Z')", "just now")]
     [InlineData("'2025-01-01T00:00:00.000Z', Date.parse('2025-01-01T00:00:04.900Z')", "4 s ago")]

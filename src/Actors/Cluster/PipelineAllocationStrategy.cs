@@ -44,22 +44,41 @@ public sealed class PipelineAllocationStrategy : IActorSystemDependentAllocation
     }
 
     /// <summary>
-    /// The affinities as the local replica has them now: the group manager writes them to every node before it deploys,
-    /// but subscribers hear of a change only at the next notification round, after the deploy may already be here.
+    /// The directives (with the worker ids of the regions) and the affinities as a majority of nodes have them now: their
+    /// writers write them to every node before a deploy, but subscribers hear of a change only at the next notification
+    /// round, after the deploy may already be here; and a write that timed out on this node (a loaded machine), or was
+    /// made before the writer knew this node, reached it only by gossip, later. A majority read overlaps the nodes the
+    /// write reached. Allocations are rare (deploys, moves), so the round trips are cheap; without a majority in time,
+    /// the local replica, else the subscription's copy.
     /// </summary>
     private async Task RefreshAffinityAsync()
     {
         if (_replicator is null) return;
-        try
-        {
-            var key = Groups.PipelineGroupManager.AffinityKey;
-            if (await _replicator.Ask<IGetResponse>(Dsl.Get(key, ReadLocal.Instance), TimeSpan.FromSeconds(1)) is GetSuccess g) _affinity = g.Get(key).Entries;
-        }
-        catch (AskTimeoutException)
-        {
-            // The subscription's copy will do.
-        }
+        if (await ReadAsync(DirectivesKey) is { } directives) _directives = directives.Get(DirectivesKey).Value;
+        var affinity = Groups.PipelineGroupManager.AffinityKey;
+        if (await ReadAsync(affinity) is { } affinities) _affinity = affinities.Get(affinity).Entries;
     }
+
+    private async Task<GetSuccess?> ReadAsync<T>(IKey<T> key)
+        where T : IReplicatedData
+    {
+        foreach (IReadConsistency consistency in new IReadConsistency[] { new ReadMajority(AffinityReadTimeout), ReadLocal.Instance })
+        {
+            try
+            {
+                var reply = await _replicator!.Ask<IGetResponse>(Dsl.Get(key, consistency), AffinityReadTimeout + TimeSpan.FromSeconds(1));
+                if (reply is GetSuccess g) return g;
+                if (reply is NotFound) return null;
+            }
+            catch (AskTimeoutException)
+            {
+                // The next consistency.
+            }
+        }
+        return null;
+    }
+
+    private static readonly TimeSpan AffinityReadTimeout = TimeSpan.FromSeconds(2);
 
     public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress)
     {

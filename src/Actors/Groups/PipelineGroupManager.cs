@@ -14,7 +14,9 @@ namespace Varpulis.Actors.Groups;
 /// group (definition, deployed pipeline ids, phase) in the cluster's journal and runs each deploy and teardown as a
 /// saga child (<see cref="GroupSagas"/>) that talks to the cluster manager, the directory, the pipeline region and
 /// Distributed Data (worker affinities, read by the shard allocation strategy), so the manager itself never waits. A
-/// group found half-deployed after the manager moved or restarted is torn down (its creator got no 201).
+/// group found half-deployed after the manager moved or restarted is torn down (its creator got no 201). Every group it
+/// journals is also in a Distributed Data replica on every node (<see cref="ReplicaKey"/>), which the coordinators
+/// dispatch injected events by without asking the manager: inject keeps working while the manager moves (a leader change).
 /// </summary>
 public sealed class PipelineGroupManager : ReceivePersistentActor
 {
@@ -23,6 +25,11 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
     /// <summary>pipeline id → worker id of every group pipeline with a <c>worker_affinity</c>, replicated to every node.</summary>
     public static readonly LWWDictionaryKey<string, string> AffinityKey = new("varpulis-group-affinity");
 
+    /// <summary>group id → group, as journaled here; written by this manager only. A removal reaches every node before a delete is answered.</summary>
+    public static readonly LWWDictionaryKey<string, PipelineGroup> ReplicaKey = new("varpulis-pipeline-groups");
+
+    private static readonly TimeSpan ReplicaWriteTimeout = TimeSpan.FromSeconds(5);
+
     private const int SnapshotEvery = 100;
 
     private readonly IActorRef _directory;
@@ -30,6 +37,8 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
     private readonly IActorRef _clusterManager;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
+    private readonly IActorRef _replicator;
+    private readonly Akka.Cluster.Cluster _cluster;
     private readonly Dictionary<string, PipelineGroup> _groups = new(StringComparer.Ordinal);
     private readonly List<string> _order = new();
     private readonly Dictionary<string, List<IActorRef>> _deleteWaiters = new(StringComparer.Ordinal);
@@ -42,11 +51,14 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
         _region = region;
         _clusterManager = clusterManager;
         _log = loggers.CreateLogger<PipelineGroupManager>();
+        _replicator = DistributedData.Get(Context.System).Replicator;
+        _cluster = Akka.Cluster.Cluster.Get(Context.System);
 
         Recover<SnapshotOffer>(o => Apply((PipelineGroupSnapshot)o.Snapshot));
         Recover<IPipelineGroupEvent>(Apply);
         Recover<RecoveryCompleted>(_ =>
         {
+            PublishReplica();
             foreach (var g in _groups.Values.Where(g => g.Phase != GroupPhase.Deployed).ToList())
             {
                 _log.LogWarning("Pipeline group {GroupId} ({GroupName}) was left {Phase}: tearing it down", g.Id, g.Name, g.Phase);
@@ -80,13 +92,21 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
         });
         Command<GroupSagas.TornDown>(t => Persist(new PipelineGroupRemoved(t.GroupId), e =>
         {
-            AfterPersist(e);
+            AfterPersist(e, new PipelineGroupDeleted(t.GroupId, t.PipelinesDeleted));
             _log.LogInformation("Pipeline group deleted: {GroupId}, {Count} pipelines", t.GroupId, t.PipelinesDeleted);
-            if (_deleteWaiters.Remove(t.GroupId, out var waiters))
-            {
-                foreach (var w in waiters) w.Tell(new PipelineGroupDeleted(t.GroupId, t.PipelinesDeleted));
-            }
         }));
+        // A delete is answered once the group left every node's replica (or the reachable ones, in time).
+        Command<UpdateSuccess>(u => AnswerDelete(u.Request));
+        Command<UpdateTimeout>(u =>
+        {
+            _log.LogWarning("Pipeline group change reached only part of the cluster in time");
+            AnswerDelete(u.Request);
+        });
+        Command<ModifyFailure>(f =>
+        {
+            _log.LogError(f.Cause, "Pipeline group change could not be replicated");
+            AnswerDelete(f.Request);
+        });
         Command<GroupSagas.TeardownFailed>(t =>
         {
             if (_deleteWaiters.Remove(t.GroupId, out var waiters))
@@ -151,6 +171,25 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
         Context.ActorOf(GroupSagas.Teardown(g, _directory), name);
     }
 
+    private void AnswerDelete(object? request)
+    {
+        if (request is not PipelineGroupDeleted deleted || !_deleteWaiters.Remove(deleted.GroupId, out var waiters)) return;
+        foreach (var w in waiters) w.Tell(deleted);
+    }
+
+    /// <summary>After recovery: the replica holds exactly the journaled groups.</summary>
+    private void PublishReplica()
+    {
+        var node = _cluster.SelfUniqueAddress;
+        var groups = _groups.Values.ToList();
+        _replicator.Tell(Dsl.Update(ReplicaKey, LWWDictionary<string, PipelineGroup>.Empty, new WriteMajority(ReplicaWriteTimeout), d =>
+        {
+            foreach (var id in d.Keys.Where(k => !_groups.ContainsKey(k)).ToList()) d = d.Remove(node, id);
+            foreach (var g in groups) d = d.SetItem(node, g.Id, g);
+            return d;
+        }));
+    }
+
     private PipelineGroup? Find(string id, string tenantId)
         => _groups.TryGetValue(id, out var g) && g.TenantId == tenantId ? g : null;
 
@@ -179,9 +218,20 @@ public sealed class PipelineGroupManager : ReceivePersistentActor
         }
     }
 
-    private void AfterPersist(IPipelineGroupEvent e)
+    /// <summary>Applies a journaled event and writes it to the replica (a removal to every node, answering <paramref name="deleted"/> then).</summary>
+    private void AfterPersist(IPipelineGroupEvent e, PipelineGroupDeleted? deleted = null)
     {
         Apply(e);
+        var node = _cluster.SelfUniqueAddress;
+        switch (e)
+        {
+            case PipelineGroupRecorded r:
+                _replicator.Tell(Dsl.Update(ReplicaKey, LWWDictionary<string, PipelineGroup>.Empty, new WriteMajority(ReplicaWriteTimeout), d => d.SetItem(node, r.Group.Id, r.Group)));
+                break;
+            case PipelineGroupRemoved r:
+                _replicator.Tell(Dsl.Update(ReplicaKey, LWWDictionary<string, PipelineGroup>.Empty, new WriteAll(ReplicaWriteTimeout), deleted, d => d.Remove(node, r.GroupId)));
+                break;
+        }
         if (++_sinceSnapshot < SnapshotEvery) return;
         _sinceSnapshot = 0;
         SaveSnapshot(new PipelineGroupSnapshot(_order.Select(id => _groups[id]).ToList()));

@@ -22,7 +22,9 @@ public sealed class NodeReadiness(ActorSystem system, IRequiredActor<ServerDirec
         if (status != MemberStatus.Up) return $"cluster member status is {status.ToString().ToLowerInvariant()}";
         try
         {
-            var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(null);
+            // The SQL journal (the default one, except on a raft coordinator whose own state is replicated over the
+            // coordinators' data directories: there the directory's recovery below proves that store answers).
+            var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor("akka.persistence.journal.sql");
             var reply = await journal.Ask<object>(r => new ReplayMessages(0, 0, 0, "varpulis-readiness-probe", r), Timeout, ct);
             if (reply is not RecoverySuccess) return "journal did not answer: " + (reply as ReplayMessagesFailure)?.Cause.Message;
         }

@@ -78,7 +78,7 @@ public static class NodeHostingExtensions
                 "varpulis",
                 [typeof(IPipelineProtocol), typeof(IDirectoryProtocol), typeof(IClusterManagerProtocol), typeof(IClusterBootstrapProtocol), typeof(Connectors.IConnectorsProtocol), typeof(IPipelineGroupProtocol)],
                 system => new VarpulisSerializer(system))
-            .WithVarpulisPersistence(plan.Persistence, plan.JournalDir, plan.OwnsJournalFiles)
+            .WithVarpulisPersistence(plan.Persistence, plan.JournalDir, plan.OwnsJournalFiles, defaultPlugins: plan.Raft?.StateDataDir is null)
             .AddClusterManager(plan.HostsSingletons, plan.Placement);
         if (plan.HostsPipelines)
         {
@@ -101,6 +101,7 @@ public static class NodeHostingExtensions
         if (plan.Kind == NodeKind.Coordinator)
         {
             builder.AddClusterBootstrapResponder(plan.Persistence);
+            if (plan.Raft is { StateDataDir: { } stateDir } raft) builder.AddReplicatedCoordinatorState(stateDir, raft.Majority);
             builder.AddLeadershipKeeper(plan.Raft?.NodeId ?? 1);
             builder.AddScalingAdvisor(settings.Coordinator.Scaling);
             builder.AddClusterSeries(plan.HeartbeatInterval);

@@ -21,9 +21,11 @@ public static class VarpulisPersistence
     /// The node's plugins. <paramref name="ownsFiles"/>: this process checkpoints the SQLite write-ahead logs (a single
     /// server, a coordinator); workers of an embedded cluster write into their coordinator's files and leave that to it.
     /// </summary>
-    public static AkkaConfigurationBuilder WithVarpulisPersistence(this AkkaConfigurationBuilder builder, PersistenceSettings settings, string stateDir, bool ownsFiles = true)
+    /// <paramref name="defaultPlugins"/>: false when another journal is the node's default (a raft coordinator's
+    /// replicated coordinator state): the SQL plugins are then only there for the workers' files this node keeps.
+    public static AkkaConfigurationBuilder WithVarpulisPersistence(this AkkaConfigurationBuilder builder, PersistenceSettings settings, string stateDir, bool ownsFiles = true, bool defaultPlugins = true)
     {
-        var plan = Plan(settings, stateDir);
+        var plan = Plan(settings, stateDir, defaultPlugins);
         builder.WithSqlPersistence(plan.Journal, plan.Snapshots);
         builder.WithSqlPersistence(plan.ShardingJournal, plan.ShardingSnapshots);
         if (!settings.IsPostgres)
@@ -51,7 +53,7 @@ public static class VarpulisPersistence
     ];
 
     /// <summary>The four plugin configurations for the settings (SQLite files are prepared on disk).</summary>
-    public static PersistencePlan Plan(PersistenceSettings settings, string stateDir)
+    public static PersistencePlan Plan(PersistenceSettings settings, string stateDir, bool defaultPlugins = true)
     {
         if (settings.IsPostgres)
         {
@@ -60,8 +62,8 @@ public static class VarpulisPersistence
                 throw new InvalidOperationException("persistence.provider is postgresql but no connection string is set: set persistence.connection_string in the config file or VARPULIS_PERSISTENCE_CONNECTION");
             return new PersistencePlan(
                 Array.Empty<string>(),
-                Journal(cs, ProviderName.PostgreSQL15, "sql", isDefault: true, "journal", "journal_metadata", "tags"),
-                Snapshot(cs, ProviderName.PostgreSQL15, "sql", isDefault: true, "snapshot"),
+                Journal(cs, ProviderName.PostgreSQL15, "sql", isDefault: defaultPlugins, "journal", "journal_metadata", "tags"),
+                Snapshot(cs, ProviderName.PostgreSQL15, "sql", isDefault: defaultPlugins, "snapshot"),
                 Journal(cs, ProviderName.PostgreSQL15, ShardingPluginId, isDefault: false, "sharding_journal", "sharding_journal_metadata", "sharding_tags"),
                 Snapshot(cs, ProviderName.PostgreSQL15, ShardingPluginId, isDefault: false, "sharding_snapshot"));
         }
@@ -97,8 +99,8 @@ public static class VarpulisPersistence
         var shardingSnapshots = Db("sharding-snapshots.db");
         return new PersistencePlan(
             [journal, snapshots, shardingJournal, shardingSnapshots],
-            Journal(journal, ProviderName.SQLiteMS, "sql", isDefault: true, "journal", "journal_metadata", "tags", Sqlite(journal)),
-            Snapshot(snapshots, ProviderName.SQLiteMS, "sql", isDefault: true, "snapshot", Sqlite(snapshots)),
+            Journal(journal, ProviderName.SQLiteMS, "sql", isDefault: defaultPlugins, "journal", "journal_metadata", "tags", Sqlite(journal)),
+            Snapshot(snapshots, ProviderName.SQLiteMS, "sql", isDefault: defaultPlugins, "snapshot", Sqlite(snapshots)),
             Journal(shardingJournal, ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "journal", "journal_metadata", "tags", Sqlite(shardingJournal)),
             Snapshot(shardingSnapshots, ProviderName.SQLiteMS, ShardingPluginId, isDefault: false, "snapshot", Sqlite(shardingSnapshots)));
     }

@@ -165,6 +165,14 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         [typeof(PipelineGroupSnapshot)] = "JGS",
         [typeof(Cluster.Raft.LeaderRecord)] = "HLR",
         [typeof(Cluster.Raft.GetLeadership)] = "HGL",
+        [typeof(Cluster.Raft.PutCoordinatorState)] = "HCP",
+        [typeof(Cluster.Raft.CoordinatorStateStored)] = "HCS",
+        [typeof(Cluster.Raft.GetCoordinatorState)] = "HCG",
+        [typeof(Cluster.Raft.CoordinatorStateValue)] = "HCV",
+        [typeof(Cluster.Raft.CoordinatorStateDigest)] = "HCD",
+        [typeof(Cluster.Raft.PullCoordinatorState)] = "HCL",
+        [typeof(Cluster.Raft.GetCoordinatorStateSummary)] = "HCQ",
+        [typeof(Cluster.Raft.CoordinatorStateSummary)] = "HCY",
         [typeof(Cluster.Scaling.GetScalingRecommendation)] = "HGS",
         [typeof(Cluster.Scaling.ScalingReport)] = "HSR",
     }.ToFrozenDictionary();
@@ -216,6 +224,7 @@ public sealed class VarpulisSerializer : SerializerWithStringManifest
         if (type == typeof(GetTenants)) return GetTenants.Instance;
         if (type == typeof(DirectoryPing)) return DirectoryPing.Instance;
         if (type == typeof(Cluster.Raft.GetLeadership)) return Cluster.Raft.GetLeadership.Instance;
+        if (type == typeof(Cluster.Raft.GetCoordinatorStateSummary)) return Cluster.Raft.GetCoordinatorStateSummary.Instance;
         if (type == typeof(Cluster.Scaling.GetScalingRecommendation)) return Cluster.Scaling.GetScalingRecommendation.Instance;
         return JsonSerializer.Deserialize(bytes, type, VplJson.SerializerOptions)
             ?? throw new SerializationException($"empty payload for manifest '{manifest}'");

@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Hosting;
 using Varpulis.Actors.Cluster;
 using Varpulis.Api.Errors;
@@ -10,28 +9,11 @@ namespace Varpulis.Api.Cluster;
 /// The API's way to the cluster manager singleton (through its proxy): one ask per request, its
 /// <see cref="ClusterError"/> replies turned into <see cref="ApiException"/>s with the contract's codes.
 /// </summary>
-public sealed class ClusterGateway(IRequiredActor<ClusterManager> manager)
+public sealed class ClusterGateway(IRequiredActor<ClusterManager> manager) : SingletonGateway(manager.GetAsync, "the cluster manager")
 {
-    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+    public Task<T> AskAsync<T>(IClusterManagerProtocol message, CancellationToken ct, TimeSpan? timeout = null) => AskSingletonAsync<T>(message, ct, timeout);
 
-    public async Task<T> AskAsync<T>(IClusterManagerProtocol message, CancellationToken ct, TimeSpan? timeout = null)
-    {
-        object reply;
-        try
-        {
-            reply = await (await manager.GetAsync(ct)).Ask<object>(message, timeout ?? AskTimeout, ct);
-        }
-        catch (AskTimeoutException)
-        {
-            throw PipelineGateway.Unavailable("the cluster manager did not answer in time (no coordinator is up, or it is moving)");
-        }
-        return reply switch
-        {
-            T t => t,
-            ClusterError e => throw ToApi(e),
-            _ => throw new ApiException(500, "internal_error", $"unexpected reply {reply.GetType().Name}"),
-        };
-    }
+    protected override ApiException? Refusal(object reply) => reply is ClusterError e ? ToApi(e) : null;
 
     public static ApiException ToApi(ClusterError e) => e.Code switch
     {

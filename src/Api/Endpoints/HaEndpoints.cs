@@ -38,13 +38,27 @@ public static class HaEndpoints
         g.MapGet("/scaling", Scaling);
     }
 
-    private static Task Raft(HttpContext ctx, RaftView view)
+    private static async Task Raft(HttpContext ctx, RaftView view, ActorRegistry registry)
     {
         var record = view.Record;
         var nodes = view.Nodes().Select(n => new RaftNode(n.Id, n.Address, n.Role, n.IsCurrent, n.Reachable)).ToList();
         int? leader = record is { NodeId: > 0 } r && nodes.Any(n => n.Id == r.NodeId && n.Role == "leader") ? r.NodeId : null;
-        var status = new RaftStatus(view.Enabled, view.ThisNodeId, leader, record?.Term ?? 0, nodes);
-        return Write(ctx, status, HaJsonContext.Default.RaftStatus);
+        // The version of this coordinator's copy of the coordinator state (embedded journal only): runbook §4.2's "most recent data dir".
+        string? stateVersion = null;
+        if (registry.TryGet<CoordinatorStateKeeper>(out var keeper))
+        {
+            try
+            {
+                var summary = await keeper.Ask<CoordinatorStateSummary>(GetCoordinatorStateSummary.Instance, AdvisorTimeout, ctx.RequestAborted);
+                stateVersion = summary.Latest.ToString();
+            }
+            catch (AskTimeoutException)
+            {
+                throw PipelineGateway.Unavailable("this coordinator's state keeper did not answer in time");
+            }
+        }
+        var status = new RaftStatus(view.Enabled, view.ThisNodeId, leader, record?.Term ?? 0, nodes) { StateVersion = stateVersion };
+        await Write(ctx, status, HaJsonContext.Default.RaftStatus);
     }
 
     private static async Task Scaling(HttpContext ctx, IRequiredActor<ScalingAdvisor> advisor)

@@ -24,7 +24,7 @@ namespace Varpulis.Api.Endpoints;
 /// </summary>
 public static class PipelineGroupEndpoints
 {
-    private const int MaxNameLength = 256;
+    private const int MaxNameLength = PipelinesEndpoints.MaxNameLength;
 
     public static void MapPipelineGroups(this RouteGroupBuilder cluster)
     {
@@ -103,9 +103,8 @@ public static class PipelineGroupEndpoints
     private static async Task Inject(HttpContext ctx, string id, GroupGateway groups, PipelineGateway gw, TimeProvider time, bool batch)
     {
         var caller = ApiAccessMiddleware.CallerOf(ctx);
-        var key = PipelinesEndpoints.IdempotencyKey(ctx);
-        var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
-        var group = (await groups.AskAsync<PipelineGroupFound>(new GetPipelineGroup(id, caller.TenantId), ctx.RequestAborted)).Group;
+        var (key, body) = await PipelinesEndpoints.ReadEventsAsync(ctx, batch);
+        var group = await groups.ForEventsAsync(id, caller.TenantId, ctx.RequestAborted);
         if (group.Phase != GroupPhase.Deployed) throw new ApiException(409, "conflict", $"pipeline group '{id}' is {group.Phase}");
         long deadline = gw.DeadlineUnixMs(time);
         if (!batch)
@@ -118,15 +117,10 @@ public static class PipelineGroupEndpoints
                 target = Route(group, root, out var error) ?? throw ApiException.BadRequest(error!);
             }
             var r = await gw.AskIngestAsync(new IngestEvents(target.PipelineId, caller.TenantId, body, false, Derived(key, target), deadline), CancellationToken.None);
-            await ApiJson.WriteAsync(ctx, 200, w =>
+            await PipelinesEndpoints.WriteEventReplyAsync(ctx, r.OutputEventsJson, w =>
             {
-                w.WriteStartObject();
-                w.WriteBoolean("accepted", true);
-                w.WritePropertyName("output_events");
-                w.WriteRawValue(r.OutputEventsJson, skipInputValidation: true);
                 w.WriteString("pipeline_name", target.PipelineName);
                 w.WriteString("pipeline_id", target.PipelineId);
-                w.WriteEndObject();
             });
             return;
         }
@@ -187,22 +181,8 @@ public static class PipelineGroupEndpoints
             foreach (var e in r.Errors) errors.Add(new IngestError(e.Index >= 0 && e.Index < indexes.Count ? indexes[e.Index] : e.Index, e.Error));
         }
         errors.Sort((a, b) => a.Index.CompareTo(b.Index));
-        await ApiJson.WriteAsync(ctx, 200, w =>
+        await PipelinesEndpoints.WriteBatchReplyAsync(ctx, accepted, rejected, errors, w =>
         {
-            w.WriteStartObject();
-            w.WriteNumber("accepted", accepted);
-            w.WriteNumber("rejected", rejected);
-            w.WritePropertyName("errors");
-            w.WriteStartArray();
-            foreach (var e in errors)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("index", e.Index);
-                w.WriteString("error", e.Error);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WritePropertyName("output_events");
             w.WriteStartArray();
             foreach (var r in results)
             {
@@ -210,9 +190,7 @@ public static class PipelineGroupEndpoints
                 foreach (var o in outputs.RootElement.EnumerateArray()) o.WriteTo(w);
             }
             w.WriteEndArray();
-            w.WriteNumber("processing_time_us", processing);
-            w.WriteEndObject();
-        });
+        }, processing);
     }
 
     /// <summary>The deployment an injected event goes to, or null with the reason.</summary>

@@ -20,7 +20,7 @@ namespace Varpulis.Api.Endpoints;
 /// </summary>
 public static class PipelinesEndpoints
 {
-    private const int MaxNameLength = 256;
+    internal const int MaxNameLength = 256;
 
     public static void MapPipelines(this RouteGroupBuilder api)
     {
@@ -166,8 +166,7 @@ public static class PipelinesEndpoints
             throw new ApiException(429, "quota_exceeded",
                 $"tenant '{caller.TenantId}' exceeded its quota of {caller.Quota.MaxEventsPerSecond} events per second");
         }
-        var key = IdempotencyKey(ctx);
-        var body = await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit);
+        var (key, body) = await ReadEventsAsync(ctx, batch);
         using var activity = ApiTelemetry.Source.StartActivity("pipeline.ingest");
         activity?.SetTag("varpulis.pipeline.id", id);
         activity?.SetTag("varpulis.batch", batch);
@@ -175,26 +174,32 @@ public static class PipelinesEndpoints
         var result = await gw.AskIngestAsync(new IngestEvents(id, caller.TenantId, body, batch, key, gw.DeadlineUnixMs(time)), CancellationToken.None);
         activity?.SetTag("varpulis.events.accepted", result.Accepted);
         buckets.Charge("events:" + caller.TenantId, rate, rate, result.Accepted);
-        if (!batch)
-        {
-            await ApiJson.WriteAsync(ctx, 200, w =>
-            {
-                w.WriteStartObject();
-                w.WriteBoolean("accepted", true);
-                w.WritePropertyName("output_events");
-                w.WriteRawValue(result.OutputEventsJson, skipInputValidation: true);
-                w.WriteEndObject();
-            });
-            return;
-        }
-        await ApiJson.WriteAsync(ctx, 200, w =>
+        if (batch) await WriteBatchReplyAsync(ctx, result.Accepted, result.Rejected, result.Errors, w => w.WriteRawValue(result.OutputEventsJson, skipInputValidation: true), result.ProcessingTimeUs);
+        else await WriteEventReplyAsync(ctx, result.OutputEventsJson);
+    }
+
+    /// <summary>The reply of <c>events</c>: <c>{accepted: true, output_events}</c>, then what <paramref name="more"/> writes.</summary>
+    internal static Task WriteEventReplyAsync(HttpContext ctx, byte[] outputEventsJson, Action<Utf8JsonWriter>? more = null)
+        => ApiJson.WriteAsync(ctx, 200, w =>
         {
             w.WriteStartObject();
-            w.WriteNumber("accepted", result.Accepted);
-            w.WriteNumber("rejected", result.Rejected);
+            w.WriteBoolean("accepted", true);
+            w.WritePropertyName("output_events");
+            w.WriteRawValue(outputEventsJson, skipInputValidation: true);
+            more?.Invoke(w);
+            w.WriteEndObject();
+        });
+
+    /// <summary>The reply of <c>events-batch</c>: counts, errors by index, the output events (an array <paramref name="writeOutputs"/> writes) and the processing time.</summary>
+    internal static Task WriteBatchReplyAsync(HttpContext ctx, int accepted, int rejected, IEnumerable<IngestError> errors, Action<Utf8JsonWriter> writeOutputs, long processingTimeUs)
+        => ApiJson.WriteAsync(ctx, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("accepted", accepted);
+            w.WriteNumber("rejected", rejected);
             w.WritePropertyName("errors");
             w.WriteStartArray();
-            foreach (var e in result.Errors)
+            foreach (var e in errors)
             {
                 w.WriteStartObject();
                 w.WriteNumber("index", e.Index);
@@ -203,11 +208,10 @@ public static class PipelinesEndpoints
             }
             w.WriteEndArray();
             w.WritePropertyName("output_events");
-            w.WriteRawValue(result.OutputEventsJson, skipInputValidation: true);
-            w.WriteNumber("processing_time_us", result.ProcessingTimeUs);
+            writeOutputs(w);
+            w.WriteNumber("processing_time_us", processingTimeUs);
             w.WriteEndObject();
         });
-    }
 
     private static async Task Metrics(HttpContext ctx, string id, PipelineGateway gw)
     {
@@ -300,6 +304,13 @@ public static class PipelinesEndpoints
             paging.Write(w, runs.Total, runs.Count);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>An events request (<c>events</c>, <c>inject</c>; <c>events-batch</c>, <c>inject-batch</c> when <paramref name="batch"/>): its <c>Idempotency-Key</c> and its body within the size limit.</summary>
+    internal static async Task<(string? Key, byte[] Body)> ReadEventsAsync(HttpContext ctx, bool batch)
+    {
+        var key = IdempotencyKey(ctx);
+        return (key, await ApiJson.ReadBodyAsync(ctx, batch ? ApiJson.LargeBodyLimit : ApiJson.DefaultBodyLimit));
     }
 
     /// <summary>The <c>Idempotency-Key</c> header: 1 to 255 visible ASCII characters, or none.</summary>

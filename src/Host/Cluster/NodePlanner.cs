@@ -31,7 +31,10 @@ public static class NodePlanner
             TimeSpan.FromSeconds(s.Cluster.HeartbeatIntervalSecs), TimeSpan.FromSeconds(s.Cluster.HeartbeatTimeoutSecs),
             WorkerId: null, AdvertiseAddress: null, s.Cluster.MaxPipelines, s.Cluster.Placement)
         {
-            Raft = raft.Enabled ? new Varpulis.Actors.Cluster.Raft.RaftPlan(raft.NodeId, raft.Peers) : null,
+            // With the embedded journal the coordinator state is replicated over the coordinators' own data directories.
+            Raft = raft.Enabled
+                ? new Varpulis.Actors.Cluster.Raft.RaftPlan(raft.NodeId, raft.Peers) { StateDataDir = s.Persistence.IsPostgres ? null : Path.GetFullPath(raft.DataDir ?? s.Server.StateDir) }
+                : null,
         };
     }
 

@@ -67,8 +67,28 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Cluster.HeartbeatTimeoutSecs, (s, v) => s.Cluster.HeartbeatTimeoutSecs = Seconds(v, "cluster.heartbeat_timeout_secs")),
         new("cluster", "max_pipelines", "int", null, "A worker's capacity: pipelines placed on it at most.",
             s => s.Cluster.MaxPipelines, (s, v) => s.Cluster.MaxPipelines = Positive(v, "cluster.max_pipelines")),
-        new("cluster", "placement", "string", null, "Coordinator: where new pipelines go: least-loaded (fewest pipelines) or round-robin.",
+        new("cluster", "placement", "string", "VARPULIS_PLACEMENT", "Coordinator: where new pipelines go: least-loaded (fewest pipelines) or round-robin (--placement).",
             s => s.Cluster.Placement, (s, v) => s.Cluster.Placement = OneOf(v, "cluster.placement", "least-loaded", "round-robin")),
+        new("coordinator", "raft", "bool", "VARPULIS_RAFT", "High availability (--raft): this coordinator is one of coordinator.raft_peers; the leader runs the cluster manager and the others take over when it fails.",
+            s => s.Coordinator.Raft.Enabled, (s, v) => s.Coordinator.Raft.Enabled = Bool(v, "coordinator.raft")),
+        new("coordinator", "raft_node_id", "int", "VARPULIS_RAFT_NODE_ID", "This coordinator's position in coordinator.raft_peers, from 1 (--raft-node-id).",
+            s => s.Coordinator.Raft.NodeId, (s, v) => s.Coordinator.Raft.NodeId = Positive(v, "coordinator.raft_node_id"), Optional: true),
+        new("coordinator", "raft_peers", "string", "VARPULIS_RAFT_PEERS", "Every coordinator's URL, comma-separated, in the same order on each: http://coord-1:9100,http://coord-2:9100,... (--raft-peers).",
+            s => string.Join(",", s.Coordinator.Raft.Peers), (s, v) => s.Coordinator.Raft.Peers = Cli.HaScalingOptions.ParsePeers(v)),
+        new("coordinator", "raft_data_dir", "string", "VARPULIS_RAFT_DATA_DIR", "This coordinator's durable state: its copy of the coordinator state, and its state directory unless --state-dir is given (--raft-data-dir). Empty: server.state_dir.",
+            s => s.Coordinator.Raft.DataDir ?? "", (s, v) => s.Coordinator.Raft.DataDir = v.Length == 0 ? null : v),
+        new("coordinator", "scaling_min_workers", "int", "VARPULIS_SCALING_MIN_WORKERS", "Emit scaling recommendations; fewer healthy workers than this recommends scale_up (--scaling-min-workers). Not set: recommendations off.",
+            s => s.Coordinator.Scaling.MinWorkers ?? 0, (s, v) => s.Coordinator.Scaling.MinWorkers = NonNegative(v, "coordinator.scaling_min_workers"), Optional: true),
+        new("coordinator", "scaling_max_workers", "int", "VARPULIS_SCALING_MAX_WORKERS", "Never recommend more workers than this (--scaling-max-workers).",
+            s => s.Coordinator.Scaling.MaxWorkers, (s, v) => s.Coordinator.Scaling.MaxWorkers = Positive(v, "coordinator.scaling_max_workers")),
+        new("coordinator", "scaling_up_threshold", "number", "VARPULIS_SCALING_UP_THRESHOLD", "Pipelines per worker above which to recommend scale_up (--scaling-up-threshold).",
+            s => s.Coordinator.Scaling.UpThreshold, (s, v) => s.Coordinator.Scaling.UpThreshold = Number(v, "coordinator.scaling_up_threshold")),
+        new("coordinator", "scaling_down_threshold", "number", "VARPULIS_SCALING_DOWN_THRESHOLD", "Pipelines per worker below which to recommend scale_down (--scaling-down-threshold).",
+            s => s.Coordinator.Scaling.DownThreshold, (s, v) => s.Coordinator.Scaling.DownThreshold = Number(v, "coordinator.scaling_down_threshold")),
+        new("coordinator", "scaling_webhook_url", "string", "VARPULIS_SCALING_WEBHOOK_URL", "POST every scale_up/scale_down recommendation here, at most once per 60 s (--scaling-webhook-url). Empty: none.",
+            s => s.Coordinator.Scaling.WebhookUrl ?? "", (s, v) => s.Coordinator.Scaling.WebhookUrl = v.Length == 0 ? null : v),
+        new("coordinator", "api_keys_file", "string", "VARPULIS_API_KEYS_FILE", "JSON file of role keys {\"keys\": [{\"key\", \"role\": \"viewer|operator|admin\", \"name\"}]} (--api-keys). Empty: none.",
+            s => s.Coordinator.ApiKeysFile ?? "", (s, v) => s.Coordinator.ApiKeysFile = v.Length == 0 ? null : v),
     ];
 
     public static SettingKey? Find(string section, string key) => All.FirstOrDefault(k => k.Section == section && k.Key == key);
@@ -86,6 +106,11 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
         => double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d) && d > 0 && d <= 3600
             ? d
             : throw Invalid(name, v, "a number of seconds above 0 (at most 3600)");
+
+    private static double Number(string v, string name)
+        => double.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double d) && d >= 0 && double.IsFinite(d)
+            ? d
+            : throw Invalid(name, v, "a non-negative number");
 
     private static bool Bool(string v, string name) => v.ToLowerInvariant() switch
     {

@@ -27,6 +27,10 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
         => "{\"event_type\": \"Order\", \"timestamp\": \"" + Base.AddSeconds(i).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
            + "\", \"fields\": {\"customer\": \"c" + (i % 5) + "\", \"amount\": " + (amount ?? i * 7 % 30).ToString(CultureInfo.InvariantCulture) + "}}";
 
+    /// <summary>An <c>events</c> batch of orders 50b .. 50b+49.</summary>
+    internal static string OrderBatch(int b)
+        => "{\"events\": [" + string.Join(",", Enumerable.Range(b * 50, 50).Select(i => Order(i))) + "]}";
+
     /// <summary>What a single node computes for orders 0 .. n-1: per customer, the count and sum of the amounts above 10.</summary>
     internal static SortedDictionary<string, (long N, long Total)> Expected(int n)
     {
@@ -119,6 +123,8 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, deleted.Status);
         Assert.Equal($$"""{"torn_down":true,"group_id":"{{id}}","pipelines_deleted":2}""", deleted.Body.ToJsonString());
         AssertError(await SendAsync(f.Coordinator, HttpMethod.Get, $"/api/v1/cluster/pipeline-groups/{id}"), HttpStatusCode.NotFound, "group_not_found", $"pipeline group '{id}' not found");
+        // The group left every node's replica before the delete was answered: an inject no longer finds it.
+        AssertError(await SendAsync(f.Coordinator, HttpMethod.Post, $"/api/v1/cluster/pipeline-groups/{id}/inject", Order(2000)), HttpStatusCode.NotFound, "group_not_found", $"pipeline group '{id}' not found");
         foreach (var pid in new[] { filterId, totalsId })
             AssertError(await SendAsync(f.Coordinator, HttpMethod.Get, $"/api/v1/pipelines/{pid}"), HttpStatusCode.NotFound, "pipeline_not_found", $"pipeline '{pid}' not found");
     }

@@ -13,7 +13,8 @@ namespace Varpulis.Cluster.Tests.EndToEnd;
 /// as a producer would during operations: batch b goes with <c>Idempotency-Key: PIPELINE-b</c> and is sent again
 /// (to any node) until it is acknowledged, so a retry after a timeout or a dropped connection never counts twice.
 /// The output events of every acknowledged batch are kept in order, to compare with a single-node run. With a
-/// <paramref name="path"/> (a pipeline group's <c>inject-batch</c>) it sends to the coordinator only.
+/// <paramref name="path"/> (a pipeline group's <c>inject-batch</c>) it sends to the coordinator only. A 503 is retried
+/// after its <c>Retry-After</c> (rest-api.md), and each refusal is kept (<see cref="Refusals"/>).
 /// </summary>
 public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpoints, string pipelineId, Func<int, string> batchOf, string? path = null)
 {
@@ -25,6 +26,7 @@ public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpo
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(150);
 
     private readonly List<string> _outputs = new();
+    private readonly List<string> _refusals = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(45) };
     private int _acknowledged;
 
@@ -42,6 +44,26 @@ public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpo
         {
             lock (_outputs) return _outputs.ToList();
         }
+    }
+
+    /// <summary>Every answer that made a batch wait, as <c>STATUS code</c> (for example <c>503 leader_unavailable</c>), in order.</summary>
+    public IReadOnlyList<string> Refusals
+    {
+        get
+        {
+            lock (_refusals) return _refusals.ToList();
+        }
+    }
+
+    /// <summary>Waits until <paramref name="batches"/> more batches are acknowledged, failing as soon as <paramref name="running"/> (its <see cref="RunAsync"/>) fails.</summary>
+    public async Task ProgressAsync(Task running, int batches, TimeSpan? timeout = null)
+    {
+        int target = Acknowledged + batches;
+        await ClusterRun.WaitForAsync($"{batches} more batches of {pipelineId}", () =>
+        {
+            if (running.IsFaulted) throw running.Exception!;
+            return Task.FromResult(Acknowledged >= target);
+        }, timeout ?? TimeSpan.FromSeconds(180));
     }
 
     public async Task RunAsync(CancellationToken stop)
@@ -76,6 +98,13 @@ public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpo
                     }
                     if (resp.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout))
                         throw new InvalidOperationException($"batch {b} of {pipelineId} via {url}: {(int)resp.StatusCode} {text}");
+                    lock (_refusals) _refusals.Add($"{(int)resp.StatusCode} {CodeOf(text)}");
+                    if (resp.Headers.RetryAfter?.Delta is { } retryAfter)
+                    {
+                        Retries++;
+                        await Task.Delay(retryAfter, CancellationToken.None);
+                        continue;
+                    }
                 }
                 catch (HttpRequestException)
                 {
@@ -93,12 +122,30 @@ public sealed class BatchClient(Func<IReadOnlyList<(Uri Url, string Key)>> endpo
         }
     }
 
-    /// <summary>What a single node answers for the first <paramref name="batches"/> batches: the reference.</summary>
-    public static IReadOnlyList<string> Reference(string source, Func<int, string> batchOf, int batches)
+    private static string CodeOf(string body)
+    {
+        try
+        {
+            return (string?)JsonNode.Parse(body)?["code"] ?? "?";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>A single node's runtime of <paramref name="source"/>, for references.</summary>
+    public static PipelineRuntime Runtime(string source)
     {
         var program = PipelineCompiler.Compile(source, out var diagnostics)
             ?? throw new InvalidOperationException(PipelineCompiler.Summary(diagnostics));
-        var runtime = new PipelineRuntime(new PipelineDefined("ref", "default", "ref", source, DateTimeOffset.UnixEpoch), program, new EngineOptions());
+        return new PipelineRuntime(new PipelineDefined("ref", "default", "ref", source, DateTimeOffset.UnixEpoch), program, new EngineOptions());
+    }
+
+    /// <summary>What a single node answers for the first <paramref name="batches"/> batches: the reference.</summary>
+    public static IReadOnlyList<string> Reference(string source, Func<int, string> batchOf, int batches)
+    {
+        var runtime = Runtime(source);
         var list = new List<string>(batches);
         for (int b = 0; b < batches; b++)
         {

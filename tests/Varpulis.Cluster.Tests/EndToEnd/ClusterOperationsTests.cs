@@ -24,25 +24,8 @@ public sealed class ClusterOperationsTests(Xunit.Abstractions.ITestOutputHelper 
     public Task RunbookOperationsOnTheEmbeddedJournalLoseAndDuplicateNothing() => RunbookAsync(null);
 
     [PostgresFact]
-    public async Task RunbookOperationsOnPostgreSqlLoseAndDuplicateNothing()
-    {
-        var pg = new PostgresServer();
-        await pg.InitializeAsync();
-        try
-        {
-            var connection = await pg.CreateDatabaseAsync();
-            // Given to the coordinator only: the workers' command has no database flag, they get it when they join.
-            await RunbookAsync(new Dictionary<string, string>
-            {
-                ["VARPULIS_PERSISTENCE_PROVIDER"] = "postgresql",
-                ["VARPULIS_PERSISTENCE_CONNECTION"] = connection,
-            });
-        }
-        finally
-        {
-            await pg.DisposeAsync();
-        }
-    }
+    // The PostgreSQL settings go to the coordinator only: the workers' command has no database flag, they get it when they join.
+    public Task RunbookOperationsOnPostgreSqlLoseAndDuplicateNothing() => PostgresServer.WithJournalAsync(RunbookAsync);
 
     private async Task RunbookAsync(IDictionary<string, string>? coordinatorEnv)
     {

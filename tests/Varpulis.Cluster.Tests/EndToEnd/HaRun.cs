@@ -50,21 +50,70 @@ public sealed class HaRun : IAsyncDisposable
         }
     }
 
-    /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
-    public ServerProcess LaunchCoordinator(int nodeId)
+    /// <summary>Runs <paramref name="scenario"/> on a new run; a failure carries every process's output.</summary>
+    public static async Task RunAsync(IDictionary<string, string>? coordinatorEnv, Func<HaRun, Task> scenario)
     {
-        var p = ServerProcess.Start(Ports[nodeId - 1],
+        await using var run = new HaRun(coordinatorEnv);
+        try
+        {
+            await scenario(run);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException(ex + "\n" + run.Logs());
+        }
+    }
+
+    /// <summary>
+    /// Starts the three coordinators and waits until they agree on a leader. Coordinator 1 goes first and answers (not
+    /// ready alone) before the others start: launched at the same instant on a loaded machine, two coordinators could
+    /// each see a different majority answer and each start a cluster.
+    /// </summary>
+    public async Task<(int Leader, long Term)> StartCoordinatorsAsync()
+    {
+        LaunchCoordinator(1);
+        await ClusterRun.WaitForAsync("coordinator 1 answering /ready", async () =>
+            (await SendAsync(1, HttpMethod.Get, "/ready", timeout: TimeSpan.FromSeconds(5))).Status == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(180));
+        LaunchCoordinator(2);
+        LaunchCoordinator(3);
+        foreach (int id in new[] { 1, 2, 3 }) await Coordinator(id).WaitReadyAsync(TimeSpan.FromSeconds(180));
+        return await AgreedLeaderAsync([1, 2, 3]);
+    }
+
+    /// <summary>§1.3 for coordinator <paramref name="nodeId"/>, without waiting.</summary>
+    public ServerProcess LaunchCoordinator(int nodeId) => LaunchCoordinator(nodeId, nodeId, [1, 2, 3], DataDir(nodeId));
+
+    /// <summary>The <c>--raft-data-dir</c> of coordinator <paramref name="slot"/> (as <see cref="LaunchCoordinator(int)"/> gives it).</summary>
+    public string DataDir(int slot) => Path.Combine(Directory, $"raft-{slot}");
+
+    /// <summary>
+    /// §1.3 on the port of <paramref name="slot"/> (1–3: the requests of this class address coordinators by slot), with
+    /// <c>--raft-node-id <paramref name="nodeId"/></c>, the peers of <paramref name="peerSlots"/> in that order and
+    /// <paramref name="dataDir"/>: runbook §4.2's single-node bootstrap and the nodes added after it.
+    /// </summary>
+    public ServerProcess LaunchCoordinator(int slot, int nodeId, IReadOnlyList<int> peerSlots, string dataDir)
+    {
+        var peers = string.Join(",", peerSlots.Select(s => $"http://127.0.0.1:{Ports[s - 1]}"));
+        var p = ServerProcess.Start(Ports[slot - 1],
         [
-            "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[nodeId - 1]), "--api-key", CoordinatorKey,
+            "coordinator", "--bind", "127.0.0.1", "--port", Str(Ports[slot - 1]), "--api-key", CoordinatorKey,
             "--heartbeat-interval", "1", "--heartbeat-timeout", "5",
-            "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", Peers, "--raft-data-dir", Path.Combine(Directory, $"raft-{nodeId}"),
+            "--raft", "--raft-node-id", Str(nodeId), "--raft-peers", peers, "--raft-data-dir", dataDir,
         ], _coordinatorEnv, Directory);
         lock (_gate)
         {
-            _coordinators[nodeId - 1] = p;
+            _coordinators[slot - 1] = p;
             _all.Add(p);
         }
         return p;
+    }
+
+    /// <summary>Stops (SIGTERM) every worker and waits for each to exit.</summary>
+    public async Task StopWorkersAsync()
+    {
+        List<ServerProcess> workers;
+        lock (_gate) workers = _workers.Values.Select(w => w.Process).ToList();
+        await Task.WhenAll(workers.Select(w => w.StopAsync(TimeSpan.FromSeconds(90))));
     }
 
     public void KillCoordinator(int nodeId) => Coordinator(nodeId).Kill9();

@@ -37,20 +37,20 @@ public sealed class PipelineGroupFailureTests(Xunit.Abstractions.ITestOutputHelp
             string totalsId = (string)deployments[1]!["pipeline_id"]!;
 
             // Batch b: orders 50b .. 50b+49, injected through the coordinator, each batch retried with its key until acknowledged.
-            var client = new BatchClient(run, id, Batch, $"/api/v1/cluster/pipeline-groups/{id}/inject-batch");
+            var client = new BatchClient(run, id, PipelineGroupApiTests.OrderBatch, $"/api/v1/cluster/pipeline-groups/{id}/inject-batch");
             using var stop = new CancellationTokenSource();
             var sending = Task.Run(() => client.RunAsync(stop.Token));
-            await ProgressAsync(sending, client);
+            await client.ProgressAsync(sending, 5);
 
             // kill -9 the sender's worker while events flow; it recovers elsewhere with what it still owes.
             run.KillWorker("worker-1");
             await WaitPlacedAsync(run, id, "filter", w => w is not null && w != "worker-1");
-            await ProgressAsync(sending, client);
+            await client.ProgressAsync(sending, 5);
 
             // kill -9 the receiver's worker; it recovers from its journal, its applied sequence numbers with it.
             run.KillWorker("worker-2");
             await WaitPlacedAsync(run, id, "totals", w => w is not null && w != "worker-2");
-            await ProgressAsync(sending, client);
+            await client.ProgressAsync(sending, 5);
             stop.Cancel();
             await sending;
             output.WriteLine($"{client.Acknowledged} batches acknowledged, {client.Retries} retries, longest wait {client.LongestWait.TotalSeconds:0.0} s");
@@ -143,19 +143,6 @@ public sealed class PipelineGroupFailureTests(Xunit.Abstractions.ITestOutputHelp
             var g = await run.GetAsync($"/api/v1/cluster/pipeline-groups/{groupId}");
             return where((string?)g["deployments"]!.AsArray().First(d => (string?)d!["pipeline_name"] == pipeline)!["worker_id"]);
         }, TimeSpan.FromSeconds(90));
-
-    private static async Task ProgressAsync(Task sending, BatchClient client)
-    {
-        int start = client.Acknowledged;
-        await ClusterRun.WaitForAsync("the client's progress", () =>
-        {
-            if (sending.IsFaulted) throw sending.Exception!;
-            return Task.FromResult(client.Acknowledged - start >= 5);
-        }, TimeSpan.FromSeconds(180));
-    }
-
-    private static string Batch(int b)
-        => "{\"events\": [" + string.Join(",", Enumerable.Range(b * 50, 50).Select(i => PipelineGroupApiTests.Order(i))) + "]}";
 
     /// <summary>14 readings over 7 keys; key kj gets value n for the n-th reading overall.</summary>
     private static string ReadingBatch(int b)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Varpulis.Deploy.Tests.Support;
@@ -204,6 +205,73 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
     }
 
     [ComposeFact, Step(7)]
+    public async Task TheRunbooksClusterOperationsOnGroupsMetricsAndScalingWorkAsWritten()
+    {
+        // Each command's standard output comes first in what it prints (curl's progress meter goes to standard error).
+        // §7.5 "Deploy pipeline group", with the runbook's placeholders filled in: two pipelines and a route.
+        const string group = """
+            {"name": "my-group",
+             "pipelines": [{"name": "filter", "source": "stream BigOrder = Order .where(amount > 10) .emit(customer: customer, amount: amount)"},
+                           {"name": "totals", "source": "stream Totals = BigOrder .partition_by(customer) .window(1h) .aggregate(n: count(), total: sum(amount)) .emit(customer: customer, n: n, total: total)"}],
+             "routes": [{"from_pipeline": "_external", "to_pipeline": "filter", "event_types": ["Order"]},
+                        {"from_pipeline": "filter", "to_pipeline": "totals", "event_types": ["Big*"]}]}
+            """;
+        var (code, output) = await cluster.RunOnDockerHostAsync(
+            "curl -X POST http://localhost:9100/api/v1/cluster/pipeline-groups \\\n" +
+            "  -H \"x-api-key: $KEY\" -H \"Content-Type: application/json\" \\\n" +
+            $"  -d '{group.ReplaceLineEndings(" ")}' | jq -c '{{name, status, pipeline_count}}'");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("""{"name":"my-group","status":"running","pipeline_count":2}""" + "\n", output);
+
+        // §7.5 "List pipeline groups", and §4.3's check of the placement: one worker of the four per pipeline.
+        (code, output) = await cluster.RunOnDockerHostAsync("""curl http://localhost:9100/api/v1/cluster/pipeline-groups -H "x-api-key: $KEY" | jq -r '.[].name'""");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("my-group\n", output);
+        (code, output) = await cluster.RunOnDockerHostAsync(
+            "curl http://localhost:9100/api/v1/cluster/pipeline-groups \\\n" +
+            "  -H \"x-api-key: $VARPULIS_API_KEY\" | jq '.[] | {name, workers: [.deployments[].worker_id]}' | jq -c .");
+        Assert.True(code == 0, output);
+        var placement = JsonNode.Parse(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0])!;
+        Assert.Equal("my-group", (string?)placement["name"]);
+        var placed = placement["workers"]!.AsArray().Select(w => (string)w!).ToArray();
+        Assert.Equal(2, placed.Length);
+        Assert.All(placed, w => Assert.Contains(w, ComposeCluster.Workers));
+
+        // §7.5 "Cluster metrics": the group's pipelines, each on the worker the group shows, from the workers' heartbeats.
+        var id = (string)(await cluster.CoordinatorGetAsync("/api/v1/cluster/pipeline-groups")).AsArray().Single(g => (string?)g!["name"] == "my-group")!["id"]!;
+        await LocalProcess.WaitForAsync("the group's pipelines in the cluster metrics", async () =>
+        {
+            var (c, o) = await cluster.RunOnDockerHostAsync(
+                """curl http://localhost:9100/api/v1/cluster/metrics -H "x-api-key: $KEY" | jq -c '[.pipelines[] | select(.group=="my-group") | .worker_id] | sort'""");
+            return c == 0 && o.StartsWith(JsonSerializer.Serialize(placed.Order(StringComparer.Ordinal)) + "\n", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(90), cluster.Local.Logs);
+        (code, output) = await cluster.RunOnDockerHostAsync("""curl http://localhost:9100/api/v1/cluster/metrics -H "x-api-key: $KEY" | jq -c '[.workers[].worker_id] | sort'""");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("""["worker-0","worker-1","worker-2","worker-3"]""" + "\n", output);
+
+        // §7.5 "Scaling recommendations": the compose file asks for at least four workers (--scaling-min-workers 4) and has four.
+        (code, output) = await cluster.RunOnDockerHostAsync("""curl http://localhost:9100/api/v1/cluster/scaling -H "x-api-key: $KEY" | jq -c '{action, current_workers, target_workers}'""");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("""{"action":"stable","current_workers":4,"target_workers":4}""" + "\n", output);
+
+        // §7.5 "Validate VPL source", as written.
+        (code, output) = await cluster.RunOnDockerHostAsync(
+            "curl -X POST http://localhost:9100/api/v1/cluster/validate \\\n" +
+            "  -H \"x-api-key: $KEY\" -H \"Content-Type: application/json\" \\\n" +
+            "  -d '{\"source\": \"stream Test = A as a .where(a.x > 1) .emit(v: a.x)\"}' | jq -c .");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("""{"valid":true,"diagnostics":[]}""" + "\n", output);
+
+        // §7.5 "Teardown pipeline group": the group and its pipelines are gone.
+        (code, output) = await cluster.RunOnDockerHostAsync($$"""curl -X DELETE http://localhost:9100/api/v1/cluster/pipeline-groups/{{id}} -H "x-api-key: $KEY" | jq -c '{torn_down, group_id}'""");
+        Assert.True(code == 0, output);
+        Assert.StartsWith($$"""{"torn_down":true,"group_id":"{{id}}"}""" + "\n", output);
+        (code, output) = await cluster.RunOnDockerHostAsync("""curl http://localhost:9100/api/v1/cluster/pipeline-groups -H "x-api-key: $KEY" | jq -c '[.[].name]'""");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("[]\n", output);
+    }
+
+    [ComposeFact, Step(8)]
     public async Task ASinkThatCannotDeliverOpensItsCircuitAndFillsTheDlqAndBothAlertsFire()
     {
         // MQTT in through the compose file's broker, out to an HTTP endpoint where nothing listens.
@@ -254,7 +322,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
         Assert.True(status == HttpStatusCode.OK, body);
     }
 
-    [ComposeFact, Step(8)]
+    [ComposeFact, Step(9)]
     public async Task DeployIngestDrainAndMigrationSpansReachTheCollectorUnderEachServiceName()
     {
         // §1.4 drain of the worker that runs "sums": its pipelines migrate, with a span for the drain and one per move.
@@ -294,7 +362,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
             (await cluster.Prometheus.QueryAsync("""varpulis_cluster_worker_status{status="draining"} == 1""")).ByLabel("worker_id").Keys.SequenceEqual([placed]));
     }
 
-    [ComposeFact, Step(9)]
+    [ComposeFact, Step(10)]
     public async Task AStoppedWorkerHandsItsPipelinesOffBeforeItExitsAsASwarmUpdateNeeds()
     {
         // `docker stop` (and a swarm rolling update, order stop-first) sends SIGTERM and waits stop_grace_period (2m).
@@ -319,7 +387,7 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
         Assert.Equal(0, worker.ExitCode);
     }
 
-    [ComposeFact, Step(10)]
+    [ComposeFact, Step(11)]
     public async Task TheWorkerDownAlertFiresAfterAWorkerIsKilled()
     {
         var victim = cluster.Local.Processes.First(p => p.Name.StartsWith("worker-", StringComparison.Ordinal) && !p.HasExited);

@@ -113,8 +113,10 @@ public sealed class SettingsTests
         var toml = ConfigTemplate.Render("toml");
         foreach (var key in SettingKey.All)
         {
-            Assert.Contains($"\n  {key.Key}: ", yaml);
-            Assert.Contains($"\n{key.Key} = ", toml);
+            // An optional key is written commented out (unset keeps its default behaviour).
+            string comment = key.Optional ? "# " : "";
+            Assert.Contains($"\n  {comment}{key.Key}: ", yaml);
+            Assert.Contains($"\n{comment}{key.Key} = ", toml);
         }
     }
 

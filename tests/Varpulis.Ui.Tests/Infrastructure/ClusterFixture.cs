@@ -17,6 +17,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string CoordinatorKey = "coordinator-ui-key";
     public const string WorkerKey = "worker-ui-key";
 
+    /// <summary>The coordinator's <c>--scaling-min-workers</c>: more than the tests ever start.</summary>
+    public const int ScalingMinWorkers = 3;
+
     private readonly Dictionary<string, ServerProcess> _workers = new(StringComparer.Ordinal);
     private readonly string _dir = ServerProcess.TempDir();
 
@@ -38,6 +41,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         [
             "coordinator", "--bind", "127.0.0.1", "--port", Str(port), "--api-key", CoordinatorKey,
             "--heartbeat-interval", "1", "--heartbeat-timeout", "5",
+            // Three workers wanted, two at most run: the scaling section has a recommendation to show.
+            "--scaling-min-workers", Str(ScalingMinWorkers), "--scaling-interval", "1",
         ], null, _dir);
         await Coordinator.WaitReadyAsync(TimeSpan.FromSeconds(120));
         Api = new HttpClient { BaseAddress = Coordinator.Address, Timeout = TimeSpan.FromSeconds(120) };

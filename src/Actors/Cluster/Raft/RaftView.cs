@@ -7,6 +7,12 @@ namespace Varpulis.Actors.Cluster.Raft;
 /// <summary>The <c>--raft*</c> settings as a node plan carries them: this coordinator's id and every peer's URL (id = position, from 1).</summary>
 public sealed record RaftPlan(int NodeId, IReadOnlyList<string> Peers)
 {
+    /// <summary>
+    /// Where this coordinator keeps its copy of the replicated coordinator state (its <c>--raft-data-dir</c>); null when
+    /// the coordinator state is in the shared PostgreSQL journal.
+    /// </summary>
+    public string? StateDataDir { get; init; }
+
     public int Majority => Peers.Count / 2 + 1;
 
     public string SelfUrl => Peers[NodeId - 1];

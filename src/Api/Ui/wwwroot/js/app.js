@@ -3,7 +3,7 @@
 
 import { api, events, isAbort, key, loadNodeConfig, node } from './api.js';
 import { announce, h, replace } from './dom.js';
-import { hideBanner, reportError, showBanner } from './shell.js';
+import { clearBannerOf, hideBanner, reportError, showBanner } from './shell.js';
 import * as pipelines from './pages/pipelines.js';
 import * as editor from './pages/editor.js';
 import * as detail from './pages/detail.js';
@@ -34,15 +34,20 @@ class PageContext {
     return !this.controller.signal.aborted;
   }
 
-  /** Runs fn now and then every ms after it finishes (no overlapping calls); errors go to the banner. */
+  /**
+   * Runs fn now and then every ms after it finishes (no overlapping calls); an error goes to the banner until a later
+   * run succeeds (a refresh refused while the coordinators elect a leader, say, clears once they have one). fn returns
+   * false when it did nothing this time (a frozen or hidden panel): that is no success.
+   */
   every(ms, fn) {
+    const owner = {};
     const tick = async () => {
       if (!this.alive) return;
       if (!document.hidden) {
         try {
-          await fn();
+          if ((await fn()) !== false && this.alive) clearBannerOf(owner);
         } catch (e) {
-          if (!isAbort(e)) reportError(e);
+          if (!isAbort(e)) reportError(e, { owner });
         }
       }
       if (this.alive) {

@@ -15,13 +15,28 @@ const GAP_Y = 28;
 const PAD = 16;
 const MAX_LABEL = 24;
 
-/** The nodes and edges of a GroupInfo: {nodes: [{id, worker, status}], edges: [{from, to, label}]}. */
+/**
+ * The nodes and edges of a GroupInfo: {nodes: [{id, worker, status}], edges: [{from, to, label}]}. A pipeline with
+ * replicas has one deployment per replica: its node names each worker once ("worker-1, worker-2", in replica order)
+ * and shows the first status that is not "running".
+ */
 export function groupGraph(group) {
   const nodes = new Map();
-  const add = (id, worker = null, status = null) => {
-    if (!nodes.has(id)) nodes.set(id, { id, worker, status });
+  const add = (id) => {
+    if (!nodes.has(id)) nodes.set(id, { id, worker: null, status: null, workers: [], statuses: [] });
+    return nodes.get(id);
   };
-  for (const d of group.deployments ?? []) add(d.pipeline_name, d.worker_id ?? null, d.status ?? null);
+  for (const d of group.deployments ?? []) {
+    const n = add(d.pipeline_name);
+    if (d.worker_id && !n.workers.includes(d.worker_id)) n.workers.push(d.worker_id);
+    if (d.status) n.statuses.push(d.status);
+  }
+  for (const n of nodes.values()) {
+    n.worker = n.workers.length ? n.workers.join(', ') : null;
+    n.status = n.statuses.find((st) => st !== 'running') ?? n.statuses[0] ?? null;
+    delete n.workers;
+    delete n.statuses;
+  }
   const edges = [];
   for (const r of group.routes ?? []) {
     add(r.from_pipeline);

@@ -124,7 +124,8 @@ export function render(main, params, page) {
 
   // ------------------------------------------------------------ optional: groups, metrics, scaling
   const groupsBody = h('div', { id: 'groups-body' });
-  const groups = section('groups', 'Pipeline groups', groupsBody);
+  const groupStatus = h('p', { id: 'group-action-status', class: 'note', role: 'status', hidden: true });
+  const groups = section('groups', 'Pipeline groups', groupStatus, groupsBody);
   const metricsBody = h('div', { id: 'cluster-metrics-body' });
   const metrics = section('cluster-metrics', 'Pipeline metrics', metricsBody);
   const scalingBody = h('div', { id: 'scaling-body' });
@@ -243,13 +244,15 @@ export function render(main, params, page) {
     const t = table('raft-table', 'Coordinator nodes', ['Node', 'Address', 'Role', 'Reachable']);
     replace(t.body, (r.nodes ?? []).map((n) => h('tr', { 'data-id': n.id },
       h('th', { scope: 'row' }, String(n.id), n.is_current ? h('span', { class: 'muted small' }, ' (this node)') : null),
-      h('td', { class: 'mono' }, n.address),
+      h('td', { class: 'mono', 'data-col': 'address' }, n.address),
       h('td', { 'data-col': 'role' }, badge(n.role)),
-      h('td', null, n.reachable ? 'yes' : badge('unreachable')))));
+      h('td', { 'data-col': 'reachable' }, n.reachable ? 'yes' : badge('unreachable')))));
+    const leader = r.leader_id === null || r.leader_id === undefined ? null : r.leader_id;
     replace(haBody,
       h('p', { id: 'raft-leader' }, r.enabled === false
         ? 'Raft is off: this coordinator runs alone.'
-        : ['Leader: ', h('strong', null, r.leader_id === null || r.leader_id === undefined ? 'none elected' : String(r.leader_id)), ` · term ${fmtInt(r.term)}`]),
+        : ['Leader: ', h('strong', { id: 'raft-leader-id' }, leader === null ? 'none elected' : `coordinator ${leader}`),
+          ' · term ', h('strong', { id: 'raft-term' }, fmtInt(r.term))]),
       t.table);
   }
 
@@ -288,10 +291,13 @@ export function render(main, params, page) {
   }
 
   async function deleteGroup(g) {
-    if (!(await confirmAction('Tear down group?', `Tear down pipeline group “${g.name}”? Its ${plural(g.pipeline_count ?? g.deployments.length, 'pipeline')} are deleted with their state.`, 'Tear down'))) return;
+    // Every deployed pipeline goes: one per replica.
+    if (!(await confirmAction('Tear down group?', `Tear down pipeline group “${g.name}”? Its ${plural(g.deployments.length, 'pipeline')} are deleted with their state.`, 'Tear down'))) return;
     try {
-      await api('DELETE', `/api/v1/cluster/pipeline-groups/${encodeURIComponent(g.id)}`, undefined, { signal });
-      announce(`Group ${g.name} torn down`);
+      const r = await api('DELETE', `/api/v1/cluster/pipeline-groups/${encodeURIComponent(g.id)}`, undefined, { signal });
+      groupStatus.textContent = `Tore down ${g.name}: ${plural(r.pipelines_deleted, 'pipeline')} deleted.`;
+      groupStatus.hidden = false;
+      announce(groupStatus.textContent);
       await refresh();
     } catch (e) {
       fail(e);
@@ -309,8 +315,11 @@ export function render(main, params, page) {
     }
     replace(groupsBody, result.map((g) => {
       const t = table(null, `Pipelines of ${g.name}`, ['Pipeline', 'Worker', 'Status']);
-      replace(t.body, g.deployments.map((d) => h('tr', { 'data-name': d.pipeline_name },
-        h('th', { scope: 'row' }, d.pipeline_id ? h('a', { href: `#/pipelines/${encodeURIComponent(d.pipeline_id)}` }, d.pipeline_name) : d.pipeline_name),
+      // A replicated pipeline has a row per replica.
+      const replicated = new Set((g.pipelines ?? []).filter((p) => p.replicas > 1).map((p) => p.name));
+      replace(t.body, g.deployments.map((d) => h('tr', { 'data-name': d.pipeline_name, 'data-replica': d.replica ?? 0 },
+        h('th', { scope: 'row' }, d.pipeline_id ? h('a', { href: `#/pipelines/${encodeURIComponent(d.pipeline_id)}` }, d.pipeline_name) : d.pipeline_name,
+          replicated.has(d.pipeline_name) ? h('span', { class: 'muted small' }, ` · replica ${d.replica}`) : null),
         h('td', { 'data-col': 'worker' }, d.worker_id ?? h('span', { class: 'muted' }, 'not placed')),
         h('td', { 'data-col': 'status' }, badge(d.status)))));
       return h('article', { class: 'group', 'data-id': g.id, 'data-name': g.name },
@@ -322,20 +331,34 @@ export function render(main, params, page) {
     }));
   }
 
-  function renderMetrics(result) {
+  /** pipeline id → replica number, for the pipelines of replicated group pipelines. */
+  function replicasOf(groupList) {
+    const replicas = new Map();
+    if (!Array.isArray(groupList)) return replicas;
+    for (const g of groupList) {
+      const replicated = new Set((g.pipelines ?? []).filter((p) => p.replicas > 1).map((p) => p.name));
+      for (const d of g.deployments) if (replicated.has(d.pipeline_name)) replicas.set(d.pipeline_id, d.replica);
+    }
+    return replicas;
+  }
+
+  function renderMetrics(result, replicas) {
     if (result instanceof Unavailable) {
       replace(metricsBody, unavailable('Per-pipeline cluster metrics', '/api/v1/cluster/metrics'));
       return;
     }
     const t = table('cluster-metrics-table', 'Pipeline metrics', ['Group', 'Pipeline', 'Worker', 'Events in', 'Events out', 'Events/s'], [3, 4, 5]);
-    replace(t.body, (result.pipelines ?? []).map((p) => h('tr', { 'data-name': p.pipeline_name },
+    replace(t.body, (result.pipelines ?? []).map((p) => h('tr', { 'data-name': p.pipeline_name, 'data-id': p.pipeline_id },
       h('td', null, p.group ?? '–'),
-      h('th', { scope: 'row' }, p.pipeline_name),
+      h('th', { scope: 'row' }, p.pipeline_name,
+        replicas.has(p.pipeline_id) ? h('span', { class: 'muted small' }, ` · replica ${replicas.get(p.pipeline_id)}`) : null),
       h('td', null, p.worker_id ?? '–'),
       h('td', { class: 'num' }, fmtInt(p.events_in)),
       h('td', { class: 'num' }, fmtInt(p.events_out)),
       h('td', { class: 'num' }, fmtRate(p.events_per_second)))));
-    replace(metricsBody, (result.pipelines ?? []).length ? t.table : h('p', { class: 'muted' }, 'No group pipeline is running.'));
+    // The counters come with the workers' heartbeats: a pipeline shows once its worker has reported it.
+    replace(metricsBody, (result.pipelines ?? []).length ? t.table
+      : h('p', { class: 'muted' }, 'No worker has reported a running pipeline yet (each reports its pipelines with its heartbeat).'));
   }
 
   function renderScaling(result) {
@@ -348,9 +371,9 @@ export function render(main, params, page) {
       h('p', { id: 'scaling-action' }, badge(r.action.replace(/_/g, ' '), r.action), ' ',
         r.action === 'stable' ? `${plural(r.current_workers, 'worker')}, no change recommended` : `${fmtInt(r.current_workers)} → ${plural(r.target_workers, 'worker')}`),
       h('dl', { class: 'meta' },
-        h('dt', null, 'Reason'), h('dd', null, r.reason),
-        h('dt', null, 'Pipelines'), h('dd', null, `${fmtInt(r.total_pipelines)} (${fmtRate(r.avg_pipelines_per_worker)} per healthy worker)`),
-        h('dt', null, 'Computed'), h('dd', null, time(r.timestamp))));
+        h('dt', null, 'Reason'), h('dd', { id: 'scaling-reason' }, r.reason),
+        h('dt', null, 'Pipelines'), h('dd', { id: 'scaling-pipelines' }, `${fmtInt(r.total_pipelines)} (${fmtRate(r.avg_pipelines_per_worker)} per healthy worker)`),
+        h('dt', null, 'Computed'), h('dd', { id: 'scaling-time' }, time(r.timestamp))));
   }
 
   // ------------------------------------------------------------ refresh
@@ -379,13 +402,15 @@ export function render(main, params, page) {
     renderPipelines(topology);
     renderMigrations(m);
     renderGroups(grp);
-    renderMetrics(met);
+    renderMetrics(met, replicasOf(grp));
     renderScaling(scl);
     updated.textContent = `${plural(list.length, 'worker')}, ${plural(topology.pipelines.length, 'pipeline')} · updated ${clock()}`;
   }
 
   page.every(REFRESH_MS, async () => {
-    if (auto.checked || !updated.textContent) await refresh();
+    if (!auto.checked && updated.textContent) return false; // frozen: nothing refreshed
+    await refresh();
+    return true;
   });
   // The heartbeat ages move on between refreshes.
   page.every(1000, async () => {

@@ -395,7 +395,7 @@ function connectorsPanel(base, page) {
       h('thead', null, h('tr', null, ['Name', 'Kind', 'Direction', 'State', 'Circuit', 'Delivered', 'Failed', 'DLQ', 'Last error'].map((c) => h('th', { scope: 'col' }, c)))),
       rows)));
   page.every(OPTIONAL_PANELS_MS, async () => {
-    if (panel.hidden) return;
+    if (panel.hidden) return false;
     try {
       const list = await api('GET', `${base}/connectors`, undefined, { signal: page.signal });
       replace(rows, (Array.isArray(list) ? list : []).map((c) => h('tr', null,
@@ -440,7 +440,9 @@ function dlqPanel(base, page) {
     }
   });
   page.every(OPTIONAL_PANELS_MS, async () => {
-    if (!panel.hidden) await load();
+    if (panel.hidden) return false;
+    await load();
+    return true;
   });
   return panel;
 }

@@ -93,6 +93,8 @@ export function render(main, { query }, page) {
   }
 
   page.every(REFRESH_MS, async () => {
-    if (auto.checked || !updated.textContent) await refresh();
+    if (!auto.checked && updated.textContent) return false; // frozen: nothing refreshed
+    await refresh();
+    return true;
   });
 }
