@@ -17,6 +17,9 @@ the peak RSS (from /usr/bin/time -v). Exits with 1 if any of our output counts i
 whose output count differs from expected.json is marked in the table (it does not fail the script).
 The load average before and after the measurement is printed with the table.
 
+--workers 1,2 runs our simulate with each count, interleaved (rows "W w1", "W w2"), and prints the same-run ratio
+of the rate A medians.
+
 --against REV also builds git revision REV of this repository and runs it right after each run of the
 working tree, so before/after figures come from the same machine state (rows "W @REV"; a workload whose
 expected output REV does not produce is reported WRONG for REV only).
@@ -76,12 +79,15 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", default="W1,W2,W2k,W3a,W3b,W3c,W3d,W4,W5,W6q1,W6q10,W6q50,W7q100")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "varpulis-bench"))
-    ap.add_argument("--workers", type=int, default=1, help="--workers for our simulate (the reference always runs 1)")
+    ap.add_argument("--workers", default="1",
+                    help="--workers for our simulate (the reference always runs 1); a comma-separated list (1,2) runs each, "
+                         "interleaved, as rows 'W wN'")
     ap.add_argument("--reference", help="path of the original Varpulis executable to compare with")
     ap.add_argument("--against", help="a git revision to measure alternately with the working tree")
     a = ap.parse_args()
     load_before = os.getloadavg()
     wanted = [w for w in a.only.split(",") if w]
+    worker_counts = [int(x) for x in a.workers.split(",") if x]
 
     os.makedirs(a.work, exist_ok=True)
     print("building varpulis and the baseline (Release)...", file=sys.stderr)
@@ -102,6 +108,8 @@ def main():
         print(f"building {a.against}...", file=sys.stderr)
         run(["dotnet", "build", os.path.join(rev_src, "src", "Host"), "-c", "Release", "-o", os.path.join(a.work, "against")])
         builds.append((f" @{a.against}", os.path.join(a.work, "against", "varpulis")))
+    # One row per build and --workers count (the first count's working-tree row is the one checked and compared).
+    builds = [(label + (f" w{k}" if len(worker_counts) > 1 else ""), exe, k) for label, exe in builds for k in worker_counts]
 
     data = {}
     for n in sorted({a.events, a.w6_events}):
@@ -121,16 +129,16 @@ def main():
         n = a.w6_events if w.startswith("W6") else a.events
         wd = os.path.join(data[n], w)
         expected = json.load(open(os.path.join(wd, "expected.json")))["output_events"]
-        per_build = {label: ([], [], [], set()) for label, _ in builds}
+        per_build = {label: ([], [], [], set()) for label, _, _ in builds}
         ref_a, ref_counts = [], set()
         for _ in range(a.runs):
             # Interleave baseline (and reference) runs with the workload's runs so all see the same machine.
             out, _ = timed(baseline + [w1])
             base_a.append(field(out, "Baseline rate A"))
             base_b.append(field(out, "Baseline rate B"))
-            for label, exe in builds:
+            for label, exe, workers in builds:
                 ra, rb, rss, counts = per_build[label]
-                out, peak = timed(simulate_cmd(exe, wd, a.workers))
+                out, peak = timed(simulate_cmd(exe, wd, workers))
                 ra.append(field(out, "Event rate"))
                 rb.append(field(out, "Engine rate"))
                 counts.add(int(field(out, "Output events emitted")))
@@ -139,12 +147,12 @@ def main():
                 out, _ = timed(simulate_cmd(a.reference, wd, 1), must_succeed=False)
                 ref_a.append(field(out, "Event rate"))
                 ref_counts.add(int(field(out, "Output events emitted") or -1))
-        for label, _ in builds:
+        for i, (label, _, _) in enumerate(builds):
             ra, rb, rss, counts = per_build[label]
             correct = counts == {expected}
-            if not label:
+            if "@" not in label:
                 ok &= correct
-            rows.append((w + label, n, expected, correct, ra, rb, max(rss), ref_a if not label else [], ref_counts))
+            rows.append((w + label, n, expected, correct, ra, rb, max(rss), ref_a if i == 0 else [], ref_counts))
 
     bb = statistics.median(base_b)
     ba = statistics.median(base_a)
@@ -158,13 +166,22 @@ def main():
     for w, n, expected, correct, ra, rb, rss, ref_a, ref_counts in rows:
         mark = "ok" if correct else "WRONG"
         line = f"| {w} | {n:,} | {expected:,} {mark} | {fmt_rate(ra)} | {fmt_rate(rb)} | {statistics.median(ra) / ba:.2f}× | {statistics.median(rb) / bb:.2f}× | {rss:.0f} MB |"
-        if a.reference and " @" in w:
+        if a.reference and (" @" in w or " w" in w and not w.endswith(f" w{worker_counts[0]}")):
             line += " | |"  # the reference is compared with the working tree's row
         elif a.reference:
             ref_ok = "" if ref_counts == {expected} else f" (outputs {sorted(ref_counts)} ≠ expected)"
             valid = [x for x in ref_a if x]
             line += f" {fmt_rate(valid)}{ref_ok} | {statistics.median(ra) / statistics.median(valid):.2f}× |" if valid else " failed | |"
         print(line)
+    if len(worker_counts) > 1:
+        # Same-run ratios of each --workers count's median rate A to the first count's, per workload.
+        medians = {w: statistics.median(ra) for w, _, _, _, ra, _, _, _, _ in rows}
+        print()
+        for w in wanted:
+            first = medians.get(f"{w} w{worker_counts[0]}")
+            for k in worker_counts[1:]:
+                if first and f"{w} w{k}" in medians:
+                    print(f"{w}: rate A with --workers {k} / --workers {worker_counts[0]} = {medians[f'{w} w{k}'] / first:.2f}×")
     return 0 if ok else 1
 
 

@@ -10,6 +10,13 @@ internal interface IEngineRunner : IDisposable
 {
     void Process(List<Event> batch);
 
+    /// <summary>
+    /// Processes events <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 of a preloaded
+    /// list (which must not change while the runner may still read it: until <see cref="Drain"/>). Parallel runners
+    /// build each partition's events on its worker.
+    /// </summary>
+    void ProcessRange(PackedEventList events, int start, int count);
+
     /// <summary>Waits until every batch handed in so far is processed.</summary>
     void Drain();
 
@@ -32,7 +39,17 @@ internal interface IEngineRunner : IDisposable
 /// <summary>One engine on the caller's thread.</summary>
 internal sealed class SingleEngineRunner(Engine engine, OutputBuffer output) : IEngineRunner
 {
+    private readonly List<Event> _batch = new();
+
     public void Process(List<Event> batch) => engine.Process(batch, output);
+
+    public void ProcessRange(PackedEventList events, int start, int count)
+    {
+        _batch.Clear();
+        events.MaterializeRange(start, count, _batch);
+        engine.Process(_batch, output);
+        _batch.Clear();
+    }
 
     public void Drain()
     {
@@ -73,7 +90,10 @@ internal sealed class ParallelEngineRunner : IEngineRunner
 
         public required OutputBuffer Output { get; init; }
 
-        public BlockingCollection<List<Event>> Queue { get; } = new(boundedCapacity: 16);
+        public BlockingCollection<Work> Queue { get; } = new(boundedCapacity: 16);
+
+        /// <summary>The worker's own list for the events it builds from a preloaded list.</summary>
+        public readonly List<Event> Built = new();
 
         public Thread Thread { get; set; } = null!;
 
@@ -96,13 +116,33 @@ internal sealed class ParallelEngineRunner : IEngineRunner
         }
     }
 
+    /// <summary>
+    /// What a worker is handed: a batch of events, or events of a preloaded list to build first (those at
+    /// <see cref="Indices"/>, or the range from <see cref="Start"/>), so that building them is shared by the workers.
+    /// </summary>
+    private sealed record Work(List<Event>? Batch, PackedEventList? Source, int[]? Indices, int Start, int Count);
+
     private static void Loop(Worker w)
     {
-        foreach (var batch in w.Queue.GetConsumingEnumerable())
+        foreach (var work in w.Queue.GetConsumingEnumerable())
         {
             try
             {
-                if (w.Fault is null) w.Engine.Process(batch, w.Output);
+                if (w.Fault is null)
+                {
+                    if (work.Batch is { } batch)
+                    {
+                        w.Engine.Process(batch, w.Output);
+                    }
+                    else
+                    {
+                        w.Built.Clear();
+                        if (work.Indices is { } indices) work.Source!.MaterializeAt(indices, work.Count, w.Built);
+                        else work.Source!.MaterializeRange(work.Start, work.Count, w.Built);
+                        w.Engine.Process(w.Built, w.Output);
+                        w.Built.Clear();
+                    }
+                }
             }
             catch (Exception ex)
             {
@@ -112,11 +152,41 @@ internal sealed class ParallelEngineRunner : IEngineRunner
         }
     }
 
-    private void Enqueue(Worker w, List<Event> batch)
+    private void Enqueue(Worker w, Work work)
     {
         w.Idle.Reset();
         Interlocked.Increment(ref w.Pending);
-        w.Queue.Add(batch);
+        w.Queue.Add(work);
+    }
+
+    private void Enqueue(Worker w, List<Event> batch) => Enqueue(w, new Work(batch, null, null, 0, batch.Count));
+
+    public void ProcessRange(PackedEventList events, int start, int count)
+    {
+        if (_keyField is null)
+        {
+            Enqueue(_workers[_roundRobin++ % _workers.Length], new Work(null, events, null, start, count));
+            return;
+        }
+        var parts = new int[_workers.Length][];
+        var counts = new int[_workers.Length];
+        for (int i = 0; i < parts.Length; i++) parts[i] = new int[count];
+        for (int i = start; i < start + count; i++)
+        {
+            var type = events.TypeAt(i);
+            if (!ReferenceEquals(type, _lastType) || _lastSlot < 0)
+            {
+                _lastType = type;
+                _lastSlot = type.TryGetSlot(_keyField, out int slot) ? slot : -1;
+            }
+            var key = _lastSlot >= 0 ? events.FieldAt(i, _lastSlot) : default;
+            int w = (key.GetHashCode() & int.MaxValue) % parts.Length;
+            parts[w][counts[w]++] = i;
+        }
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (counts[i] > 0) Enqueue(_workers[i], new Work(null, events, parts[i], 0, counts[i]));
+        }
     }
 
     public void Process(List<Event> batch)

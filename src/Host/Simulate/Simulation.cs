@@ -84,11 +84,12 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
         {
             if (options.CheckpointDir is { } dir && !RestoreNewest(dir, runner, summaryOut)) return 1;
 
-            var reader = new EvtReader(eventsStream, program.Types, new EvtReaderOptions { BaseTimeNanos = baseTime, SkipInvalid = options.SkipInvalid, Path = options.EventsPath });
+            var readerOptions = new EvtReaderOptions { BaseTimeNanos = baseTime, SkipInvalid = options.SkipInvalid, Path = options.EventsPath, LeaveOpen = true };
+            using var reader = new EvtReader(eventsStream, program.Types, readerOptions);
             long engineTicks;
             try
             {
-                engineTicks = options.Preload ? RunPreloaded(reader, runner) : RunStreaming(reader, runner);
+                engineTicks = options.Preload ? RunPreloaded(reader, eventsStream, program.Types, readerOptions, runner) : RunStreaming(reader, runner);
             }
             catch (EvtFormatException ex)
             {
@@ -145,14 +146,22 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
     private static string Rate(long events, double seconds)
         => (seconds <= 0 ? 0 : events / seconds).ToString("F0", CultureInfo.InvariantCulture);
 
-    private long RunPreloaded(EvtReader reader, IEngineRunner runner)
+    private long RunPreloaded(EvtReader reader, Stream eventsStream, TypeRegistry types, EvtReaderOptions readerOptions, IEngineRunner runner)
     {
         // Parsed events are held in columns, not as a million objects the GC would mark and promote on every
         // collection; each batch's events are built just before the engine takes them (docs/performance.md).
         var all = new PackedEventList();
         var offsets = options.Immediate ? null : new List<long>(1 << 16);
-        while (reader.ReadBatch(all, offsets, int.MaxValue) > 0)
+        if (options.Workers > 1 && !options.SkipInvalid)
         {
+            // --workers N parses the file on N threads too: the same events in the same order (docs/cli.md).
+            EvtParallelLoader.Load(eventsStream, types, readerOptions, options.Workers, all, offsets);
+        }
+        else
+        {
+            while (reader.ReadBatch(all, offsets, int.MaxValue) > 0)
+            {
+            }
         }
         var sw = Stopwatch.StartNew();
         var pacing = options.Immediate ? null : new Pacing();
@@ -180,7 +189,8 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
             }
             else
             {
-                all.MaterializeRange(i, n, batch);
+                // The runner builds the events (a parallel runner on its workers, each its own partition's).
+                runner.ProcessRange(all, i, n);
             }
             Submit(runner, batch);
             progress.Tick(runner);

@@ -44,6 +44,7 @@ public sealed partial class EvtReader
     {
         e = null;
         offset = _batchOffsetNanos;
+        _tookStartOffset = false;
         int pos = SkipWs(line, 0);
         if (pos == line.Length || IsCommentStart(line, pos)) return true;
         if (line[pos] == (byte)'@')
@@ -54,7 +55,12 @@ public sealed partial class EvtReader
         }
         else if (IsBatchDirective(line, pos))
         {
+            SawBatch = true;
             return ParseBatch(line, pos + 5);
+        }
+        else if (!SawBatch)
+        {
+            _tookStartOffset = true;
         }
         long ts = _options.BaseTimeNanos + offset;
         if (((_options.BaseTimeNanos ^ ts) & (offset ^ ts)) < 0) return Fail(pos, "event time out of range");

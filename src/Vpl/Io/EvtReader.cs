@@ -63,6 +63,37 @@ public sealed partial class EvtReader : IDisposable
         _typeLookup = _typeCaches.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
+    /// <summary>
+    /// Sets up a reader of one block of a larger input (<see cref="EvtParallelLoader"/>): the lines before it (for line
+    /// numbers), whether it starts the input (a byte-order mark is skipped only there), the <c>BATCH</c> offset in force
+    /// where it starts, and whether the type registry is frozen (see <see cref="EventBuilder.RegistryFrozen"/>).
+    /// </summary>
+    internal void StartBlock(int linesBefore, bool startOfInput, long batchOffsetNanos, bool freezeRegistry)
+    {
+        _line = linesBefore;
+        _bomChecked = !startOfInput;
+        _batchOffsetNanos = batchOffsetNanos;
+        _builder.RegistryFrozen = freezeRegistry;
+        StartOffsetEvents = new List<int>();
+    }
+
+    /// <summary>The <c>BATCH</c> offset in force after the lines read so far.</summary>
+    internal long BatchOffsetNanos => _batchOffsetNanos;
+
+    /// <summary>A <c>BATCH</c> line was read.</summary>
+    internal bool SawBatch { get; private set; }
+
+    /// <summary>
+    /// After <see cref="StartBlock"/>: the indices (in the packed list read into) of the events that took the offset the
+    /// block started with (no <c>@</c> offset, before any <c>BATCH</c> line of the block).
+    /// </summary>
+    internal List<int>? StartOffsetEvents { get; private set; }
+
+    private bool _tookStartOffset;
+
+    /// <summary>A line needed a type or field the frozen registry does not hold.</summary>
+    internal bool RefusedRegistryChange => _builder.RefusedRegistryChange;
+
     /// <summary>Lines consumed so far (blank, comment and skipped lines included).</summary>
     public long LinesRead => _line;
 
@@ -108,6 +139,7 @@ public sealed partial class EvtReader : IDisposable
             _packed = false;
             if (ParseLine(line, out e, out offsetNanos))
             {
+                if (_packed && _tookStartOffset) StartOffsetEvents?.Add(_pack!.Count - 1);
                 if (e is not null || _packed) return true;
                 continue;
             }

@@ -45,6 +45,18 @@ public sealed class EventBuilder
 
     public TypeRegistry Types => _types;
 
+    /// <summary>
+    /// When set, a type or field the registry does not hold yet is refused (with <see cref="RegistryFrozenError"/>)
+    /// instead of added, and <see cref="RefusedRegistryChange"/> is set: readers working in parallel leave the
+    /// registry's numbering to the one reader that goes through the input in order (<see cref="Io.EvtParallelLoader"/>).
+    /// </summary>
+    internal bool RegistryFrozen { get; set; }
+
+    /// <summary>A type or field was refused because <see cref="RegistryFrozen"/> is set.</summary>
+    internal bool RefusedRegistryChange { get; private set; }
+
+    internal const string RegistryFrozenError = "the type registry is frozen";
+
     /// <summary>The type of the event being built, after a successful <c>TryBegin</c>.</summary>
     public EventType? CurrentType => _type;
 
@@ -71,6 +83,12 @@ public sealed class EventBuilder
             string name = typeName.ToString();
             if (!_types.TryGet(name, out type))
             {
+                if (RegistryFrozen)
+                {
+                    RefusedRegistryChange = true;
+                    error = RegistryFrozenError;
+                    return false;
+                }
                 if (_types.Count >= MaxTypes)
                 {
                     error = $"too many event types (limit {MaxTypes}); cannot add '{name}'";
@@ -148,6 +166,12 @@ public sealed class EventBuilder
         if (type.FieldCount >= MaxFieldsPerOpenType)
         {
             error = $"too many fields for event type '{type.Name}' (limit {MaxFieldsPerOpenType}); cannot add '{field}'";
+            return -1;
+        }
+        if (RegistryFrozen)
+        {
+            RefusedRegistryChange = true;
+            error = RegistryFrozenError;
             return -1;
         }
         error = null;

@@ -26,6 +26,7 @@ public sealed class PackedEventList
 
     private readonly List<Chunk> _chunks = new();
     private Chunk? _tail;
+    private int _tailIndex = -1;
 
     public int Count { get; private set; }
 
@@ -36,9 +37,18 @@ public sealed class PackedEventList
         var c = _tail;
         if (c is null || c.Count == ChunkEvents)
         {
-            // A new chunk's value pool starts at the size the previous one ended with: files repeat their shapes.
-            c = new Chunk(c is null ? ChunkEvents * 2 : Math.Max(c.ValueCount, 1024));
-            _chunks.Add(c);
+            _tailIndex++;
+            if (_tailIndex < _chunks.Count)
+            {
+                // A chunk kept by Clear: its arrays are used again.
+                c = _chunks[_tailIndex];
+            }
+            else
+            {
+                // A new chunk's value pool starts at the size the previous one ended with: files repeat their shapes.
+                c = new Chunk(c is null ? ChunkEvents * 2 : Math.Max(c.ValueCount, 1024));
+                _chunks.Add(c);
+            }
             _tail = c;
         }
         int end = c.ValueCount + fields.Length;
@@ -57,6 +67,74 @@ public sealed class PackedEventList
     {
         ArgumentNullException.ThrowIfNull(e);
         Add(e.Type, e.Timestamp, e.Fields);
+    }
+
+    /// <summary>Removes all events, keeping the arrays for the events added next (a list reused for block after block).</summary>
+    public void Clear()
+    {
+        for (int i = 0; i <= _tailIndex && i < _chunks.Count; i++)
+        {
+            var c = _chunks[i];
+            c.Count = 0;
+            c.ValueCount = 0;
+        }
+        _tail = null;
+        _tailIndex = -1;
+        Count = 0;
+    }
+
+    /// <summary>Appends all events of <paramref name="other"/>, in order (their values are copied).</summary>
+    public void AddRange(PackedEventList other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        for (int k = 0; k <= other._tailIndex; k++)
+        {
+            var c = other._chunks[k];
+            int from = 0;
+            for (int i = 0; i < c.Count; i++)
+            {
+                int to = c.Ends[i];
+                Add(c.Types[i], c.Timestamps[i], c.Values.AsSpan(from, to - from));
+                from = to;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the timestamps of the events at <paramref name="indices"/>; false (and nothing
+    /// changed) when a timestamp would leave the range of a long.
+    /// </summary>
+    internal bool TryShiftTimestamps(List<int> indices, long delta)
+    {
+        foreach (int index in indices)
+        {
+            var c = ChunkOf(index, out int i);
+            long old = c.Timestamps[i];
+            long ts = unchecked(old + delta);
+            if (((old ^ ts) & (delta ^ ts)) < 0) return false;
+        }
+        foreach (int index in indices)
+        {
+            var c = ChunkOf(index, out int i);
+            c.Timestamps[i] += delta;
+        }
+        return true;
+    }
+
+    /// <summary>Field <paramref name="slot"/> of event <paramref name="index"/> as <see cref="Event"/>'s indexer gives it, without building the event.</summary>
+    public Value FieldAt(int index, int slot)
+    {
+        var c = ChunkOf(index, out int i);
+        int start = i == 0 ? 0 : c.Ends[i - 1];
+        return (uint)slot < (uint)(c.Ends[i] - start) ? c.Values[start + slot] : default;
+    }
+
+    /// <summary>Builds the events at <paramref name="indices"/> (the first <paramref name="count"/>) into <paramref name="into"/>.</summary>
+    public void MaterializeAt(int[] indices, int count, List<Event> into)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(into);
+        for (int k = 0; k < count; k++) into.Add(Materialize(indices[k]));
     }
 
     /// <summary>The type of event <paramref name="index"/>, without building the event.</summary>

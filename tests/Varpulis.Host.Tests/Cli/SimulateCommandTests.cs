@@ -201,6 +201,36 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void PreloadedWorkersParseTheFileInBlocksWithTheSameOutputsAndErrors()
+    {
+        using var dir = new TempDir();
+        var program = dir.File("p.vpl", Tumbling);
+        // About 2.6 MB: three blocks of the parallel loader, with BATCH offsets that carry across them.
+        var sb = new StringBuilder();
+        for (int i = 0; i < 60_000; i++)
+        {
+            if (i % 7 == 0) sb.Append("BATCH ").Append(i * 100).Append('\n');
+            sb.Append("Tick { sym: \"").Append((char)('A' + (i % 5))).Append("\", v: ").Append(i).Append(" }\n");
+        }
+        var events = dir.File("e.evt", sb.ToString());
+        var one = Simulate(new SimulateOptions { ProgramPath = program, EventsPath = events, Immediate = true, Preload = true });
+        var two = Simulate(new SimulateOptions { ProgramPath = program, EventsPath = events, Immediate = true, Preload = true, Workers = 2 });
+        Assert.Equal((0, 0), (one.Code, two.Code));
+        var a = one.Events.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
+        var b = two.Events.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(30_000, a.Length);
+        Assert.Equal(a, b);
+
+        // A malformed line in the third block: the same error, with its line number.
+        var bad = dir.File("bad.evt", sb.ToString() + "Tick { sym: \"A\", v: 1 }\nTick { sym \"A\" }\n" + sb);
+        var oneBad = Simulate(new SimulateOptions { ProgramPath = program, EventsPath = bad, Immediate = true, Preload = true, Quiet = true });
+        var twoBad = Simulate(new SimulateOptions { ProgramPath = program, EventsPath = bad, Immediate = true, Preload = true, Quiet = true, Workers = 2 });
+        Assert.Equal((1, 1), (oneBad.Code, twoBad.Code));
+        Assert.StartsWith($"error: {bad}:{60_000 + 8_572 + 2}:12: ", oneBad.Stderr);
+        Assert.Equal(oneBad.Stderr, twoBad.Stderr);
+    }
+
+    [Fact]
     public void ProgramThatCannotBeSplitRunsOnOneWorkerAndSaysSo()
     {
         using var dir = new TempDir();

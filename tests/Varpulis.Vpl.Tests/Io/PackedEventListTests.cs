@@ -144,4 +144,29 @@ public class PackedEventListTests
         var ex = Assert.Throws<EvtFormatException>(() => reader.ReadBatch(new PackedEventList(), null, 10));
         Assert.Equal("p.evt:1:1: missing field 'price' for event type 'Declared'", ex.Message);
     }
+
+    [Fact]
+    public void AClearedListIsFilledAgainAndAppendsInOrder()
+    {
+        var t = new TypeRegistry().GetOrAdd("T");
+        var list = new PackedEventList();
+        for (int i = 0; i < 40_000; i++) list.Add(t, i, [Value.FromInt(i)]);
+        list.Clear();
+        Assert.Equal(0, list.Count);
+        // Fewer events than before, over reused chunks: nothing of the earlier content shows.
+        for (int i = 0; i < 20_000; i++) list.Add(t, -i, i % 2 == 0 ? [] : [Value.FromString("x" + i), Value.FromInt(i)]);
+        var into = new PackedEventList();
+        into.Add(t, 5, [Value.FromInt(5)]);
+        into.AddRange(list);
+        Assert.Equal(20_001, into.Count);
+        Assert.Equal("5", into.Materialize(0).Fields[0].ToString());
+        for (int i = 0; i < 20_000; i++)
+        {
+            var e = into.Materialize(i + 1);
+            Assert.Equal(-i, e.Timestamp);
+            Assert.Equal(i % 2 == 0 ? 0 : 2, e.Fields.Length);
+            if (i % 2 == 1) Assert.Equal(("x" + i, (long)i), (e.Fields[0].AsString, e.Fields[1].AsInt));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => list.Materialize(20_000));
+    }
 }
