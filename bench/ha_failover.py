@@ -4,7 +4,7 @@
 Starts three coordinators with the runbook's section 1.3 command on loopback (free ports, --heartbeat-interval 1
 --heartbeat-timeout 5 unless given), waits until all agree on a leader, then N times: kill -9 the leader, measure
 until both survivors report the same new leader with a higher term (polling GET /api/v1/cluster/raft/status every
-100 ms), restart the killed one and wait until it follows. Prints each failover and the median and range.
+100 ms), restart the killed one and wait until it follows and every coordinator is ready (a member again). Prints each failover and the median and range.
 
 Then starts a coordinator with --scaling-min-workers 2 and a webhook on a local listener, and measures the delay
 from each recommendation's timestamp to its arrival at the listener (N deliveries, --scaling-webhook-interval 1).
@@ -25,6 +25,14 @@ def get(port, path, timeout=2):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"x-api-key": KEY})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read())
+
+
+def is_ready(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as r:
+            return r.status == 200
+    except Exception:
+        return False
 
 
 def view(port):
@@ -65,6 +73,14 @@ def main():
             time.sleep(0.1)
         raise SystemExit(f"no agreement among {ids} within {timeout} s (logs in {work})")
 
+    def ready(ids, timeout=180):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(is_ready(ports[i - 1]) for i in ids):
+                return
+            time.sleep(0.1)
+        raise SystemExit(f"coordinators {ids} not all ready within {timeout} s (logs in {work})")
+
     try:
         for i in (1, 2, 3) if not a.only_webhook else ():
             start(i)
@@ -80,6 +96,9 @@ def main():
             print(f"kill {k + 1}: leader {leader} (term {term}) -> {new} (term {new_term}) in {dt:.1f} s", flush=True)
             start(leader)
             leader, term = agreed([1, 2, 3], lambda l, t: t == new_term)
+            # As runbook §1.5 does before the next restart: the restarted coordinator is a member again (/ready 200).
+            # Killing the leader while it is still joining leaves two Up members, and losing one of two is no majority.
+            ready([1, 2, 3])
         if times:
             print(f"failover over {len(times)} kills: median {statistics.median(times):.1f} s, range {min(times):.1f}-{max(times):.1f} s "
                   f"(heartbeat interval {a.heartbeat_interval} s, timeout {a.heartbeat_timeout} s)")
