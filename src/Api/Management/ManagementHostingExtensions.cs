@@ -61,8 +61,17 @@ internal sealed record ManagementEndpointAddress(IPAddress Ip, string Bind, int 
         var bind = settings.Server.Bind.Trim('[', ']');
         var ip = bind.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(bind);
         // Links to this endpoint (Akka.Management's self URI) name a reachable host, not the wildcard address.
-        var advertised = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) ? settings.Cluster.Hostname : bind;
+        // (as the remoting host is derived, NodePlanner.Hostnames: the configured hostname, else a worker's advertise address's host,
+        // else the machine's name).
+        var advertised = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) ? PublicHost(settings.Cluster) : bind;
         return new ManagementEndpointAddress(ip, bind, settings.Management.EffectivePort, advertised, settings.Management.Port is not null);
+    }
+
+    private static string PublicHost(ClusterSettings cluster)
+    {
+        if (!string.IsNullOrEmpty(cluster.Hostname)) return cluster.Hostname;
+        if (cluster.AdvertiseAddress is { } a && Uri.TryCreate(a, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host)) return uri.Host;
+        return Dns.GetHostName();
     }
 }
 
