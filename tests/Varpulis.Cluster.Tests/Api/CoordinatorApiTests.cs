@@ -253,7 +253,8 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
 
     private static Task<(HttpStatusCode Status, JsonNode Body)> GetAsync(HttpClient http, string path) => SendAsync(http, HttpMethod.Get, path);
 
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
+    /// <summary>One request; every answer of the API is JSON (asserted). Shared by the coordinator's route tests.</summary>
+    internal static async Task<(HttpStatusCode Status, JsonNode Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
     {
         using var req = new HttpRequestMessage(method, path);
         if (json is not null) req.Content = new StringContent(json, Encoding.UTF8, "application/json");
@@ -263,7 +264,7 @@ public sealed class CoordinatorApiTests(CoordinatorFixture f) : IClassFixture<Co
         return (resp.StatusCode, JsonNode.Parse(text)!);
     }
 
-    private static void AssertError((HttpStatusCode Status, JsonNode Body) r, HttpStatusCode status, string code, string message)
+    internal static void AssertError((HttpStatusCode Status, JsonNode Body) r, HttpStatusCode status, string code, string message)
     {
         Assert.True(r.Status == status, $"expected {(int)status} {code}, got {(int)r.Status}: {r.Body.ToJsonString()}");
         Assert.Equal((code, message), ((string?)r.Body["code"], (string?)r.Body["error"]));

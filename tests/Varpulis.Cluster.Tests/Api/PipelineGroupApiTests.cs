@@ -249,19 +249,9 @@ public sealed class PipelineGroupApiTests(CoordinatorFixture f) : IClassFixture<
     private async Task<int> PipelineCountAsync()
         => (int)(await SendAsync(f.Coordinator, HttpMethod.Get, "/api/v1/pipelines")).Body["total"]!;
 
-    private static async Task<(HttpStatusCode Status, JsonNode Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
-    {
-        using var req = new HttpRequestMessage(method, path);
-        if (json is not null) req.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var resp = await http.SendAsync(req);
-        var text = await resp.Content.ReadAsStringAsync();
-        Assert.StartsWith("application/json", resp.Content.Headers.ContentType?.ToString() ?? "");
-        return (resp.StatusCode, JsonNode.Parse(text)!);
-    }
+    private static Task<(HttpStatusCode Status, JsonNode Body)> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null)
+        => CoordinatorApiTests.SendAsync(http, method, path, json);
 
     private static void AssertError((HttpStatusCode Status, JsonNode Body) r, HttpStatusCode status, string code, string message)
-    {
-        Assert.True(r.Status == status, $"expected {(int)status} {code}, got {(int)r.Status}: {r.Body.ToJsonString()}");
-        Assert.Equal((code, message), ((string?)r.Body["code"], (string?)r.Body["error"]));
-    }
+        => CoordinatorApiTests.AssertError(r, status, code, message);
 }
