@@ -73,7 +73,14 @@ public sealed class HaGroupFailoverTests(Xunit.Abstractions.ITestOutputHelper ou
         await client.ProgressAsync(sending, 5);
 
         // The group on the new leader: the same deployments (where they run now) and routes.
-        var after = await run.GetAsync(newLeader, $"/api/v1/cluster/pipeline-groups/{groupId}");
+        // Right after the change the new leader may not have its view of the pipelines yet and reports the group
+        // "failed" for a moment (seen once in a clean run; a known defect, docs/cluster.md): it must be running again.
+        JsonNode after = null!;
+        await ClusterRun.WaitForAsync("the group running on the new leader", async () =>
+        {
+            after = await run.GetAsync(newLeader, $"/api/v1/cluster/pipeline-groups/{groupId}");
+            return (string?)after["status"] == "running";
+        }, TimeSpan.FromSeconds(60));
         Assert.Equal(("orders", "running"), ((string?)after["name"], (string?)after["status"]));
         Assert.Equal("filter:worker-0:running,totals:worker-1:running", Deployments(after));
         Assert.Equal(group["deployments"]!.ToJsonString(), after["deployments"]!.ToJsonString());
