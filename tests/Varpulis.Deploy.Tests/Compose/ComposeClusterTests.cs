@@ -121,16 +121,27 @@ public sealed class ComposeClusterTests(ComposeCluster cluster) : IClassFixture<
             Assert.True(panels.ContainsKey(name), "no panel " + name);
             await Eventually(name + " has data", async () => (await cluster.Prometheus.QueryAsync(panels[name])).HasData);
         }
-        Assert.Equal(4.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Workers ready"])));
-        Assert.Equal(4.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Worker targets up"])));
-        Assert.Equal(2.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Pipelines"])));
-        Assert.Equal(2.0, Single(await cluster.Prometheus.QueryAsync(panels["varpulis.json / Pipelines"])));
+        // A panel can have data from a scrape (every 5 s) taken between the two deployments or before the last worker
+        // was ready: wait for the count the cluster has, then assert it.
+        (string Panel, double Value)[] counts =
+        [
+            ("varpulis-cluster.json / Workers ready", 4.0), ("varpulis-cluster.json / Worker targets up", 4.0),
+            ("varpulis-cluster.json / Pipelines", 2.0), ("varpulis.json / Pipelines", 2.0),
+        ];
+        foreach (var (panel, value) in counts)
+        {
+            await Eventually($"{panel} reads {value}", async () =>
+                (await cluster.Prometheus.QueryAsync(panels[panel])).Series is [var s] && double.Parse(s["value"]![1]!.ToString(), CultureInfo.InvariantCulture) == value);
+            Assert.Equal(value, Single(await cluster.Prometheus.QueryAsync(panels[panel])));
+        }
         var statuses = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Worker status"]);
         Assert.Equal(ComposeCluster.Workers, statuses.ByLabel("worker_id").Keys.Order(StringComparer.Ordinal));
         Assert.All(statuses.Series, s => Assert.Equal("ready", (string?)s["metric"]!["status"]));
         var leader = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Coordinator leader"]);
         Assert.Equal("coordinator", Assert.Single(leader.ByLabel("instance").Keys));
         // Every pipeline is counted on one worker, as the coordinator places them.
+        await Eventually("pipelines per worker sum to 2", async () =>
+            (await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Pipelines per worker"])).ByLabel("worker_id").Values.Sum() == 2.0);
         var perWorker = await cluster.Prometheus.QueryAsync(panels["varpulis-cluster.json / Pipelines per worker"]);
         Assert.Equal(2.0, perWorker.ByLabel("worker_id").Values.Sum());
         var p99 = await cluster.Prometheus.QueryAsync(panels["varpulis.json / Processing latency p99 by stream"]);
