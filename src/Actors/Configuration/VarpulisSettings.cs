@@ -44,6 +44,12 @@ public sealed class ServerSettings
 
     /// <summary>Output events buffered per SSE subscriber before the oldest are dropped.</summary>
     public int SseBufferEvents { get; set; } = 1024;
+
+    /// <summary>
+    /// Dead letters a pipeline may have waiting to be journaled by its DLQ before it takes no new events (REST: 503
+    /// <c>unavailable</c>; sources wait); they wait in memory, so this bounds what a DLQ that falls behind can hold.
+    /// </summary>
+    public int DlqBacklogLimit { get; set; } = 100_000;
 }
 
 /// <summary>The Prometheus endpoint.</summary>

@@ -23,6 +23,15 @@ public sealed record PipelineConnectorsSettings(string PipelineId, string Pipeli
     /// <summary>How long a stop waits for sources to drain.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Dead letters the pipeline may have waiting for the DLQ's journal before it takes no new events
+    /// (<c>server.dlq_backlog_limit</c>, <see cref="DeadLetters.DeadLetterBacklog"/>).
+    /// </summary>
+    public long DeadLetterBacklogLimit { get; init; } = DeadLetters.DeadLetterBacklog.DefaultLimit;
+
+    /// <summary>How long a source waits before it offers a batch again that the pipeline refused because of its DLQ backlog.</summary>
+    public TimeSpan BacklogRetryPause { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Reads <c>env("NAME")</c> parameters (default: the process environment).</summary>
     public Func<string, string?>? Environment { get; init; }
 
@@ -99,17 +108,33 @@ public sealed class ConnectorFactory(PipelineConnectorsSettings settings, HttpCl
 /// <see cref="PipelineError"/>. A request the pipeline refused as a whole counts as rejected (it can never be
 /// taken); any other error or no reply fails the batch, so the source reads it again.
 /// </summary>
-public sealed class ActorSourceTarget(IActorRef pipeline, string pipelineId, TimeSpan timeout) : ISourceBatchTarget
+public sealed class ActorSourceTarget(IActorRef pipeline, string pipelineId, TimeSpan timeout, TimeSpan? backlogRetryPause = null) : ISourceBatchTarget
 {
+    private readonly TimeSpan _retryPause = backlogRetryPause ?? TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Offers the batch until the pipeline takes it: while its DLQ backlog is at its bound the pipeline refuses, and the
+    /// source waits here, reading nothing more (its graph has at most <c>max_in_flight</c> batches unanswered).
+    /// </summary>
     public async Task<SourceBatchOutcome> DeliverAsync(SourceBatch batch, CancellationToken cancellationToken)
     {
-        var reply = await pipeline.Ask<object>(new IngestSourceBatch(pipelineId, batch.Connector, batch.Body, batch.Positions), timeout, cancellationToken).ConfigureAwait(false);
-        return reply switch
+        while (true)
         {
-            IngestResult r => new SourceBatchOutcome(r.Accepted, r.Rejected, r.Errors.Select(e => $"event {e.Index}: {e.Error}").ToList()),
-            PipelineError { Code: "invalid_request" } e => new SourceBatchOutcome(0, batch.EventCount, [e.Message]),
-            PipelineError e => throw new InvalidOperationException($"pipeline {pipelineId} refused the batch: {e.Code}: {e.Message}"),
-            _ => throw new InvalidOperationException($"pipeline {pipelineId} answered {reply.GetType().Name}"),
-        };
+            var reply = await pipeline.Ask<object>(new IngestSourceBatch(pipelineId, batch.Connector, batch.Body, batch.Positions), timeout, cancellationToken).ConfigureAwait(false);
+            switch (reply)
+            {
+                case IngestResult r:
+                    return new SourceBatchOutcome(r.Accepted, r.Rejected, r.Errors.Select(e => $"event {e.Index}: {e.Error}").ToList());
+                case PipelineError { Code: "invalid_request" } e:
+                    return new SourceBatchOutcome(0, batch.EventCount, [e.Message]);
+                case PipelineError { Code: PipelineError.DeadLetterBacklogCode }:
+                    await Task.Delay(_retryPause, cancellationToken).ConfigureAwait(false);
+                    continue;
+                case PipelineError e:
+                    throw new InvalidOperationException($"pipeline {pipelineId} refused the batch: {e.Code}: {e.Message}");
+                default:
+                    throw new InvalidOperationException($"pipeline {pipelineId} answered {reply.GetType().Name}");
+            }
+        }
     }
 }

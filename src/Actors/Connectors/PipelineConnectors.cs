@@ -29,6 +29,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
+    private readonly DeadLetterBacklog _backlog;
     private readonly List<ConnectorHealth> _health = new();
     private readonly Dictionary<string, IActorRef> _sinks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _settledBySink = new(StringComparer.Ordinal);
@@ -44,8 +45,9 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private List<DeliverToSinks>? _beforeFloor = new();
 
     public PipelineConnectors(
-        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers)
+        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers, DeadLetterBacklog? backlog)
     {
+        _backlog = backlog ?? new DeadLetterBacklog(settings.PipelineId, settings.DeadLetterBacklogLimit);
         _settings = settings;
         _bindings = bindings;
         _ingestTarget = ingestTarget;
@@ -78,9 +80,14 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <summary>
+    /// The connectors of one pipeline; <paramref name="backlog"/> (the pipeline's, which it reads before taking events;
+    /// null: one of <see cref="PipelineConnectorsSettings.DeadLetterBacklogLimit"/>) counts the letters on their way to the DLQ.
+    /// </summary>
     public static Props Props(
-        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers)
-        => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers));
+        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers,
+        DeadLetterBacklog? backlog = null)
+        => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers, backlog));
 
     private sealed record ReplayFinished(IActorRef ReplyTo, object Reply);
 
@@ -99,7 +106,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
         var materializer = Context.Materializer();
         var sourceLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sources");
         var sinkLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sinks");
-        var target = new ActorSourceTarget(_ingestTarget, _settings.PipelineId, _settings.IngestTimeout);
+        var target = new ActorSourceTarget(_ingestTarget, _settings.PipelineId, _settings.IngestTimeout, _settings.BacklogRetryPause);
         foreach (var group in _bindings.Where(b => b.Direction == BindingDirection.Source).GroupBy(b => b.Connector))
         {
             var list = group.ToList();
@@ -133,7 +140,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
                 connector = new UnavailableSink(group.Key, list[0].Kind, ex.Message);
                 _log.LogError("Sink {Connector} of pipeline {PipelineId} cannot start: {Error}", group.Key, _settings.PipelineId, ex.Message);
             }
-            _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog), "sink-" + Uri.EscapeDataString(group.Key));
+            _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog, _backlog), "sink-" + Uri.EscapeDataString(group.Key));
         }
         Timers.StartPeriodicTimer("settle", SettleTick.Instance, _settings.SettleInterval);
         _deadLetters.Ask<SinkProgress>(new GetSinkProgress(_settings.PipelineId), _settings.IngestTimeout)
@@ -333,6 +340,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
             h.SetConnection(ConnectionState.Stopped);
             h.Unpublish();
         }
+        _backlog.Unpublish();
         base.PostStop();
     }
 

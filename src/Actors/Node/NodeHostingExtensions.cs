@@ -87,7 +87,10 @@ public static class NodeHostingExtensions
                 TimeSpan.FromSeconds(Math.Max(0, p.SnapshotIntervalSecs)),
                 plan.HeartbeatInterval,
                 plan.WorkerId,
-                settings.Server.StateDir);
+                settings.Server.StateDir)
+            {
+                Connectors = new Connectors.PipelineConnectorsSettings("", "", "") { DeadLetterBacklogLimit = settings.Server.DlqBacklogLimit },
+            };
             builder
                 .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)
                 .AddPipelineRegion(entitySettings, VarpulisPersistence.ShardingPluginId);

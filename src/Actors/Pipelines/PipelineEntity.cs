@@ -5,6 +5,7 @@ using Akka.Persistence;
 using Microsoft.Extensions.Logging;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Connectors;
+using Varpulis.Actors.Connectors.DeadLetters;
 using Varpulis.Actors.Connectors.Sources;
 using Varpulis.Actors.Metrics;
 using Varpulis.Actors.Pipelines.Routes;
@@ -60,6 +61,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
     private readonly PipelineConnectorState _connectorState = new();
     private IActorRef? _connectors;
+    private DeadLetterBacklog? _dlqBacklog;
     private bool _restartConnectors;
     private bool _handOffWaitsForConnectors;
     private long _dlqEvents;
@@ -359,6 +361,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
+        if (DeadLetterBacklogFull()) return;
         Process(rt, cmd.Body, cmd.IsBatch, cmd.IdempotencyKey, null);
     }
 
@@ -454,6 +457,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(_runtime is null ? PipelineError.NotFound(_pipelineId) : PipelineError.Unavailable(_pipelineId, "moving to another worker"));
             return;
         }
+        if (DeadLetterBacklogFull()) return;
         var body = SourceBatchBuilder.Without(cmd.Body, cmd.Positions, _connectorState.Ledger.IsDuplicate, out var positions);
         if (positions.Count == 0)
         {
@@ -549,11 +553,23 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             PipelineName = d.Name,
             StateDir = _settings.StateDir ?? Configuration.ServerSettings.DefaultStateDir,
         };
+        _dlqBacklog = new DeadLetterBacklog(_pipelineId, settings.DeadLetterBacklogLimit);
         _connectors = Context.ActorOf(
-            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers),
+            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers, _dlqBacklog),
             "connectors");
         Context.Watch(_connectors);
         foreach (var u in _connectorState.Unsettled) _connectors.Tell(new DeliverToSinks(u.SequenceNr, u.Records));
+    }
+
+    /// <summary>
+    /// Whether the DLQ has its bound of letters waiting to be journaled (<see cref="DeadLetterBacklog"/>): then new events
+    /// are refused (a client gets 503, a source offers its batch again later) and nothing is processed.
+    /// </summary>
+    private bool DeadLetterBacklogFull()
+    {
+        if (_dlqBacklog is not { IsFull: true } backlog) return false;
+        Sender.Tell(PipelineError.DeadLetterBacklogFull(_pipelineId, backlog.Limit));
+        return true;
     }
 
     /// <summary>After a reload: the connectors stop (sources drained) and start again with the new program's bindings.</summary>
@@ -576,6 +592,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _connectors = null;
+        _dlqBacklog = null;
         if (_deleted || _runtime is null) return;
         if (_handOffWaitsForConnectors)
         {

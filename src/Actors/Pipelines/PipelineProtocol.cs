@@ -80,6 +80,16 @@ public sealed record PipelineError(string Code, string Message, IReadOnlyList<Di
 
     /// <summary>The pipeline cannot answer now (moving to another worker, restarting): nothing was processed; retry.</summary>
     public static PipelineError Unavailable(string id, string why) => new("unavailable", $"pipeline '{id}' is {why}; retry shortly");
+
+    /// <summary>The code of <see cref="DeadLetterBacklogFull"/> (REST: 503 <c>unavailable</c>, <c>Retry-After: 1</c>).</summary>
+    public const string DeadLetterBacklogCode = "dlq_backlog_full";
+
+    /// <summary>
+    /// The pipeline takes no new events while its DLQ has <paramref name="limit"/> or more letters waiting to be journaled:
+    /// nothing was processed; retry once it has caught up.
+    /// </summary>
+    public static PipelineError DeadLetterBacklogFull(string id, long limit) => new(DeadLetterBacklogCode,
+        $"pipeline '{id}' takes no events while its dead-letter queue has {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)} or more events waiting to be written (server.dlq_backlog_limit)");
 }
 
 /// <summary>

@@ -19,6 +19,9 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
     /// <summary>What a client is told to wait (<c>Retry-After</c>) when a pipeline or the directory did not answer in time.</summary>
     public const int UnavailableRetryAfterSeconds = 5;
 
+    /// <summary><c>Retry-After</c> of a pipeline that refuses events while its DLQ backlog is at its bound.</summary>
+    public const int DeadLetterBacklogRetryAfterSeconds = 1;
+
     /// <summary>How long an ask waits for its answer (<see cref="AskTimeout"/>; shorter in tests).</summary>
     internal TimeSpan Timeout { get; init; } = AskTimeout;
 
@@ -133,9 +136,8 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
     /// 503 with <c>Retry-After</c> (rest-api.md): the request may succeed if repeated later (<c>unavailable</c>: not
     /// answering in time, moving, restarting; <c>no_workers_available</c>: no worker can take a pipeline now).
     /// </summary>
-    public static ApiException Unavailable(string message, string code = "unavailable")
+    public static ApiException Unavailable(string message, string code = "unavailable", int retry = UnavailableRetryAfterSeconds)
     {
-        const int retry = UnavailableRetryAfterSeconds;
         return new ApiException(503, code, $"{message}; retry in {retry} s", w => w.WriteNumber("retry_after_seconds", retry))
         {
             Headers = new Dictionary<string, string> { ["Retry-After"] = retry.ToString(System.Globalization.CultureInfo.InvariantCulture) },
@@ -152,6 +154,8 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         "quota_exceeded" => new ApiException(429, e.Code, e.Message),
         "idempotency_key_reused" => new ApiException(422, e.Code, e.Message),
         "unavailable" => Unavailable(e.Message),
+        // The DLQ catches up within a second or so: the client is told to come back sooner than for a move.
+        PipelineError.DeadLetterBacklogCode => Unavailable(e.Message, retry: DeadLetterBacklogRetryAfterSeconds),
         "engine_error" => new ApiException(500, e.Code, e.Message),
         _ => new ApiException(500, e.Code, e.Message),
     };

@@ -29,6 +29,8 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Server.SseKeepAliveSecs, (s, v) => s.Server.SseKeepAliveSecs = Positive(v, "server.sse_keep_alive_secs")),
         new("server", "sse_buffer_events", "int", null, "Output events buffered per SSE client before the oldest are dropped (with a warning event).",
             s => s.Server.SseBufferEvents, (s, v) => s.Server.SseBufferEvents = Positive(v, "server.sse_buffer_events")),
+        new("server", "dlq_backlog_limit", "int", null, "Dead letters a pipeline may have waiting to be written by its DLQ before it refuses new events (503 unavailable, Retry-After 1) and its sources wait.",
+            s => s.Server.DlqBacklogLimit, (s, v) => s.Server.DlqBacklogLimit = Positive(v, "server.dlq_backlog_limit")),
         new("metrics", "enabled", "bool", null, "Serve Prometheus metrics at /metrics on metrics.port.",
             s => s.Metrics.Enabled, (s, v) => s.Metrics.Enabled = Bool(v, "metrics.enabled")),
         new("metrics", "port", "int", null, "Prometheus port.",

@@ -455,4 +455,86 @@ public sealed class ConnectorsEndToEndTests
         Assert.True(clear.Code == 0, clear.Output);
         Assert.Contains("\"removed\": 0", clear.Output);
     }
+
+    // ------------------------------------------------------------------ DLQ backlog bound (back-pressure)
+
+    [Fact]
+    public async Task APipelineRefusesEventsWith503WhileItsDlqBacklogIsAtTheBoundAndTakesThemAgainOnceItCaughtUp()
+    {
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Hang };
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        int metricsPort = ServerProcess.FreePort();
+        var config = Path.Combine(dir, "varpulis.toml");
+        await File.WriteAllTextAsync(config, $"""
+            [server]
+            dlq_backlog_limit = 1000
+
+            [metrics]
+            enabled = true
+            port = {metricsPort}
+            """);
+        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
+        await server.WaitReadyAsync();
+        using var http = Api(server);
+        // Every output goes to an endpoint that never answers: one delivery hangs, 10 wait, the rest are dead-lettered
+        // ("sink queue full"), 10,000 letters a request: far more than the DLQ may have waiting.
+        var id = await DeployAsync(http, "backlog", $$"""
+            connector Hook = http (url: "{{endpoint.Url}}", timeout: 1s, retries: 0, failure_threshold: 1, queue_capacity: 10, batch_size: 1)
+            event Reading:
+                sensor: str
+                value: float
+            stream Out = Reading .emit(sensor: sensor, value: value) .to(Hook)
+            """);
+        const int PerBatch = 10_000;
+        var body = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["events"] = new JsonArray(Enumerable.Range(0, PerBatch).Select(i => (JsonNode)new JsonObject
+            {
+                ["event_type"] = "Reading",
+                ["timestamp"] = "2026-01-23T10:00:00Z",
+                ["fields"] = new JsonObject { ["sensor"] = "s" + i, ["value"] = 1.5 },
+            }).ToArray()),
+        }.ToJsonString());
+        async Task<HttpResponseMessage> PostAsync()
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", content);
+        }
+
+        // Batches one after the other: one arrives while the letters of the one before are still on their way to the
+        // DLQ's journal, and is refused; nothing of it is processed.
+        int accepted = 0;
+        HttpResponseMessage? refused = null;
+        for (int i = 0; i < 100 && refused is null; i++)
+        {
+            var resp = await PostAsync();
+            if (resp.StatusCode == HttpStatusCode.OK) accepted++;
+            else refused = resp;
+        }
+        Assert.NotNull(refused);
+        Assert.True(accepted >= 1, "the first batch is taken");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(
+            $$"""{"error":"pipeline '{{id}}' takes no events while its dead-letter queue has 1000 or more events waiting to be written (server.dlq_backlog_limit); retry in 1 s","code":"unavailable","retry_after_seconds":1}""",
+            await refused.Content.ReadAsStringAsync());
+
+        // The DLQ catches up: the same batch is taken again.
+        HttpStatusCode again = HttpStatusCode.ServiceUnavailable;
+        await WaitAsync(async () => (again = (await PostAsync()).StatusCode) != HttpStatusCode.ServiceUnavailable, "the pipeline to take events again");
+        Assert.Equal(HttpStatusCode.OK, again);
+        accepted++;
+
+        // Every output of every accepted batch is dead-lettered exactly once, and nothing of the refused ones.
+        long expected = (long)accepted * PerBatch;
+        await WaitAsync(async () => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]! == expected, $"{expected} events in the DLQ", seconds: 120);
+        Assert.Equal(expected, await EventsProcessedAsync(http, id));
+        Assert.Equal(expected, (long)(await ConnectorAsync(http, id, "Hook", "sink"))["dlq"]!);
+        Assert.Equal(expected, File.ReadLines(Path.Combine(state, "dlq.jsonl")).LongCount());
+        using var metrics = new HttpClient();
+        var scrape = await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+        Assert.Contains($"varpulis_dlq_backlog{{pipeline=\"{id}\"}} 0\n", scrape);
+    }
 }

@@ -31,6 +31,7 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private readonly ConnectorHealth _health;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly DeadLetterBacklog? _backlog;
     private readonly SinkCircuitBreaker _breaker;
     private readonly LinkedList<Item> _queue = new();
     private readonly Dictionary<long, List<Item>> _awaitingDlq = new();
@@ -42,8 +43,9 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private long _highestSeen;
     private long _lastSettled;
 
-    public SinkWorker(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log)
+    public SinkWorker(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBacklog? backlog = null)
     {
+        _backlog = backlog;
         _connector = connector;
         _settings = settings;
         _deadLetters = deadLetters;
@@ -61,8 +63,9 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log)
-        => Akka.Actor.Props.Create(() => new SinkWorker(connector, settings, deadLetters, health, time, log));
+    /// <summary>The worker of one sink; <paramref name="backlog"/> counts its letters from the hand-over to the DLQ until they are journaled.</summary>
+    public static Props Props(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBacklog? backlog = null)
+        => Akka.Actor.Props.Create(() => new SinkWorker(connector, settings, deadLetters, health, time, log, backlog));
 
     // ------------------------------------------------------------------ messages
 
@@ -278,12 +281,14 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
         _awaitingDlq[token] = items;
         var records = new SinkRecord[items.Count];
         for (int i = 0; i < records.Length; i++) records[i] = items[i].Record;
+        _backlog?.Handed(records.Length);
         _deadLetters.Tell(new DeadLetterQueue.Store(records, _time.GetUtcNow(), error, token));
     }
 
     private void OnStored(DeadLetterQueue.Stored s)
     {
         if (!_awaitingDlq.Remove(s.Token, out var items)) return;
+        _backlog?.Written(items.Count);
         _health.AddDeadLettered(items.Count);
         foreach (var i in items) Finished(i);
         ReportSettled();
@@ -312,6 +317,9 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        // Letters the DLQ never confirmed stay unsettled in the pipeline (sent again wherever it runs next).
+        foreach (var items in _awaitingDlq.Values) _backlog?.Written(items.Count);
+        _awaitingDlq.Clear();
         _connector.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         base.PostStop();
     }
