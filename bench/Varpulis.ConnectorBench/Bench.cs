@@ -418,6 +418,12 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
                 using var content = new ByteArrayContent(payload);
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
                 using var resp = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", content);
+                if (resp.StatusCode is System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable)
+                {
+                    // over the tenant's quota or the DLQ's backlog bound: nothing was accepted, send it again shortly
+                    await Task.Delay(resp.Headers.RetryAfter?.Delta is { } wait && wait < TimeSpan.FromSeconds(1) ? wait : TimeSpan.FromMilliseconds(20));
+                    continue;
+                }
                 if (!resp.IsSuccessStatusCode) throw new InvalidOperationException($"ingest answered {(int)resp.StatusCode}: {await resp.Content.ReadAsStringAsync()}");
                 Interlocked.Add(ref events, 1000);
             }
