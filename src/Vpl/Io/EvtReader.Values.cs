@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using Varpulis.Vpl.Json;
@@ -24,6 +25,7 @@ public sealed partial class EvtReader
     /// One value: <c>true false null</c>, a quoted string, a number, <c>[...]</c>, <c>{k: v}</c>, or a bare word (a string).
     /// <paramref name="depth"/> counts the arrays and maps around it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseValue(ReadOnlySpan<byte> line, ref int pos, int depth, out Value v)
     {
         v = default;
@@ -72,12 +74,14 @@ public sealed partial class EvtReader
     }
 
     /// <summary>A bare word runs to whitespace, a control character, a quote or one of <c>, [ ] { } ( )</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ScanWord(ReadOnlySpan<byte> line, int pos)
     {
         while (pos < line.Length && IsWordByte(line[pos])) pos++;
         return pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWordByte(byte b) => WordBytes[b] != 0;
 
     /// <summary>1 for the bytes a bare word is made of: above space, not DEL, not one of <c>, [ ] { } ( ) " '</c>.</summary>
@@ -97,6 +101,7 @@ public sealed partial class EvtReader
     /// The end of the longest prefix at <paramref name="pos"/> shaped like <c>-?digits(.digits)?([eE][+-]?digits)?</c>,
     /// stopping early (so that the word is not a number) where a part has no digits; <paramref name="pos"/> when none.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ScanNumber(ReadOnlySpan<byte> line, int pos)
     {
         int i = pos;
@@ -130,6 +135,7 @@ public sealed partial class EvtReader
     /// float. Short decimals take an exact fast path (mantissa below 10^15 divided by a power of ten is correctly
     /// rounded); the rest goes to <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TryParseNumber(ReadOnlySpan<byte> tok, out Value v)
     {
         v = default;
@@ -198,6 +204,7 @@ public sealed partial class EvtReader
     // ---------------------------------------------------------------- strings
 
     /// <summary>A <c>"..."</c> or <c>'...'</c> string with escapes <c>\" \' \\ \n \t \r \u{X...} \uXXXX</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseString(ReadOnlySpan<byte> line, ref int pos, out string s)
     {
         s = string.Empty;
@@ -360,6 +367,7 @@ public sealed partial class EvtReader
     }
 
     /// <summary>The index of the first control character other than tab, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FindControl(ReadOnlySpan<byte> s)
     {
         int from = 0;
@@ -373,6 +381,7 @@ public sealed partial class EvtReader
     }
 
     /// <summary>The string of some UTF-8 bytes, shared through the interner when short; invalid UTF-8 is an error.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Intern(ReadOnlySpan<byte> raw, int rawPos, out string s)
     {
         int slot = -1;
