@@ -45,6 +45,13 @@ public sealed partial class EvtReader
         }
         if (IsDigit(c) || c == (byte)'-')
         {
+            // The common short number in one pass; anything else (exponents, long numbers, words) takes the general path.
+            if (TryParseShortNumber(line, pos, out int shortEnd, out v))
+            {
+                pos = shortEnd;
+                return true;
+            }
+
             // One pass over a number: it counts only when the word ends where the number does.
             int numEnd = ScanNumber(line, pos);
             if (numEnd > pos && (numEnd == line.Length || !IsWordByte(line[numEnd])))
@@ -124,6 +131,55 @@ public sealed partial class EvtReader
             if (i == exp) return pos;
         }
         return i;
+    }
+
+    /// <summary>
+    /// <c>-?digits(.digits)?</c> with at most 15 digits in all, ending where its word ends: read while scanning, with the
+    /// same result as <see cref="ScanNumber"/> then <see cref="TryParseNumber"/> (an int, or the mantissa divided by a power
+    /// of ten, exact for these lengths). False, with nothing consumed, for every other shape.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseShortNumber(ReadOnlySpan<byte> line, int pos, out int end, out Value v)
+    {
+        v = default;
+        end = pos;
+        int i = pos;
+        bool negative = line[i] == (byte)'-';
+        if (negative) i++;
+        int start = i;
+        long mantissa = 0;
+        while (i < line.Length && IsDigit(line[i]) && i - start < 16)
+        {
+            mantissa = (mantissa * 10) + (line[i] - (byte)'0');
+            i++;
+        }
+        int intDigits = i - start;
+        if (intDigits == 0 || intDigits > 15) return false;
+        int fracDigits = -1;
+        if (i < line.Length && line[i] == (byte)'.')
+        {
+            i++;
+            int fracStart = i;
+            while (i < line.Length && IsDigit(line[i]) && intDigits + (i - fracStart) < 16)
+            {
+                mantissa = (mantissa * 10) + (line[i] - (byte)'0');
+                i++;
+            }
+            fracDigits = i - fracStart;
+            if (fracDigits == 0 || intDigits + fracDigits > 15) return false;
+        }
+        if (i < line.Length && IsWordByte(line[i])) return false;
+        if (fracDigits < 0)
+        {
+            v = Value.FromInt(negative ? -mantissa : mantissa);
+        }
+        else
+        {
+            double d = mantissa / PowersOf10[fracDigits];
+            v = Value.FromFloat(negative ? -d : d);
+        }
+        end = i;
+        return true;
     }
 
     private const int NotANumber = 0;
