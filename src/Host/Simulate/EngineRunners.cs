@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime;
@@ -43,6 +44,7 @@ internal sealed class SingleEngineRunner(Engine engine, OutputBuffer output) : I
 
     public void Process(List<Event> batch) => engine.Process(batch, output);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ProcessRange(PackedEventList events, int start, int count)
     {
         _batch.Clear();
@@ -122,6 +124,7 @@ internal sealed class ParallelEngineRunner : IEngineRunner
     /// </summary>
     private sealed record Work(List<Event>? Batch, PackedEventList? Source, int[]? Indices, int Start, int Count);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Loop(Worker w)
     {
         foreach (var work in w.Queue.GetConsumingEnumerable())
@@ -161,6 +164,7 @@ internal sealed class ParallelEngineRunner : IEngineRunner
 
     private void Enqueue(Worker w, List<Event> batch) => Enqueue(w, new Work(batch, null, null, 0, batch.Count));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ProcessRange(PackedEventList events, int start, int count)
     {
         if (_keyField is null)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Json;
 using Varpulis.Vpl.Runtime;
 
@@ -52,6 +53,7 @@ internal sealed class OutputBuffer(OutputWriter writer) : IOutputSink
 
     public long Count { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void OnOutput(Event output)
     {
         Count++;

@@ -76,6 +76,7 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
         // Event rate counts from before reading the event file to the last output (docs/cli.md): compiling the
         // program and creating the engines is reported apart (--verbose), as the original Varpulis does.
         startup.Stop();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var total = Stopwatch.StartNew();
 
         using (writer)
@@ -106,6 +107,7 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
             writer.Flush();
             engineTicks += endOfInput.ElapsedTicks;
             total.Stop();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
             long processed = runner.EventsProcessed - _eventsBefore;
             summaryOut.WriteLine($"Events processed: {processed}");
@@ -128,18 +130,23 @@ internal sealed class Simulation(SimulateOptions options, TextWriter stdout, Tex
             {
                 foreach (var s in runner.StreamStats)
                     stderr.WriteLine($"stream {s.Stream}: in {s.EventsIn}, out {s.EventsOut}, late {s.LateEvents}, active runs {s.ActiveRuns}");
-                stderr.WriteLine(RunStats(startup.Elapsed));
+                stderr.WriteLine(RunStats(startup.Elapsed, options.Preload ? total.Elapsed - TimeSpan.FromSeconds((double)engineTicks / Stopwatch.Frequency) : null, cpu, processed));
             }
         }
         return 0;
     }
 
-    /// <summary>Where the run's time went besides the engine: compiling, and the garbage collector.</summary>
-    private static string RunStats(TimeSpan startup)
+    /// <summary>
+    /// Where the run's time went: compiling, reading (the counted time before the engine started, with --preload), the
+    /// CPU time of all threads during the counted time (per event), and the garbage collector.
+    /// </summary>
+    private static string RunStats(TimeSpan startup, TimeSpan? reading, TimeSpan cpu, long events)
     {
         var inv = CultureInfo.InvariantCulture;
+        double cpuPerEvent = events > 0 ? cpu.TotalNanoseconds / events : 0;
+        string read = reading is { } r ? string.Create(inv, $"reading {r.TotalMilliseconds:F1} ms; ") : string.Empty;
         return string.Create(inv,
-            $"startup (compile, engines) {startup.TotalMilliseconds:F1} ms; GC collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, " +
+            $"startup (compile, engines) {startup.TotalMilliseconds:F1} ms; {read}CPU {cpu.TotalMilliseconds:F1} ms ({cpuPerEvent:F0} ns per event); GC collections gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}, " +
             $"paused {GC.GetTotalPauseDuration().TotalMilliseconds:F1} ms, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:F1} MB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:F1} MB");
     }
 

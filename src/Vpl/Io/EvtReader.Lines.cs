@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Varpulis.Vpl.Json;
@@ -40,6 +41,7 @@ public sealed partial class EvtReader
     }
 
     /// <summary>Parses one line: an event (<paramref name="e"/> set), or a blank/comment/BATCH line (<paramref name="e"/> null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseLine(ReadOnlySpan<byte> line, out Event? e, out long offset)
     {
         e = null;
@@ -67,6 +69,7 @@ public sealed partial class EvtReader
         return line[pos] == (byte)'{' ? ParseJsonLine(line, pos, ts, out e) : ParseEventLine(line, pos, ts, out e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsBatchDirective(ReadOnlySpan<byte> line, int pos)
     {
         if (!line[pos..].StartsWith("BATCH"u8)) return false;
@@ -77,6 +80,7 @@ public sealed partial class EvtReader
         return next == line.Length || (line[next] != (byte)'{' && line[next] != (byte)'(');
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseBatch(ReadOnlySpan<byte> line, int pos)
     {
         pos = SkipWs(line, pos);
@@ -131,6 +135,7 @@ public sealed partial class EvtReader
 
     // ---------------------------------------------------------------- brace and positional events
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseEventLine(ReadOnlySpan<byte> line, int pos, long ts, out Event? e)
     {
         e = null;
@@ -156,6 +161,7 @@ public sealed partial class EvtReader
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseBraceFields(ReadOnlySpan<byte> line, ref int pos, TypeCache tc)
     {
         pos++;
@@ -222,6 +228,7 @@ public sealed partial class EvtReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParsePositional(ReadOnlySpan<byte> line, ref int pos, TypeCache tc)
     {
         pos++;
@@ -257,6 +264,7 @@ public sealed partial class EvtReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TypeCache? GetTypeCache(ReadOnlySpan<byte> name, int namePos)
     {
         var last = _lastType;
@@ -393,20 +401,26 @@ public sealed partial class EvtReader
 
     // ---------------------------------------------------------------- characters
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipWs(ReadOnlySpan<byte> line, int pos)
     {
         while (pos < line.Length && IsWs(line[pos])) pos++;
         return pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWs(byte b) => b == (byte)' ' || b == (byte)'\t';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsIdentStart(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a' || b == (byte)'_';
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsIdentPart(byte b) => IsIdentStart(b) || IsDigit(b);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ScanIdent(ReadOnlySpan<byte> line, int pos)
     {
         pos++;
@@ -414,6 +428,7 @@ public sealed partial class EvtReader
         return pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsCommentStart(ReadOnlySpan<byte> line, int pos)
         => line[pos] == (byte)'#' || (line[pos] == (byte)'/' && pos + 1 < line.Length && line[pos + 1] == (byte)'/');
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using Varpulis.Vpl.Json;
@@ -24,6 +25,7 @@ public sealed partial class EvtReader
     /// One value: <c>true false null</c>, a quoted string, a number, <c>[...]</c>, <c>{k: v}</c>, or a bare word (a string).
     /// <paramref name="depth"/> counts the arrays and maps around it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseValue(ReadOnlySpan<byte> line, ref int pos, int depth, out Value v)
     {
         v = default;
@@ -43,6 +45,13 @@ public sealed partial class EvtReader
         }
         if (IsDigit(c) || c == (byte)'-')
         {
+            // The common short number in one pass; anything else (exponents, long numbers, words) takes the general path.
+            if (TryParseShortNumber(line, pos, out int shortEnd, out v))
+            {
+                pos = shortEnd;
+                return true;
+            }
+
             // One pass over a number: it counts only when the word ends where the number does.
             int numEnd = ScanNumber(line, pos);
             if (numEnd > pos && (numEnd == line.Length || !IsWordByte(line[numEnd])))
@@ -72,12 +81,14 @@ public sealed partial class EvtReader
     }
 
     /// <summary>A bare word runs to whitespace, a control character, a quote or one of <c>, [ ] { } ( )</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ScanWord(ReadOnlySpan<byte> line, int pos)
     {
         while (pos < line.Length && IsWordByte(line[pos])) pos++;
         return pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWordByte(byte b) => WordBytes[b] != 0;
 
     /// <summary>1 for the bytes a bare word is made of: above space, not DEL, not one of <c>, [ ] { } ( ) " '</c>.</summary>
@@ -97,6 +108,7 @@ public sealed partial class EvtReader
     /// The end of the longest prefix at <paramref name="pos"/> shaped like <c>-?digits(.digits)?([eE][+-]?digits)?</c>,
     /// stopping early (so that the word is not a number) where a part has no digits; <paramref name="pos"/> when none.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ScanNumber(ReadOnlySpan<byte> line, int pos)
     {
         int i = pos;
@@ -121,6 +133,55 @@ public sealed partial class EvtReader
         return i;
     }
 
+    /// <summary>
+    /// <c>-?digits(.digits)?</c> with at most 15 digits in all, ending where its word ends: read while scanning, with the
+    /// same result as <see cref="ScanNumber"/> then <see cref="TryParseNumber"/> (an int, or the mantissa divided by a power
+    /// of ten, exact for these lengths). False, with nothing consumed, for every other shape.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseShortNumber(ReadOnlySpan<byte> line, int pos, out int end, out Value v)
+    {
+        v = default;
+        end = pos;
+        int i = pos;
+        bool negative = line[i] == (byte)'-';
+        if (negative) i++;
+        int start = i;
+        long mantissa = 0;
+        while (i < line.Length && IsDigit(line[i]) && i - start < 16)
+        {
+            mantissa = (mantissa * 10) + (line[i] - (byte)'0');
+            i++;
+        }
+        int intDigits = i - start;
+        if (intDigits == 0 || intDigits > 15) return false;
+        int fracDigits = -1;
+        if (i < line.Length && line[i] == (byte)'.')
+        {
+            i++;
+            int fracStart = i;
+            while (i < line.Length && IsDigit(line[i]) && intDigits + (i - fracStart) < 16)
+            {
+                mantissa = (mantissa * 10) + (line[i] - (byte)'0');
+                i++;
+            }
+            fracDigits = i - fracStart;
+            if (fracDigits == 0 || intDigits + fracDigits > 15) return false;
+        }
+        if (i < line.Length && IsWordByte(line[i])) return false;
+        if (fracDigits < 0)
+        {
+            v = Value.FromInt(negative ? -mantissa : mantissa);
+        }
+        else
+        {
+            double d = mantissa / PowersOf10[fracDigits];
+            v = Value.FromFloat(negative ? -d : d);
+        }
+        end = i;
+        return true;
+    }
+
     private const int NotANumber = 0;
     private const int NumberOk = 1;
     private const int NumberOutOfRange = 2;
@@ -130,6 +191,7 @@ public sealed partial class EvtReader
     /// float. Short decimals take an exact fast path (mantissa below 10^15 divided by a power of ten is correctly
     /// rounded); the rest goes to <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TryParseNumber(ReadOnlySpan<byte> tok, out Value v)
     {
         v = default;
@@ -198,6 +260,7 @@ public sealed partial class EvtReader
     // ---------------------------------------------------------------- strings
 
     /// <summary>A <c>"..."</c> or <c>'...'</c> string with escapes <c>\" \' \\ \n \t \r \u{X...} \uXXXX</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseString(ReadOnlySpan<byte> line, ref int pos, out string s)
     {
         s = string.Empty;
@@ -360,6 +423,7 @@ public sealed partial class EvtReader
     }
 
     /// <summary>The index of the first control character other than tab, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FindControl(ReadOnlySpan<byte> s)
     {
         int from = 0;
@@ -373,6 +437,7 @@ public sealed partial class EvtReader
     }
 
     /// <summary>The string of some UTF-8 bytes, shared through the interner when short; invalid UTF-8 is an error.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Intern(ReadOnlySpan<byte> raw, int rawPos, out string s)
     {
         int slot = -1;

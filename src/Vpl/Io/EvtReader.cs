@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Runtime;
 
 namespace Varpulis.Vpl.Io;
@@ -116,6 +117,7 @@ public sealed partial class EvtReader : IDisposable
     }
 
     /// <summary>The next event line: built as an object, or appended to <see cref="_pack"/> when set (then <paramref name="e"/> is null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Next(out Event? e, out long offsetNanos)
     {
         while (true)
@@ -168,6 +170,7 @@ public sealed partial class EvtReader : IDisposable
     /// Reads up to <paramref name="max"/> events into a <see cref="PackedEventList"/> without building event objects
     /// (and their offsets into <paramref name="offsets"/> when given); returns how many were read, 0 at the end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int ReadBatch(PackedEventList into, List<long>? offsets, int max)
     {
         ArgumentNullException.ThrowIfNull(into);
@@ -224,6 +227,7 @@ public sealed partial class EvtReader : IDisposable
     private const int OneLine = 1;
     private const int TooLongLine = 2;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int NextLine(out int start, out int length)
     {
         if (!_bomChecked) SkipByteOrderMark();
@@ -255,6 +259,7 @@ public sealed partial class EvtReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int LineKind(ReadOnlySpan<byte> line)
     {
         int n = line.Length;
@@ -263,6 +268,7 @@ public sealed partial class EvtReader : IDisposable
     }
 
     /// <summary>Moves the unread bytes to the front of the buffer and reads more after them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fill()
     {
         if (_pos > 0)

@@ -30,6 +30,7 @@ internal sealed class Utf8StringInterner
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Store(int slot, ReadOnlySpan<byte> key, string value)
     {
         var k = _keys[slot];

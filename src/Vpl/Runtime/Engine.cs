@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
@@ -132,6 +133,7 @@ public sealed class Engine
     }
 
     /// <summary>Processes events in order; outputs go to <paramref name="sink"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Process(IReadOnlyList<Event> events, IOutputSink sink)
     {
         _sink = sink;
@@ -152,6 +154,7 @@ public sealed class Engine
         else ProcessCore(e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ProcessCore(Event e)
     {
         EventsProcessed++;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Diagnostics;
 
 namespace Varpulis.Vpl.Runtime;
@@ -206,6 +207,7 @@ public sealed class EventBuilder
     /// Sets the field in <paramref name="slot"/> of the current type. For a declared type the value is checked
     /// against the field's type and coerced; an explicit <c>null</c> for a non-optional field is an error.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySetSlot(int slot, Value v, out string? error)
     {
         var type = _type;
@@ -266,6 +268,7 @@ public sealed class EventBuilder
     /// Finishes the event like <see cref="TryBuild(long, out Event?, out string?)"/> but appends it to
     /// <paramref name="into"/> instead of allocating it (the same type, timestamp and field values).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryBuild(long timestampNanos, PackedEventList into, out string? error)
     {
         ArgumentNullException.ThrowIfNull(into);
@@ -277,6 +280,7 @@ public sealed class EventBuilder
     }
 
     /// <summary>Checks that an event was started and that every non-optional field of a declared type is present.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryComplete(out EventType type, out string? error)
     {
         type = _type!;
@@ -305,6 +309,7 @@ public sealed class EventBuilder
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Clear()
     {
         if (_max >= 0) _scratch.AsSpan(0, _max + 1).Clear();

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Varpulis.Vpl.Runtime;
 
 /// <summary>
@@ -31,6 +33,7 @@ public sealed class PackedEventList
     public int Count { get; private set; }
 
     /// <summary>Appends an event: its type, its timestamp and its field array as <see cref="Event.Fields"/> would hold it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(EventType type, long timestamp, ReadOnlySpan<Value> fields)
     {
         ArgumentNullException.ThrowIfNull(type);
@@ -130,6 +133,7 @@ public sealed class PackedEventList
     }
 
     /// <summary>Builds the events at <paramref name="indices"/> (the first <paramref name="count"/>) into <paramref name="into"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MaterializeAt(int[] indices, int count, List<Event> into)
     {
         ArgumentNullException.ThrowIfNull(indices);
@@ -145,6 +149,7 @@ public sealed class PackedEventList
     }
 
     /// <summary>Builds event <paramref name="index"/>: a new <see cref="Event"/> with its own field array.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Event Materialize(int index)
     {
         var c = ChunkOf(index, out int i);
@@ -155,6 +160,7 @@ public sealed class PackedEventList
     }
 
     /// <summary>Builds events <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1 into <paramref name="into"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MaterializeRange(int start, int count, List<Event> into)
     {
         ArgumentNullException.ThrowIfNull(into);

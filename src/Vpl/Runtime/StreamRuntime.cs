@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
@@ -100,6 +101,7 @@ internal sealed class StreamRuntime
     /// <summary>A frame for evaluations done by this stream's ports.</summary>
     public Frame Frame { get; set; } = null!;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsLate(Event e)
     {
         if (Plan.AllowedLateness is not long lateness) return false;
@@ -130,6 +132,7 @@ internal abstract class InputPort
 /// </summary>
 internal sealed class DownstreamPort(Engine engine, InputPort inner) : InputPort
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Accept(Event e)
     {
         if (engine.Sampling) engine.AcceptSampled(inner, e);
@@ -140,6 +143,7 @@ internal sealed class DownstreamPort(Engine engine, InputPort inner) : InputPort
 /// <summary>Feeds a stream's first operator.</summary>
 internal sealed class HeadPort(StreamRuntime stream) : InputPort
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Accept(Event e)
     {
         stream.EventsIn++;
@@ -151,6 +155,7 @@ internal sealed class HeadPort(StreamRuntime stream) : InputPort
 /// <summary>A merge input: its own filters, then the merged stream's first operator.</summary>
 internal sealed class FilteredPort(StreamRuntime stream, Eval[] filters) : InputPort
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Accept(Event e)
     {
         stream.EventsIn++;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime;
@@ -16,6 +17,7 @@ internal sealed class TimerQueue
     public int Count => _heap.Count;
 
     /// <summary>Asks for <paramref name="op"/> to be called once event time reaches <paramref name="due"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Schedule(Operator op, long due)
     {
         if (due >= op.ScheduledDue) return;
@@ -26,6 +28,7 @@ internal sealed class TimerQueue
     public bool HasDue(long now) => _heap.TryPeek(out _, out var p) && p.Due <= now;
 
     /// <summary>Calls every operator whose due time is at or before <paramref name="now"/>, in due order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RunDue(long now)
     {
         while (_heap.TryPeek(out var op, out var p) && p.Due <= now)

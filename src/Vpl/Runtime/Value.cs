@@ -156,6 +156,7 @@ public readonly struct Value : IEquatable<Value>
     /// Structural equality with numeric unification: <c>1 == 1.0</c>. Used for <c>==</c>, partition keys,
     /// distinct and join keys. Strings compare ordinally; events by reference.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Equals(Value other)
     {
         if (ReferenceEquals(_obj, other._obj))
@@ -182,6 +183,7 @@ public readonly struct Value : IEquatable<Value>
 
     public override bool Equals(object? obj) => obj is Value v && Equals(v);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int GetHashCode()
     {
         switch (_obj)

@@ -188,6 +188,51 @@ public class EvtReaderTests
     }
 
     [Fact]
+    public void NumbersOfEveryLengthReadAsLongParseAndDoubleParseReadThem()
+    {
+        // Short numbers take a one-pass path, the rest the general one: the value must not depend on which.
+        var rnd = new Random(14);
+        var tokens = new List<string>();
+        for (int k = 0; k < 20_000; k++)
+        {
+            var sb = new StringBuilder();
+            if (rnd.Next(3) == 0) sb.Append('-');
+            int intDigits = rnd.Next(1, 19);
+            for (int d = 0; d < intDigits; d++) sb.Append((char)('0' + rnd.Next(10)));
+            if (rnd.Next(2) == 0)
+            {
+                sb.Append('.');
+                int fracDigits = rnd.Next(1, 19);
+                for (int d = 0; d < fracDigits; d++) sb.Append((char)('0' + rnd.Next(10)));
+            }
+            if (rnd.Next(8) == 0) sb.Append(rnd.Next(2) == 0 ? "e" : "E-").Append(rnd.Next(0, 30));
+            tokens.Add(sb.ToString());
+        }
+        string[] after = [" }", "}", ", w: 1 }", ",w:1}", "\t}"];
+        var text = new StringBuilder();
+        for (int k = 0; k < tokens.Count; k++) text.Append("T { v: ").Append(tokens[k]).Append(after[k % after.Length]).Append('\n');
+        var events = ReadAll(text.ToString());
+        Assert.Equal(tokens.Count, events.Count);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        for (int k = 0; k < tokens.Count; k++)
+        {
+            var v = events[k].Event.Get("v");
+            string t = tokens[k];
+            if (t.Contains('.') || t.Contains('e') || t.Contains('E'))
+            {
+                double expected = double.Parse(t, inv);
+                Assert.True(v.IsFloat, t);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(v.AsFloat));
+            }
+            else
+            {
+                Assert.True(v.IsInt, t);
+                Assert.Equal(long.Parse(t, inv), v.AsInt);
+            }
+        }
+    }
+
+    [Fact]
     public void ShortDecimalsParseExactlyLikeDoubleParse()
     {
         string[] samples = ["0.1", "0.3", "40.0", "139.9", "123456789.12345", "99999.99999", "0.000001", "7.000000000000001", "1.7976931348623157e308", "5e-324"];

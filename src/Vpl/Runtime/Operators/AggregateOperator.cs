@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Aggregates;
 
@@ -42,6 +43,7 @@ internal sealed class AggregateOperator : Operator
         _aggregators = calls.Select(c => c.Function.Create(c.ConstArgs)).ToArray();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(Event row)
     {
         _single.Clear();
@@ -50,6 +52,7 @@ internal sealed class AggregateOperator : Operator
         PushBatch(new WindowBatch(key, _single, 0, 0, false));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void PushBatch(in WindowBatch batch)
     {
         if (!_regroup || _partition is null)
@@ -69,6 +72,7 @@ internal sealed class AggregateOperator : Operator
             Reduce(batch with { Key = key, Events = events }, batch.ResultTimestamp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Reduce(in WindowBatch batch, long timestamp)
     {
         var f = _frame;

@@ -1,4 +1,5 @@
 using Varpulis.Vpl.Compilation;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 
 namespace Varpulis.Vpl.Runtime.Operators;
@@ -73,12 +74,14 @@ internal abstract class RowOperator : Operator
     /// <summary>The row to pass on, or null to drop it.</summary>
     protected abstract Event? Apply(Event row);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public sealed override void Push(Event row)
     {
         var r = Apply(row);
         if (r is not null) Next.Push(r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public sealed override void PushBatch(in WindowBatch batch)
     {
         var kept = new List<Event>(batch.Events.Count);
@@ -94,6 +97,7 @@ internal abstract class RowOperator : Operator
 /// <summary>The end of a stream: counts, emits pipeline outputs and feeds derived streams.</summary>
 internal sealed class StreamTail : Operator
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(Event row)
     {
         var s = Stream;

@@ -1,4 +1,5 @@
 using Varpulis.Vpl.Compilation;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -12,6 +13,7 @@ internal sealed class KeySelector(string[] names, Eval[] keys)
 {
     public string[] Names { get; } = names;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Value Key(Frame f)
     {
         if (keys.Length == 1) return keys[0](f);
@@ -38,6 +40,7 @@ internal static class KeySelectorExtensions
 /// <summary><c>.where(expr)</c> / <c>.filter(expr)</c> / <c>.having(expr)</c>.</summary>
 internal sealed class WhereOperator(Frame frame, Eval predicate) : RowOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override Event? Apply(Event row)
     {
         frame.Row = row;
@@ -48,6 +51,7 @@ internal sealed class WhereOperator(Frame frame, Eval predicate) : RowOperator
 /// <summary><c>.emit(k: expr, ...)</c> and <c>.select(...)</c>: builds a new event of <paramref name="type"/> with one slot per argument.</summary>
 internal sealed class ProjectOperator(Frame frame, EventType type, Eval[] fields) : RowOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override Event? Apply(Event row)
     {
         frame.Row = row;
@@ -60,6 +64,7 @@ internal sealed class ProjectOperator(Frame frame, EventType type, Eval[] fields
 /// <summary>A projection whose fields land in given slots of an open type that already had other fields.</summary>
 internal sealed class SlotProjectOperator(Frame frame, EventType type, Eval[] fields, int[] slots, int width) : RowOperator
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override Event? Apply(Event row)
     {
         frame.Row = row;
@@ -132,6 +137,7 @@ internal sealed class LimitOperator(Frame frame, long limit, KeySelector? partit
 {
     private readonly Dictionary<Value, long> _counts = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override Event? Apply(Event row)
     {
         Value key = partition.KeyOf(frame, row);
@@ -176,6 +182,7 @@ internal sealed class DistinctOperator(Frame frame, Eval? keyExpr, KeySelector? 
 
     private readonly Dictionary<Value, Lru> _seen = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override Event? Apply(Event row)
     {
         frame.Row = row;
@@ -257,6 +264,7 @@ internal sealed class ProcessOperator(Frame frame, Eval call, EventType outputTy
 {
     private readonly List<Event> _emitted = new();
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(Event row)
     {
         frame.Row = row;

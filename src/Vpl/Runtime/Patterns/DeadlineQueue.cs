@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Varpulis.Vpl.Runtime.Patterns;
 
 /// <summary>
@@ -12,6 +14,7 @@ internal sealed class DeadlineQueue
     private readonly PriorityQueue<(Run Run, int Generation), (long Deadline, long Seq)> _heap = new();
     private long _tail = long.MinValue;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(Run run, long deadline)
     {
         if (deadline >= _tail)
@@ -26,6 +29,7 @@ internal sealed class DeadlineQueue
     }
 
     /// <summary>The earliest deadline, or false when empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryPeek(out long deadline)
     {
         bool f = _fifo.TryPeek(out var fi);
@@ -40,6 +44,7 @@ internal sealed class DeadlineQueue
     }
 
     /// <summary>Removes the entry with the earliest deadline (FIFO first on ties: it holds the older runs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (Run Run, int Generation) Dequeue()
     {
         bool f = _fifo.TryPeek(out var fi);

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
@@ -68,6 +69,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     public override void Push(Event row) => Accept(0, row);
 
     /// <summary>An event of input type <paramref name="input"/> (index into <see cref="SequencePlan.InputTypes"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Accept(int input, Event e)
     {
         _visit++;
@@ -103,6 +105,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     }
 
     /// <summary>The partition key: one field accessor per input type, so its type→slot cache always hits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Value KeyOf(int input, Event e)
     {
         var fields = _keyFields[input];
@@ -124,6 +127,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     }
 
     /// <summary>The runs of a key, created on first use; an unpartitioned stream keeps its one partition in a field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PartitionRuns GetOrCreatePartition(Value key)
     {
         if (_single is not null) return _single;
@@ -237,6 +241,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     // ------------------------------------------------------------------------------------------
     // Advancing runs
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void React(Run run, Event e)
     {
         if (e.Timestamp > run.Deadline) return; // expired; the deadline timer removes it
@@ -267,6 +272,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool CanExtend(Run run, int step, Event e)
     {
         var list = run.Collected[step]!;
@@ -275,6 +281,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     }
 
     /// <summary>Binds the run's next step to <paramref name="e"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Advance(Run run, Event e)
     {
         var step = _plan.Alternatives[run.Alt].Steps[run.Pos];
@@ -306,6 +313,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         AfterBind(run, e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Extend(Run run, int stepIndex, Event e)
     {
         var step = _plan.Alternatives[run.Alt].Steps[stepIndex];
@@ -324,6 +332,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     }
 
     /// <summary>After a bind: a complete run matches; a Kleene step at the end matches on every event and stays.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AfterBind(Run run, Event e)
     {
         var alt = _plan.Alternatives[run.Alt];
@@ -340,6 +349,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return arr;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Event BuildRow(Run run, long timestamp)
     {
         var steps = _plan.Alternatives[run.Alt].Steps;
@@ -358,6 +368,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return new Event(_plan.MatchType, timestamp, values);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FlushMatches()
     {
         if (_matches.Count == 0) return;
@@ -380,6 +391,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     // ------------------------------------------------------------------------------------------
     // Run life cycle
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TryStart(int altIndex, Value key, Event e)
     {
         var alt = _plan.Alternatives[altIndex];
@@ -402,6 +414,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         AfterBind(run, e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Run NewRun(int altIndex, Value key, long startTs)
     {
         var alt = _plan.Alternatives[altIndex];
@@ -435,6 +448,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         return run;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RecycleEnded()
     {
         if (_runPool is null)
@@ -454,6 +468,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     /// Adds a run to its partition, the deadline heap and the eviction order. While restoring, no timer is
     /// scheduled per run: <see cref="AfterRestore"/> schedules one for the earliest deadline.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Register(Run run, bool restoring = false)
     {
         var part = GetOrCreatePartition(run.Key);
@@ -474,6 +489,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long ExpiryOf(Run run)
         => run.Deadline != long.MaxValue ? run.Deadline : _plan.Alternatives[run.Alt].Absence ? EndOfInput : long.MaxValue;
 
@@ -504,6 +520,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     }
 
     /// <summary>Applies the run budget before a new run: true when there is room (possibly after an eviction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool MakeRoom(long now)
     {
         if (_live < _maxRuns) return true;
@@ -539,6 +556,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         foreach (var r in live) fifo.Enqueue(r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Kill(Run run)
     {
         if (run.Dead) return;
@@ -559,6 +577,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void OnTime(long due, long now)
     {
         while (_deadlines.TryPeek(out long deadline) && DueOf(deadline) <= now)
@@ -709,6 +728,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
 /// <summary>Routes one input event type of a pattern stream to the stream's sequence operator.</summary>
 internal sealed class SequencePort(StreamRuntime stream, int input) : InputPort
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Accept(Event e)
     {
         stream.EventsIn++;

@@ -1,5 +1,6 @@
-using Varpulis.Vpl.Compilation;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using Varpulis.Vpl.Compilation;
 using Varpulis.Vpl.Runtime.Operators;
 
 namespace Varpulis.Vpl.Runtime.Windows;
@@ -33,6 +34,7 @@ internal sealed class CountWindowOperator : Operator
         _partition = partition;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(Event row)
     {
         Value key = Value.Null;
