@@ -158,7 +158,7 @@ public sealed class ClusterPageTests(ClusterFixture f)
         Assert.Equal("draining", B.Text("#workers-table tr[data-id=worker-a] td[data-col=status]"));
         B.WaitFor("the draining count", () => Tiles().Contains("draining=1") && Tiles().Contains("completed_migrations=5"));
         // One healthy worker left: the recommendation follows.
-        B.WaitFor("the scaling recommendation for one worker", () => B.Text("#scaling-reason") == "1 healthy workers, below the minimum of 3");
+        B.WaitFor("the scaling recommendation for one worker", () => B.Text("#scaling-reason") == "1 healthy worker, below the minimum of 3");
         Assert.Equal("scale up 1 → 3 workers", B.Text("#scaling-action"));
         // The whole page for the docs; then labelled controls and no sideways scroll, wide and narrow.
         var problems = new List<string>();

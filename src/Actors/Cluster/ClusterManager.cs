@@ -14,6 +14,10 @@ namespace Varpulis.Actors.Cluster;
 /// runs (<see cref="WorkerHeartbeat"/>s from the <see cref="WorkerAgent"/>s), answers the coordinator API, drains and
 /// removes workers, plans rebalances, keeps the migration history, and tells the shard allocation strategy what it
 /// needs through <see cref="PlacementDirectives"/> in Distributed Data. Decisions are in <see cref="ClusterManagerState"/>.
+/// Where pipelines run is not journaled: a manager that takes over (a leader change) asks every worker for its report
+/// and holds back each answer built from placements (workers, placements, topology, summary, metrics, drains, removals,
+/// rebalances) until all of them reported, left, or <see cref="CatchUpLimit"/> passed, so that nothing reads as not
+/// running merely because this manager has not heard of it yet.
 /// </summary>
 public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
 {
@@ -21,6 +25,9 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private const int SnapshotEvery = 200;
     private static readonly TimeSpan RemovalTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan DirectivesWriteTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a manager that took over waits for the workers' reports before it answers with what it has.</summary>
+    public static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(10);
 
     private readonly ClusterManagerState _state = new();
     private readonly string _placementMode;
@@ -31,6 +38,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, PendingDrain> _pendingDrains = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PendingRemoval> _pendingRemovals = new(StringComparer.Ordinal);
     private string _publishedDirectives = "";
+    private bool _holding;
     private int _sinceSnapshot;
 
     public ClusterManager(string placementMode, TimeProvider time, ILoggerFactory loggers)
@@ -62,6 +70,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             foreach (var m in _state.Heartbeat(hb, _time.GetUtcNow())) Completed(m);
             PublishDirectives();
             CheckDrains();
+            CheckCaughtUp();
         });
         Command<PipelineHosted>(h =>
         {
@@ -70,25 +79,33 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         });
         Command<PipelineReleased>(Released);
 
-        // API.
-        Command<GetWorkers>(_ => Sender.Tell(new WorkerList(_state.DescribeWorkers())));
-        Command<GetWorker>(g =>
+        // API. What is built from placements waits until this manager caught up (see the class summary).
+        WhenCaughtUp<GetWorkers>(_ => Sender.Tell(new WorkerList(_state.DescribeWorkers())));
+        WhenCaughtUp<GetWorker>(g =>
         {
             var v = _state.FindWorker(g.WorkerId);
             Sender.Tell(v is null ? NotFound(g.WorkerId) : new WorkerFound(_state.Describe(v)));
         });
-        Command<DrainWorker>(Drain);
-        Command<RemoveWorker>(Remove);
-        Command<RebalanceCluster>(_ => Rebalance());
-        Command<GetTopology>(_ => Sender.Tell(new TopologyReport(Topology())));
-        Command<GetClusterSummary>(_ => Sender.Tell(new SummaryReport(Summary())));
+        WhenCaughtUp<DrainWorker>(Drain);
+        WhenCaughtUp<RemoveWorker>(Remove);
+        WhenCaughtUp<RebalanceCluster>(_ => Rebalance());
+        WhenCaughtUp<GetTopology>(_ => Sender.Tell(new TopologyReport(Topology())));
+        WhenCaughtUp<GetClusterSummary>(_ => Sender.Tell(new SummaryReport(Summary())));
+        WhenCaughtUp<GetPlacements>(g => Sender.Tell(new PlacementList(_state.Placements(g.PipelineIds))));
+        WhenCaughtUp<GetClusterMetrics>(_ => Sender.Tell(_state.Metrics()));
         Command<GetMigrations>(_ => Sender.Tell(new MigrationList(_state.Migrations.Reverse().ToList())));
         Command<GetClusterHealth>(_ => Sender.Tell(new ClusterHealth(_state.Counts(), 0, _state.ActiveMigrations.Count(), _cluster.SelfAddress.ToString())));
-        Command<GetPlacements>(g => Sender.Tell(new PlacementList(Placements(g.PipelineIds))));
-        Command<GetClusterMetrics>(_ => Sender.Tell(_state.Metrics()));
         Command<CheckPlacementCapacity>(_ => Sender.Tell(new PlacementCapacity(_state.AvailableWorkers.Count())));
 
         // Timers and bookkeeping.
+        Command<CatchUpTimedOut>(_ =>
+        {
+            if (_state.CaughtUp) return;
+            var silent = _state.GiveUpWaiting();
+            _log.LogWarning("Cluster manager: no report from {Count} worker(s) ({Workers}) within {Seconds:0} s of taking over; answering with the pipelines the others reported",
+                silent.Count, string.Join(", ", silent.Select(a => _state.WorkerIdOf(a) ?? a)), CatchUpLimit.TotalSeconds);
+            CheckCaughtUp();
+        });
         Command<DrainTimedOut>(t => DrainTimeout(t.Address));
         Command<RemovalTimedOut>(t => RemovalTimeoutReached(t.Address));
         Command<UpdateSuccess>(_ => { });
@@ -121,9 +138,31 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
         foreach (var m in current.Members) _state.MemberChanged(m, reachable: !current.Unreachable.Contains(m));
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-        _log.LogInformation("Cluster manager running on {Address}: {Drains} drains and {Migrations} migrations in progress",
-            _cluster.SelfAddress, _state.Drains.Count, _state.ActiveMigrations.Count());
+        var awaited = _state.TakeOver();
+        _log.LogInformation("Cluster manager running on {Address}: {Drains} drains and {Migrations} migrations in progress, waiting for the reports of {Workers} workers",
+            _cluster.SelfAddress, _state.Drains.Count, _state.ActiveMigrations.Count(), awaited.Count);
+        foreach (var a in awaited) AskForReport(a);
+        _holding = awaited.Count > 0;
+        if (_holding) Timers.StartSingleTimer("catch-up", CatchUpTimedOut.Instance, CatchUpLimit);
         PublishDirectives(force: true);
+    }
+
+    /// <summary>A command answered from placements: held back (stashed) until this manager caught up.</summary>
+    private void WhenCaughtUp<T>(Action<T> handler)
+        => Command<T>(m =>
+        {
+            if (_state.CaughtUp) handler(m);
+            else Stash.Stash();
+        });
+
+    /// <summary>Once every awaited worker reported (or left, or was given up on): the held-back commands are answered.</summary>
+    private void CheckCaughtUp()
+    {
+        if (!_holding || !_state.CaughtUp) return;
+        _holding = false;
+        Timers.Cancel("catch-up");
+        _log.LogInformation("Cluster manager caught up: {Count} pipelines placed on {Workers} workers", _state.AllPlacements.Count, _state.Workers.Count());
+        Stash.UnstashAll();
     }
 
     // ------------------------------------------------------------------ membership
@@ -192,6 +231,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             }
         }
         PublishDirectives();
+        CheckCaughtUp();
     }
 
     // ------------------------------------------------------------------ pipelines
@@ -219,17 +259,6 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
             }
         }
         CheckDrains();
-    }
-
-    private List<PipelinePlacementInfo> Placements(IReadOnlyList<string>? ids)
-    {
-        IEnumerable<ClusterManagerState.Placement> placed = ids is null
-            ? _state.AllPlacements
-            : ids.Select(_state.PlacementOf).OfType<ClusterManagerState.Placement>();
-        return placed
-            .Select(p => new PipelinePlacementInfo(p.Pipeline.PipelineId, p.Pipeline.Name, p.Pipeline.TenantId, _state.WorkerIdOf(p.Address), "running"))
-            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PipelineId, StringComparer.Ordinal)
-            .ToList();
     }
 
     // ------------------------------------------------------------------ drain
@@ -402,7 +431,7 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
                 MemberRoles.AdvertiseAddressOf(m),
                 m.Address.ToString() == self))
             .ToList();
-        return new ClusterTopology(nodes, Placements(null));
+        return new ClusterTopology(nodes, _state.Placements(null));
     }
 
     private ClusterSummary Summary()
@@ -479,6 +508,11 @@ public sealed class ClusterManager : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record DrainTimedOut(string Address);
+
+    private sealed class CatchUpTimedOut
+    {
+        public static readonly CatchUpTimedOut Instance = new();
+    }
 
     private sealed record RemovalTimedOut(string Address);
 }

@@ -9,6 +9,9 @@ namespace Varpulis.Actors.Cluster;
 /// migration history. Volatile part, rebuilt from cluster events and node reports after the manager moves: the
 /// members, each node's last heartbeat, and where each pipeline runs. Decisions (may this worker be drained, which
 /// pipelines a rebalance moves) and the migration bookkeeping live here; the actor persists, logs and replies.
+/// Where pipelines run is complete only once every worker has reported to this manager: after it takes over
+/// (<see cref="TakeOver"/>) it is <see cref="CaughtUp"/> when each worker that was there has reported, left, or was
+/// given up on (<see cref="GiveUpWaiting"/>); until then the actor holds back every answer built from placements.
 /// </summary>
 public sealed class ClusterManagerState
 {
@@ -21,6 +24,7 @@ public sealed class ClusterManagerState
     private readonly Dictionary<string, DateTimeOffset> _heardAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Placement> _placement = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _moves = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unreported = new(StringComparer.Ordinal);
 
     /// <summary>A member as the manager sees it.</summary>
     public sealed record MemberView(Member Member, bool Reachable);
@@ -76,6 +80,35 @@ public sealed class ClusterManagerState
         if (m.Status != MigrationStatus.InProgress) _moves.Remove(m.PipelineId);
     }
 
+    // ------------------------------------------------------------------ catching up
+
+    /// <summary>
+    /// This manager starts answering for the cluster (it started, or moved here from a coordinator that went): it knows
+    /// the members but not yet what runs on them. Returns the workers whose report it waits for: every worker member
+    /// that may host pipelines (up or leaving, reachable or not).
+    /// </summary>
+    public IReadOnlyList<string> TakeOver()
+    {
+        _unreported.Clear();
+        foreach (var v in _members.Values.Where(v => v.Member.HasRole(MemberRoles.Worker) && v.Member.Status is MemberStatus.Up or MemberStatus.Leaving))
+            _unreported.Add(v.Member.Address.ToString());
+        return _unreported.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Every worker there at <see cref="TakeOver"/> has reported (or left, or was given up on): placements are complete.</summary>
+    public bool CaughtUp => _unreported.Count == 0;
+
+    /// <summary>The workers not heard from since <see cref="TakeOver"/>.</summary>
+    public IReadOnlyCollection<string> Unreported => _unreported;
+
+    /// <summary>Stops waiting for the workers that did not report in time; returns them. Placements are what was reported.</summary>
+    public IReadOnlyList<string> GiveUpWaiting()
+    {
+        var silent = _unreported.Order(StringComparer.Ordinal).ToList();
+        _unreported.Clear();
+        return silent;
+    }
+
     // ------------------------------------------------------------------ members and reports
 
     public void MemberChanged(Member m, bool? reachable = null)
@@ -89,6 +122,7 @@ public sealed class ClusterManagerState
     public IReadOnlyList<Placement> MemberRemoved(string address)
     {
         _members.Remove(address);
+        _unreported.Remove(address);
         _heartbeats.Remove(address);
         _heardAt.Remove(address);
         var lost = _placement.Values.Where(p => p.Address == address).ToList();
@@ -103,6 +137,7 @@ public sealed class ClusterManagerState
     {
         _heartbeats[hb.AkkaAddress] = hb;
         _heardAt[hb.AkkaAddress] = now;
+        _unreported.Remove(hb.AkkaAddress);
         var reported = hb.Pipelines.Select(p => p.PipelineId).ToHashSet(StringComparer.Ordinal);
         foreach (var stale in _placement.Values.Where(p => p.Address == hb.AkkaAddress && !reported.Contains(p.Pipeline.PipelineId)).ToList())
             _placement.Remove(stale.Pipeline.PipelineId);
@@ -206,6 +241,16 @@ public sealed class ClusterManagerState
     public IReadOnlyCollection<Placement> AllPlacements => _placement.Values;
 
     public Placement? PlacementOf(string pipelineId) => _placement.GetValueOrDefault(pipelineId);
+
+    /// <summary>Where the given pipelines (every known one when null) run, by name then id; a pipeline running nowhere is left out.</summary>
+    public IReadOnlyList<PipelinePlacementInfo> Placements(IReadOnlyList<string>? ids)
+    {
+        IEnumerable<Placement> placed = ids is null ? _placement.Values : ids.Select(PlacementOf).OfType<Placement>();
+        return placed
+            .Select(p => new PipelinePlacementInfo(p.Pipeline.PipelineId, p.Pipeline.Name, p.Pipeline.TenantId, WorkerIdOf(p.Address), "running"))
+            .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.PipelineId, StringComparer.Ordinal)
+            .ToList();
+    }
 
     public WorkerInfo Describe(MemberView v)
     {

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Actors.Pipelines.Routes;
+using Varpulis.Contracts.Cluster;
 
 namespace Varpulis.Actors.Groups;
 
 /// <summary>
 /// The decisions about a pipeline group, without actor machinery: validation of a definition (every source compiled
 /// before anything is deployed), the pipelines it deploys (one per replica), the routes each sending pipeline keeps,
-/// the worker affinities, and where an injected event goes.
+/// the worker affinities, where an injected event goes, and how a group reads (<see cref="Describe"/>).
 /// </summary>
 public static class PipelineGroupPlan
 {
@@ -112,5 +113,37 @@ public static class PipelineGroupPlan
             return g.Deployments.First(d => d.PipelineName == spec.Name && d.Replica == replica);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The group as the API shows it (GroupInfo), given where its pipelines run: each deployment <c>running</c> on the
+    /// worker that hosts it, or <c>starting</c> (no worker: moving, recovering). The group is <c>deploying</c> (or
+    /// <c>deleting</c>) until its deploy is answered; then <c>running</c> when every deployment runs,
+    /// <c>partially_running</c> when some do, <c>failed</c> when none does. <paramref name="placed"/> must be a complete
+    /// view (the cluster manager answers placements only once it has heard from every worker), so a deployment without
+    /// a worker here is one that really runs nowhere now.
+    /// </summary>
+    public static GroupInfo Describe(PipelineGroup g, IReadOnlyDictionary<string, PipelinePlacementInfo> placed)
+    {
+        var deployments = g.Deployments.Select(d =>
+        {
+            var worker = placed.TryGetValue(d.PipelineId, out var p) ? p.WorkerId : null;
+            return new GroupDeploymentInfo(d.PipelineName, worker, d.PipelineId, worker is null ? "starting" : "running", d.Replica);
+        }).ToList();
+        int running = deployments.Count(d => d.WorkerId is not null);
+        string status = g.Phase != GroupPhase.Deployed ? g.Phase
+            : running == deployments.Count ? GroupStatus.Running
+            : running > 0 ? GroupStatus.PartiallyRunning
+            : GroupStatus.Failed;
+        return new GroupInfo(
+            g.Id,
+            g.Name,
+            status,
+            g.Pipelines.Count,
+            deployments,
+            g.Routes.Select(r => new GroupRouteInfo(r.FromPipeline, r.ToPipeline, r.EventTypes)).ToList(),
+            g.Pipelines.ToDictionary(p => p.Name, p => p.Source, StringComparer.Ordinal),
+            g.Pipelines.Select(p => new GroupPipelineInfo(p.Name, p.WorkerAffinity, p.Replicas, p.PartitionKey)).ToList(),
+            g.CreatedAt);
     }
 }

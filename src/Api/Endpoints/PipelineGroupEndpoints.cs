@@ -217,29 +217,7 @@ public static class PipelineGroupEndpoints
         var placed = ids.Count == 0
             ? new Dictionary<string, PipelinePlacementInfo>()
             : (await cluster.AskAsync<PlacementList>(new GetPlacements(ids), ct)).Pipelines.ToDictionary(p => p.PipelineId, StringComparer.Ordinal);
-        return groups.Select(g =>
-        {
-            var deployments = g.Deployments.Select(d =>
-            {
-                var worker = placed.TryGetValue(d.PipelineId, out var p) ? p.WorkerId : null;
-                return new GroupDeploymentInfo(d.PipelineName, worker, d.PipelineId, worker is null ? "starting" : "running", d.Replica);
-            }).ToList();
-            int running = deployments.Count(d => d.WorkerId is not null);
-            string status = g.Phase != GroupPhase.Deployed ? g.Phase
-                : running == deployments.Count ? GroupStatus.Running
-                : running > 0 ? GroupStatus.PartiallyRunning
-                : GroupStatus.Failed;
-            return new GroupInfo(
-                g.Id,
-                g.Name,
-                status,
-                g.Pipelines.Count,
-                deployments,
-                g.Routes.Select(r => new GroupRouteInfo(r.FromPipeline, r.ToPipeline, r.EventTypes)).ToList(),
-                g.Pipelines.ToDictionary(p => p.Name, p => p.Source, StringComparer.Ordinal),
-                g.Pipelines.Select(p => new GroupPipelineInfo(p.Name, p.WorkerAffinity, p.Replicas, p.PartitionKey)).ToList(),
-                g.CreatedAt);
-        }).ToList();
+        return groups.Select(g => PipelineGroupPlan.Describe(g, placed)).ToList();
     }
 
     private static List<GroupPipelineSpec> ReadPipelines(JsonElement root)

@@ -15,7 +15,7 @@ public sealed class ScalingRulesTests
     {
         var r = ScalingRules.Recommend(1, 3, Runbook(), Now);
         Assert.Equal(("scale_up", 1, 2, 3, 3.0), (r.Action, r.CurrentWorkers, r.TargetWorkers, r.TotalPipelines, r.AvgPipelinesPerWorker));
-        Assert.Equal("1 healthy workers, below the minimum of 2", r.Reason);
+        Assert.Equal("1 healthy worker, below the minimum of 2", r.Reason);
         Assert.Equal(Now, r.Timestamp);
     }
 
@@ -63,6 +63,7 @@ public sealed class ScalingRulesTests
     {
         var r = ScalingRules.Recommend(3, 9, Runbook(), Now);
         Assert.Equal(("stable", 3, 3, 3.0), (r.Action, r.CurrentWorkers, r.TargetWorkers, r.AvgPipelinesPerWorker));
+        Assert.Equal("3 pipelines per worker on 3 healthy workers, within the thresholds", r.Reason);
     }
 
     [Fact]
@@ -78,5 +79,18 @@ public sealed class ScalingRulesTests
     {
         var r = ScalingRules.Recommend(1, 0, new ScalingSettings { UpThreshold = 5, DownThreshold = 1 }, Now);
         Assert.Equal(("scale_down", 1, 0), (r.Action, r.CurrentWorkers, r.TargetWorkers));
+    }
+
+    [Fact]
+    public void OneWorkerAndOnePipelinePerWorkerReadInTheSingular()
+    {
+        var stable = ScalingRules.Recommend(1, 1, new ScalingSettings { UpThreshold = 5, DownThreshold = 0.5 }, Now);
+        Assert.Equal(("stable", "1 pipeline per worker on 1 healthy worker, within the thresholds"), (stable.Action, stable.Reason));
+        var up = ScalingRules.Recommend(2, 2, new ScalingSettings { UpThreshold = 0.5, DownThreshold = 0.1 }, Now);
+        Assert.Equal(("scale_up", "1 pipeline per worker, above the up-threshold of 0.5"), (up.Action, up.Reason));
+        var down = ScalingRules.Recommend(4, 4, new ScalingSettings { UpThreshold = 2, DownThreshold = 1.5 }, Now);
+        Assert.Equal(("scale_down", "1 pipeline per worker, below the down-threshold of 1.5"), (down.Action, down.Reason));
+        // An average that is not exactly 1 stays plural, however it rounds: 1.5, 0.5.
+        Assert.Equal("1.5 pipelines per worker on 2 healthy workers, within the thresholds", ScalingRules.Recommend(2, 3, Runbook(), Now).Reason);
     }
 }

@@ -78,4 +78,24 @@ public sealed class PipelineGroupPlanTests
         Assert.Equal("route from 'x': no pipeline of the group has that name (or use '_external')",
             PipelineGroupPlan.Validate("g", [new GroupPipelineSpec("a", "stream A = X", null, 1, null)], [new GroupRouteSpec("x", "a", ["*"])])!.Message);
     }
+
+    [Fact]
+    public void AGroupReadsRunningPartiallyRunningOrFailedByWhereItsPipelinesRunAndItsPhaseUntilDeployed()
+    {
+        static Dictionary<string, Varpulis.Contracts.Cluster.PipelinePlacementInfo> On(params (string Id, string Worker)[] placed)
+            => placed.ToDictionary(p => p.Id, p => new Varpulis.Contracts.Cluster.PipelinePlacementInfo(p.Id, p.Id, "default", p.Worker, "running"), StringComparer.Ordinal);
+        var all = On(("p-in", "worker-1"), ("p-s0", "worker-2"), ("p-s1", "worker-1"), ("p-s2", "worker-2"), ("p-a", "worker-2"));
+        var running = PipelineGroupPlan.Describe(Group, all);
+        Assert.Equal(("g1", "orders", "running", 3), (running.Id, running.Name, running.Status, running.PipelineCount));
+        Assert.Equal(["in:0:worker-1:running", "sums:0:worker-2:running", "sums:1:worker-1:running", "sums:2:worker-2:running", "audit:0:worker-2:running"],
+            running.Deployments.Select(d => $"{d.PipelineName}:{d.Replica}:{d.WorkerId}:{d.Status}"));
+        Assert.Equal(["_external>in:Order*", "_external>audit:*", "in>sums:A", "in>sums:A*", "in>audit:*"], running.Routes.Select(r => $"{r.FromPipeline}>{r.ToPipeline}:{string.Join(",", r.EventTypes)}"));
+        Assert.Equal("stream S = A .emit(k: k)", running.Sources["sums"]);
+
+        var partial = PipelineGroupPlan.Describe(Group, On(("p-in", "worker-1")));
+        Assert.Equal("partially_running", partial.Status);
+        Assert.Equal(["worker-1:running", ":starting", ":starting", ":starting", ":starting"], partial.Deployments.Select(d => $"{d.WorkerId}:{d.Status}"));
+        Assert.Equal("failed", PipelineGroupPlan.Describe(Group, On()).Status);
+        Assert.Equal("deploying", PipelineGroupPlan.Describe(Group with { Phase = GroupPhase.Deploying }, all).Status);
+    }
 }

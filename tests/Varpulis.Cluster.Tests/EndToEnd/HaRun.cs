@@ -159,6 +159,23 @@ public sealed class HaRun : IAsyncDisposable
         return JsonNode.Parse(body)!;
     }
 
+    /// <summary>
+    /// The first successful answer to a GET on coordinator <paramref name="nodeId"/>: retried only while it answers 503
+    /// (a singleton still moving to it), never for what it answers with 200.
+    /// </summary>
+    public async Task<JsonNode> FirstAnswerAsync(int nodeId, string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        while (true)
+        {
+            var (status, body, _) = await SendAsync(nodeId, HttpMethod.Get, path);
+            if (status == HttpStatusCode.OK) return JsonNode.Parse(body)!;
+            if (status != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"GET {path} on coordinator {nodeId}: {(int)status} {body}");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>(leader_id, term) as each of <paramref name="nodes"/> reports it, once they all agree on one leader.</summary>
     public async Task<(int Leader, long Term)> AgreedLeaderAsync(IEnumerable<int> nodes, Func<int, long, bool>? accept = null, TimeSpan? timeout = null)
     {

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Microsoft.Data.Sqlite;
 using Varpulis.Actors.Cluster;
 using Varpulis.Actors.Directory;
+using Varpulis.Actors.Groups;
 using Varpulis.Actors.Pipelines;
 using Varpulis.Contracts.Cluster;
 
@@ -168,6 +169,74 @@ public sealed class InProcessClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncL
         // The directory moved too, with its pipelines.
         var listing = await w2.Directory.Ask<PipelineListing>(new QueryPipelines("default", 0, 50), Ask);
         Assert.Equal([id], listing.Items.Select(i => i.Entry.PipelineId));
+    }
+
+    /// <summary>
+    /// Issue 10: right after a leader change the next manager's view of where pipelines run was empty until the workers
+    /// reported, and a running group read <c>failed</c>. The rule now: a manager that takes over answers nothing built
+    /// from placements until every worker reported (or left, or 10 s passed), so its first answer is already the
+    /// group running where it runs. Asked the moment the singleton exists on the next coordinator, before the
+    /// workers' reports can have reached it.
+    /// </summary>
+    [Fact]
+    public async Task TheNextClusterManagersFirstAnswerShowsARunningGroupWhereItRuns()
+    {
+        var first = await Coordinator();
+        var second = await Coordinator(seed: first.Address);
+        await Worker(first, "w1");
+        await Worker(first, "w2");
+        await WorkersReadyAsync(first, 2);
+        var created = await first.Groups.Ask<object>(new CreatePipelineGroup("orders", "default",
+            [new GroupPipelineSpec("forward", "stream Fwd = Reading .emit(k: k, v: v)", null, 1, null), new GroupPipelineSpec("sums", Program, null, 1, null)],
+            [new GroupRouteSpec("forward", "sums", ["Fwd"])], 100, 50), TimeSpan.FromSeconds(120));
+        var group = Assert.IsType<PipelineGroupDeployed>(created).Group;
+        var ids = group.Deployments.Select(d => d.PipelineId).ToList();
+        var hosts = new[] { await HostOfAsync(first, ids[0]), await HostOfAsync(first, ids[1]) };
+
+        // The singleton's path under its manager, as on the first coordinator.
+        var current = await first.System.ActorSelection($"/user/{ClusterManager.SingletonName}/*").Ask<ActorIdentity>(new Identify(null), Ask);
+        var next = FirstStartedAsync(second, current.Subject!.Path.ToStringWithoutAddress());
+        await first.LeaveAsync();
+        var manager = await next;
+        PlacementList placed;
+        try
+        {
+            placed = await manager.Ask<PlacementList>(new GetPlacements(ids), Ask);
+        }
+        catch (AskTimeoutException)
+        {
+            // No answer at all (seen twice in ~25 runs on a loaded machine, cause not known): the API would answer 503
+            // and the client ask again. The first answer through the proxy must be just as complete.
+            try
+            {
+                placed = await second.Manager.Ask<PlacementList>(new GetPlacements(ids), Ask);
+            }
+            catch (AskTimeoutException ex)
+            {
+                throw new TimeoutException("no answer from the cluster manager on the next coordinator\n" + second.Log.Text, ex);
+            }
+        }
+        var found = await second.Groups.Ask<PipelineGroupFound>(new GetPipelineGroup(group.Id, "default"), Ask);
+
+        var info = PipelineGroupPlan.Describe(found.Group, placed.Pipelines.ToDictionary(p => p.PipelineId, StringComparer.Ordinal));
+        Assert.Equal(GroupStatus.Running, info.Status);
+        Assert.Equal([$"forward:{hosts[0]}:running", $"sums:{hosts[1]}:running"], info.Deployments.Select(d => $"{d.PipelineName}:{d.WorkerId}:{d.Status}"));
+        Assert.Contains(second.Log.Lines, l => l.Contains("waiting for the reports of 2 workers", StringComparison.Ordinal));
+        Assert.Contains(second.Log.Lines, l => l.Contains("Cluster manager caught up: 2 pipelines placed on 2 workers", StringComparison.Ordinal));
+    }
+
+    /// <summary>The actor at <paramref name="path"/> on <paramref name="node"/> as soon as it is started there (polled every 5 ms).</summary>
+    private static async Task<IActorRef> FirstStartedAsync(ClusterNode node, string path)
+    {
+        var selection = node.System.ActorSelection(path);
+        var deadline = DateTime.UtcNow + Settle;
+        while (true)
+        {
+            var identity = await selection.Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(3));
+            if (identity.Subject is { } found) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{path} did not start on {node.Address}");
+            await Task.Delay(5);
+        }
     }
 
     [Fact]

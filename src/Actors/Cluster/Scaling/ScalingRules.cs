@@ -22,19 +22,22 @@ public static class ScalingRules
         avg = Math.Round(avg, 3);
         int byLoad = (int)Math.Ceiling(totalPipelines / s.UpThreshold);
         string F(double d) => d.ToString("0.###", CultureInfo.InvariantCulture);
+        // "1 healthy worker", "2 healthy workers"; an average reads "1 pipeline per worker" only when it prints as 1.
+        string Workers(int n) => n == 1 ? "1 healthy worker" : $"{n} healthy workers";
+        string PerWorker(double d) => F(d) == "1" ? "1 pipeline per worker" : $"{F(d)} pipelines per worker";
         if (healthy < min)
-            return new("scale_up", healthy, min, $"{healthy} healthy workers, below the minimum of {min}", avg, totalPipelines, now);
+            return new("scale_up", healthy, min, $"{Workers(healthy)}, below the minimum of {min}", avg, totalPipelines, now);
         if (avg > s.UpThreshold && healthy < max)
         {
             int target = Math.Min(byLoad, max);
-            return new("scale_up", healthy, target, $"{F(avg)} pipelines per worker, above the up-threshold of {F(s.UpThreshold)}", avg, totalPipelines, now);
+            return new("scale_up", healthy, target, $"{PerWorker(avg)}, above the up-threshold of {F(s.UpThreshold)}", avg, totalPipelines, now);
         }
         if (avg < s.DownThreshold && healthy > min)
         {
             int target = Math.Max(byLoad, min);
             if (target < healthy)
-                return new("scale_down", healthy, target, $"{F(avg)} pipelines per worker, below the down-threshold of {F(s.DownThreshold)}", avg, totalPipelines, now);
+                return new("scale_down", healthy, target, $"{PerWorker(avg)}, below the down-threshold of {F(s.DownThreshold)}", avg, totalPipelines, now);
         }
-        return new("stable", healthy, healthy, $"{F(avg)} pipelines per worker on {healthy} healthy workers, within the thresholds", avg, totalPipelines, now);
+        return new("stable", healthy, healthy, $"{PerWorker(avg)} on {Workers(healthy)}, within the thresholds", avg, totalPipelines, now);
     }
 }
