@@ -61,7 +61,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
     private readonly PipelineConnectorState _connectorState = new();
     private IActorRef? _connectors;
-    private DeadLetterBacklog? _dlqBacklog;
+    private DeadLetterBounds? _dlqBounds;
     private bool _restartConnectors;
     private bool _handOffWaitsForConnectors;
     private long _dlqEvents;
@@ -361,7 +361,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
-        if (DeadLetterBacklogFull()) return;
+        if (DeadLetterQueueRefuses()) return;
         Process(rt, cmd.Body, cmd.IsBatch, cmd.IdempotencyKey, null);
     }
 
@@ -457,7 +457,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(_runtime is null ? PipelineError.NotFound(_pipelineId) : PipelineError.Unavailable(_pipelineId, "moving to another worker"));
             return;
         }
-        if (DeadLetterBacklogFull()) return;
+        if (DeadLetterQueueRefuses()) return;
         var body = SourceBatchBuilder.Without(cmd.Body, cmd.Positions, _connectorState.Ledger.IsDuplicate, out var positions);
         if (positions.Count == 0)
         {
@@ -553,22 +553,23 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             PipelineName = d.Name,
             StateDir = _settings.StateDir ?? Configuration.ServerSettings.DefaultStateDir,
         };
-        _dlqBacklog = new DeadLetterBacklog(_pipelineId, settings.DeadLetterBacklogLimit);
+        _dlqBounds = new DeadLetterBounds(_pipelineId, settings.DeadLetterBacklogLimit, settings.DeadLetterMaxEvents);
         _connectors = Context.ActorOf(
-            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers, _dlqBacklog),
+            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers, _dlqBounds),
             "connectors");
         Context.Watch(_connectors);
         foreach (var u in _connectorState.Unsettled) _connectors.Tell(new DeliverToSinks(u.SequenceNr, u.Records));
     }
 
     /// <summary>
-    /// Whether the DLQ has its bound of letters waiting to be journaled (<see cref="DeadLetterBacklog"/>): then new events
-    /// are refused (a client gets 503, a source offers its batch again later) and nothing is processed.
+    /// Whether the DLQ is at one of its bounds (<see cref="DeadLetterBounds"/>: letters waiting to be journaled, letters
+    /// held): then new events are refused with the reason (a client gets 503, a source offers its batch again later) and
+    /// nothing is processed.
     /// </summary>
-    private bool DeadLetterBacklogFull()
+    private bool DeadLetterQueueRefuses()
     {
-        if (_dlqBacklog is not { IsFull: true } backlog) return false;
-        Sender.Tell(PipelineError.DeadLetterBacklogFull(_pipelineId, backlog.Limit));
+        if (_dlqBounds?.Refusal() is not { } refusal) return false;
+        Sender.Tell(refusal);
         return true;
     }
 
@@ -592,7 +593,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _connectors = null;
-        _dlqBacklog = null;
+        _dlqBounds = null;
         if (_deleted || _runtime is null) return;
         if (_handOffWaitsForConnectors)
         {
