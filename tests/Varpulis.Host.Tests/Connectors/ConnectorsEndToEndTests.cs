@@ -537,4 +537,102 @@ public sealed class ConnectorsEndToEndTests
         var scrape = await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
         Assert.Contains($"varpulis_dlq_backlog{{pipeline=\"{id}\"}} 0\n", scrape);
     }
+
+    // ------------------------------------------------------------------ DLQ size bound (server.dlq_max_events)
+
+    [Fact]
+    public async Task APipelineWhoseDlqHoldsTheMaximumRefusesEventsWith503UntilItIsReplayedOrCleared()
+    {
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        int metricsPort = ServerProcess.FreePort();
+        var config = Path.Combine(dir, "varpulis.toml");
+        await File.WriteAllTextAsync(config, $"""
+            [server]
+            dlq_max_events = 20
+
+            [metrics]
+            enabled = true
+            port = {metricsPort}
+            """);
+        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
+        await server.WaitReadyAsync();
+        using var http = Api(server);
+        using var metrics = new HttpClient();
+        var url = server.Address.ToString().TrimEnd('/');
+        // Every output fails (500, no retry) and is dead-lettered; the circuit stays closed (a replay delivers at once).
+        var id = await DeployAsync(http, "bounded", $$"""
+            connector Hook = http (url: "{{endpoint.Url}}", retries: 0, failure_threshold: 1000, batch_size: 1)
+            event Reading:
+                sensor: str
+                value: float
+            stream Out = Reading .emit(sensor: sensor, value: value) .to(Hook)
+            """);
+        int next = 0;
+        async Task<HttpResponseMessage> PostBatchAsync()
+        {
+            var events = new JsonArray(Enumerable.Range(next, 10).Select(i => (JsonNode)new JsonObject
+            {
+                ["event_type"] = "Reading",
+                ["timestamp"] = "2026-01-23T10:00:00Z",
+                ["fields"] = new JsonObject { ["sensor"] = "s" + i, ["value"] = 1.5 },
+            }).ToArray());
+            var resp = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", Json(new JsonObject { ["events"] = events }.ToJsonString()));
+            if (resp.StatusCode == HttpStatusCode.OK) next += 10;
+            return resp;
+        }
+        async Task<long> DlqEventsAsync() => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!;
+        long DlqLines() => File.ReadLines(Path.Combine(state, "dlq.jsonl")).LongCount();
+        string Refusal(long held) => $$"""{"error":"pipeline '{{id}}' takes no events while its dead-letter queue holds {{held}} events (server.dlq_max_events = 20): replay or clear it (varpulis dlq replay / varpulis dlq clear, POST /api/v1/pipelines/{{id}}/dlq/replay / DELETE /api/v1/pipelines/{{id}}/dlq); retry in 5 s","code":"unavailable","retry_after_seconds":5}""";
+        async Task AssertRefusedAsync(HttpResponseMessage resp, long held)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, resp.StatusCode);
+            Assert.Equal("5", resp.Headers.GetValues("Retry-After").Single());
+            Assert.Equal(Refusal(held), await resp.Content.ReadAsStringAsync());
+        }
+
+        // Two batches: 20 letters, the maximum.
+        for (int i = 1; i <= 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+            long expected = i * 10;
+            await WaitAsync(async () => await DlqEventsAsync() == expected, $"{expected} events in the DLQ");
+        }
+
+        // Full: a batch and a single event are refused; nothing of them is processed or dead-lettered.
+        await AssertRefusedAsync(await PostBatchAsync(), 20);
+        var single = await http.PostAsync($"/api/v1/pipelines/{id}/events", Json("""{"event_type":"Reading","timestamp":"2026-01-23T10:00:00Z","fields":{"sensor":"x","value":1}}"""));
+        await AssertRefusedAsync(single, 20);
+        Assert.Equal(20, await EventsProcessedAsync(http, id));
+        Assert.Equal((20L, 20L), (await DlqEventsAsync(), DlqLines()));
+        Assert.Contains($"varpulis_dlq_held_events{{pipeline=\"{id}\"}} 20\n", await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
+
+        // A replay of 5 (the endpoint is back) brings it under the bound: the next batch is taken, and its 10 letters
+        // (the endpoint fails again) take it past the bound, which only stops what comes after.
+        endpoint.Behaviour = HttpEndpoint.Mode.Accept;
+        var replay = await CliAsync("dlq", "replay", "--server", url, "--api-key", Key, "--pipeline-id", id, "--limit", "5");
+        Assert.True(replay.Code == 0, replay.Output);
+        Assert.Contains("\"delivered\": 5,", replay.Output);
+        Assert.Contains("\"remaining\": 15", replay.Output);
+        Assert.Equal(5, endpoint.AcceptedSnapshot().Count);
+        Assert.Equal((15L, 15L), (await DlqEventsAsync(), DlqLines()));
+        endpoint.Behaviour = HttpEndpoint.Mode.Fail;
+        Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+        await WaitAsync(async () => await DlqEventsAsync() == 25, "25 events in the DLQ");
+        await AssertRefusedAsync(await PostBatchAsync(), 25);
+        Assert.Equal((30L, 25L), (await EventsProcessedAsync(http, id), DlqLines()));
+
+        // Cleared: events are taken again.
+        var clear = await CliAsync("dlq", "clear", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.True(clear.Code == 0, clear.Output);
+        Assert.Contains("\"removed\": 25", clear.Output);
+        Assert.Equal((0L, 0L), (await DlqEventsAsync(), DlqLines()));
+        Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+        await WaitAsync(async () => await DlqEventsAsync() == 10, "10 events in the DLQ");
+        Assert.Equal((40L, 10L), (await EventsProcessedAsync(http, id), DlqLines()));
+        // Every accepted event's output was delivered or dead-lettered once: 5 replayed, 25 cleared, 10 held.
+        Assert.Equal(40, next);
+        Assert.Contains($"varpulis_dlq_held_events{{pipeline=\"{id}\"}} 10\n", await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
+    }
 }
