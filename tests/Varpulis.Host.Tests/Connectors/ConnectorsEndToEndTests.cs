@@ -635,4 +635,69 @@ public sealed class ConnectorsEndToEndTests
         Assert.Equal(40, next);
         Assert.Contains($"varpulis_dlq_held_events{{pipeline=\"{id}\"}} 10\n", await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
     }
+
+    [MosquittoFact]
+    public async Task AnMqttSourceWaitsWhileThePipelinesDlqIsFullAndDeliversEveryMessageOnceItIsCleared()
+    {
+        await using var broker = new MosquittoBroker();
+        await broker.InitializeAsync();
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        var config = Path.Combine(dir, "varpulis.toml");
+        await File.WriteAllTextAsync(config, "[server]\ndlq_max_events = 10\n");
+        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
+        await server.WaitReadyAsync();
+        using var http = Api(server);
+        var id = await DeployAsync(http, "mqtt-bounded", $$"""
+            connector Sensors = mqtt (host: "127.0.0.1", port: {{broker.Port}}, client_id: "bounded-src", qos: 1, batch_size: 5)
+            connector Hook = http (url: "{{endpoint.Url}}", retries: 0, failure_threshold: 1000, batch_size: 1)
+            event Reading:
+                n: int
+            stream In = Reading.from(Sensors, topic: "in/#")
+            stream Out = In .emit(n: n) .to(Hook)
+            """);
+        await WaitAsync(async () => (string?)(await ConnectorAsync(http, id, "Sensors", "source"))["state"] == "connected", "the MQTT source to connect");
+        using var publisher = new MqttClientFactory().CreateMqttClient();
+        await publisher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("bounded-publisher").Build());
+        async Task PublishAsync(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("in/x")
+                    .WithPayload(string.Create(CultureInfo.InvariantCulture, $$"""{"event_type":"Reading","n":{{i}},"timestamp":"2026-01-23T10:00:00Z"}"""))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            }
+        }
+        async Task<long> DlqEventsAsync() => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!;
+
+        // 10 readings, 10 letters: the DLQ is full.
+        await PublishAsync(0, 10);
+        await WaitAsync(async () => await DlqEventsAsync() == 10, "10 events in the DLQ");
+        Assert.Equal(10, await EventsProcessedAsync(http, id));
+
+        // 15 more wait at the broker (the source offers its batch again and reads nothing more): none is processed.
+        await PublishAsync(10, 25);
+        for (int i = 0; i < 20; i++)
+        {
+            await Task.Delay(100);
+            Assert.Equal(10, await EventsProcessedAsync(http, id));
+        }
+        Assert.Equal(10, await DlqEventsAsync());
+
+        // The endpoint is back and the DLQ cleared: every waiting reading is processed and delivered, once.
+        endpoint.Behaviour = HttpEndpoint.Mode.Accept;
+        var cleared = await http.DeleteAsync($"/api/v1/pipelines/{id}/dlq");
+        Assert.Equal($$"""{"pipeline_id":"{{id}}","cleared":true,"removed":10}""", await cleared.Content.ReadAsStringAsync());
+        await WaitAsync(async () => await EventsProcessedAsync(http, id) == 25, "25 events processed");
+        await WaitAsync(() => Task.FromResult(endpoint.AcceptedSnapshot().Count == 15), "15 deliveries");
+        Assert.Equal(
+            Enumerable.Range(10, 15).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            endpoint.AcceptedSnapshot().Select(b => JsonNode.Parse(b)!["data"]!["n"]!.ToJsonString()).OrderBy(int.Parse).ToList());
+        Assert.Equal(0, await DlqEventsAsync());
+        Assert.Equal(0, File.ReadLines(Path.Combine(state, "dlq.jsonl")).LongCount());
+        var source = await ConnectorAsync(http, id, "Sensors", "source");
+        Assert.Equal((25L, 0L), ((long)source["delivered"]!, (long)source["rejected"]!));
+        await publisher.DisconnectAsync();
+    }
 }
