@@ -401,34 +401,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Process(PipelineRuntime rt, byte[] body, bool isBatch, string? idempotencyKey, RouteOrigin? origin)
     {
         long now = NowNanos();
-        IngestOutcome outcome;
-        try
-        {
-            outcome = rt.Ingest(body, isBatch, now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // The engine's state may be half-updated: answer, then restart from the journal.
-            _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
-            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
-            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
-            // A routed batch is journaled first (its replay skips what fails), so that it cannot stop its route for ever.
-            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
-            return;
-        }
-        if (outcome.RequestError is not null && origin is null)
-        {
-            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
-            return;
-        }
-        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, isBatch);
-        var sinkRecords = _connectorState.TakePending();
-        if (outcome.Accepted == 0 && origin is null)
-        {
-            Sender.Tell(result);
-            return;
-        }
+        if (!TryIngest(rt, body, isBatch, now, origin, null, out var outcome, out var result, out var sinkRecords)) return;
         if (outcome.RequestError is not null) _log.LogError("Pipeline {PipelineId} could not read routed batch {Sequence} from {Source}: {Error}", _pipelineId, origin!.Sequence, origin.Source, outcome.RequestError);
         byte[]? bodyHash = null;
         if (idempotencyKey is not null)
@@ -465,35 +438,56 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         long now = NowNanos();
-        IngestOutcome outcome;
-        try
-        {
-            outcome = rt.Ingest(body, true, now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, cmd.Connector);
-            Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
-            throw new PipelineRestartException(_pipelineId, ex);
-        }
-        if (outcome.RequestError is not null)
-        {
-            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
-            return;
-        }
-        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, isBatch: true);
-        var sinkRecords = _connectorState.TakePending();
-        if (outcome.Accepted == 0)
-        {
-            Sender.Tell(result);
-            return;
-        }
+        if (!TryIngest(rt, body, true, now, null, cmd.Connector, out var outcome, out var result, out var sinkRecords)) return;
         // Noted at once: a batch still in flight behind this one may hold the same records.
         var offsets = PipelineConnectorState.HighestOffsets(positions);
         _connectorState.RecordOffsets(offsets);
         var record = new EventBatchAccepted(now, true, outcome.Batch!, Source: new SourceOrigin(cmd.Connector, offsets));
         Commit(rt, outcome, record, result, result, sinkRecords);
+    }
+
+    /// <summary>
+    /// Runs a request (a client's, a routed batch with its <paramref name="origin"/>, a batch of the source
+    /// <paramref name="source"/>) through the engine and answers it when there is nothing to journal: the engine failed
+    /// (the pipeline restarts from its journal; a routed batch is journaled first, its replay skips what fails, so that
+    /// it cannot stop its route for ever), the request could not be read, or no event of it was accepted (a routed
+    /// batch is journaled all the same: its origin is what the receiver's de-duplication recovers from). True: journal
+    /// it (<see cref="Commit"/>) with <paramref name="result"/> and the outputs for the sinks.
+    /// </summary>
+    private bool TryIngest(PipelineRuntime rt, byte[] body, bool isBatch, long now, RouteOrigin? origin, string? source,
+        out IngestOutcome outcome, out IngestResult result, out List<SinkRecord>? sinkRecords)
+    {
+        result = null!;
+        sinkRecords = null;
+        try
+        {
+            outcome = rt.Ingest(body, isBatch, now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The engine's state may be half-updated: answer, then restart from the journal.
+            if (source is null) _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
+            else _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, source);
+            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
+            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
+            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
+            outcome = null!;
+            return false;
+        }
+        if (outcome.RequestError is not null && origin is null)
+        {
+            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
+            return false;
+        }
+        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
+        result = ResultOf(outcome, isBatch);
+        sinkRecords = _connectorState.TakePending();
+        if (outcome.Accepted == 0 && origin is null)
+        {
+            Sender.Tell(result);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>
