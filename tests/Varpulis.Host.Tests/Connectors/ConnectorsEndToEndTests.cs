@@ -69,6 +69,27 @@ public sealed class ConnectorsEndToEndTests
         return (code, p.Output);
     }
 
+    /// <summary>A server (API key <see cref="Key"/>) with these <c>[server]</c> keys in its config file and metrics on a free port.</summary>
+    private static async Task<(ServerProcess Server, string StateDir, int MetricsPort)> StartWithServerKeysAsync(string serverKeys)
+    {
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        int metricsPort = ServerProcess.FreePort();
+        var config = Path.Combine(dir, "varpulis.toml");
+        await File.WriteAllTextAsync(config, $"[server]\n{serverKeys}\n\n[metrics]\nenabled = true\nport = {metricsPort}\n");
+        var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
+        try
+        {
+            await server.WaitReadyAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return (server, state, metricsPort);
+    }
+
     private static async Task<string> ShellAsync(string command)
     {
         using var p = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -462,20 +483,8 @@ public sealed class ConnectorsEndToEndTests
     public async Task APipelineRefusesEventsWith503WhileItsDlqBacklogIsAtTheBoundAndTakesThemAgainOnceItCaughtUp()
     {
         using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Hang };
-        var dir = ServerProcess.TempDir();
-        var state = Path.Combine(dir, "state");
-        int metricsPort = ServerProcess.FreePort();
-        var config = Path.Combine(dir, "varpulis.toml");
-        await File.WriteAllTextAsync(config, $"""
-            [server]
-            dlq_backlog_limit = 1000
-
-            [metrics]
-            enabled = true
-            port = {metricsPort}
-            """);
-        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
-        await server.WaitReadyAsync();
+        var (started, state, metricsPort) = await StartWithServerKeysAsync("dlq_backlog_limit = 1000");
+        await using var server = started;
         using var http = Api(server);
         // Every output goes to an endpoint that never answers: one delivery hangs, 10 wait, the rest are dead-lettered
         // ("sink queue full"), 10,000 letters a request: far more than the DLQ may have waiting.
@@ -544,20 +553,8 @@ public sealed class ConnectorsEndToEndTests
     public async Task APipelineWhoseDlqHoldsTheMaximumRefusesEventsWith503UntilItIsReplayedOrCleared()
     {
         using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
-        var dir = ServerProcess.TempDir();
-        var state = Path.Combine(dir, "state");
-        int metricsPort = ServerProcess.FreePort();
-        var config = Path.Combine(dir, "varpulis.toml");
-        await File.WriteAllTextAsync(config, $"""
-            [server]
-            dlq_max_events = 20
-
-            [metrics]
-            enabled = true
-            port = {metricsPort}
-            """);
-        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
-        await server.WaitReadyAsync();
+        var (started, state, metricsPort) = await StartWithServerKeysAsync("dlq_max_events = 20");
+        await using var server = started;
         using var http = Api(server);
         using var metrics = new HttpClient();
         var url = server.Address.ToString().TrimEnd('/');
@@ -642,12 +639,8 @@ public sealed class ConnectorsEndToEndTests
         await using var broker = new MosquittoBroker();
         await broker.InitializeAsync();
         using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
-        var dir = ServerProcess.TempDir();
-        var state = Path.Combine(dir, "state");
-        var config = Path.Combine(dir, "varpulis.toml");
-        await File.WriteAllTextAsync(config, "[server]\ndlq_max_events = 10\n");
-        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
-        await server.WaitReadyAsync();
+        var (started, state, _) = await StartWithServerKeysAsync("dlq_max_events = 10");
+        await using var server = started;
         using var http = Api(server);
         var id = await DeployAsync(http, "mqtt-bounded", $$"""
             connector Sensors = mqtt (host: "127.0.0.1", port: {{broker.Port}}, client_id: "bounded-src", qos: 1, batch_size: 5)
