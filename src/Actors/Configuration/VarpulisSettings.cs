@@ -50,6 +50,12 @@ public sealed class ServerSettings
     /// <c>unavailable</c>; sources wait); they wait in memory, so this bounds what a DLQ that falls behind can hold.
     /// </summary>
     public int DlqBacklogLimit { get; set; } = 100_000;
+
+    /// <summary>
+    /// Dead letters a pipeline's DLQ may hold (in memory, until replayed or cleared) before the pipeline takes no new
+    /// events (REST: 503 <c>unavailable</c>; sources wait) until they are replayed or cleared.
+    /// </summary>
+    public int DlqMaxEvents { get; set; } = 1_000_000;
 }
 
 /// <summary>The Prometheus endpoint.</summary>

@@ -25,11 +25,17 @@ public sealed record PipelineConnectorsSettings(string PipelineId, string Pipeli
 
     /// <summary>
     /// Dead letters the pipeline may have waiting for the DLQ's journal before it takes no new events
-    /// (<c>server.dlq_backlog_limit</c>, <see cref="DeadLetters.DeadLetterBacklog"/>).
+    /// (<c>server.dlq_backlog_limit</c>, <see cref="DeadLetters.DeadLetterBounds"/>).
     /// </summary>
-    public long DeadLetterBacklogLimit { get; init; } = DeadLetters.DeadLetterBacklog.DefaultLimit;
+    public long DeadLetterBacklogLimit { get; init; } = DeadLetters.DeadLetterBounds.DefaultBacklogLimit;
 
-    /// <summary>How long a source waits before it offers a batch again that the pipeline refused because of its DLQ backlog.</summary>
+    /// <summary>
+    /// Dead letters the pipeline's DLQ may hold before the pipeline takes no new events until they are replayed or cleared
+    /// (<c>server.dlq_max_events</c>, <see cref="DeadLetters.DeadLetterBounds"/>).
+    /// </summary>
+    public long DeadLetterMaxEvents { get; init; } = DeadLetters.DeadLetterBounds.DefaultMaxHeld;
+
+    /// <summary>How long a source waits before it offers a batch again that the pipeline refused because of its DLQ (either bound).</summary>
     public TimeSpan BacklogRetryPause { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Reads <c>env("NAME")</c> parameters (default: the process environment).</summary>
@@ -113,8 +119,8 @@ public sealed class ActorSourceTarget(IActorRef pipeline, string pipelineId, Tim
     private readonly TimeSpan _retryPause = backlogRetryPause ?? TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// Offers the batch until the pipeline takes it: while its DLQ backlog is at its bound the pipeline refuses, and the
-    /// source waits here, reading nothing more (its graph has at most <c>max_in_flight</c> batches unanswered).
+    /// Offers the batch until the pipeline takes it: while its DLQ is at one of its bounds (the backlog, the letters held)
+    /// the pipeline refuses, and the source waits here, reading nothing more (its graph has at most <c>max_in_flight</c> batches unanswered).
     /// </summary>
     public async Task<SourceBatchOutcome> DeliverAsync(SourceBatch batch, CancellationToken cancellationToken)
     {
@@ -127,7 +133,7 @@ public sealed class ActorSourceTarget(IActorRef pipeline, string pipelineId, Tim
                     return new SourceBatchOutcome(r.Accepted, r.Rejected, r.Errors.Select(e => $"event {e.Index}: {e.Error}").ToList());
                 case PipelineError { Code: "invalid_request" } e:
                     return new SourceBatchOutcome(0, batch.EventCount, [e.Message]);
-                case PipelineError { Code: PipelineError.DeadLetterBacklogCode }:
+                case PipelineError e when PipelineError.IsDeadLetterRefusal(e.Code):
                     await Task.Delay(_retryPause, cancellationToken).ConfigureAwait(false);
                     continue;
                 case PipelineError e:

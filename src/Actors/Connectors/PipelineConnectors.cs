@@ -29,7 +29,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
-    private readonly DeadLetterBacklog _backlog;
+    private readonly DeadLetterBounds _bounds;
     private readonly List<ConnectorHealth> _health = new();
     private readonly Dictionary<string, IActorRef> _sinks = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _settledBySink = new(StringComparer.Ordinal);
@@ -45,9 +45,9 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     private List<DeliverToSinks>? _beforeFloor = new();
 
     public PipelineConnectors(
-        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers, DeadLetterBacklog? backlog)
+        PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers, DeadLetterBounds? bounds)
     {
-        _backlog = backlog ?? new DeadLetterBacklog(settings.PipelineId, settings.DeadLetterBacklogLimit);
+        _bounds = bounds ?? new DeadLetterBounds(settings.PipelineId, settings.DeadLetterBacklogLimit, settings.DeadLetterMaxEvents);
         _settings = settings;
         _bindings = bindings;
         _ingestTarget = ingestTarget;
@@ -81,13 +81,13 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>
-    /// The connectors of one pipeline; <paramref name="backlog"/> (the pipeline's, which it reads before taking events;
-    /// null: one of <see cref="PipelineConnectorsSettings.DeadLetterBacklogLimit"/>) counts the letters on their way to the DLQ.
+    /// The connectors of one pipeline; <paramref name="bounds"/> (the pipeline's, which it reads before taking events;
+    /// null: one of the limits in <paramref name="settings"/>) counts the letters on their way to the DLQ and in it.
     /// </summary>
     public static Props Props(
         PipelineConnectorsSettings settings, IReadOnlyList<ConnectorBinding> bindings, IActorRef ingestTarget, IConnectorFactory factory, TimeProvider time, ILoggerFactory loggers,
-        DeadLetterBacklog? backlog = null)
-        => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers, backlog));
+        DeadLetterBounds? bounds = null)
+        => Akka.Actor.Props.Create(() => new PipelineConnectors(settings, bindings, ingestTarget, factory, time, loggers, bounds));
 
     private sealed record ReplayFinished(IActorRef ReplyTo, object Reply);
 
@@ -102,7 +102,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         var dlqLog = _loggers.CreateLogger<DeadLetterQueue>();
-        _deadLetters = Context.ActorOf(DeadLetterQueue.Props(_settings.PipelineId, _settings.PipelineName, DlqFile.For(_settings.StateDir), _time, dlqLog), "dlq");
+        _deadLetters = Context.ActorOf(DeadLetterQueue.Props(_settings.PipelineId, _settings.PipelineName, DlqFile.For(_settings.StateDir), _time, dlqLog, _bounds), "dlq");
         var materializer = Context.Materializer();
         var sourceLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sources");
         var sinkLog = _loggers.CreateLogger("Varpulis.Actors.Connectors.Sinks");
@@ -140,7 +140,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
                 connector = new UnavailableSink(group.Key, list[0].Kind, ex.Message);
                 _log.LogError("Sink {Connector} of pipeline {PipelineId} cannot start: {Error}", group.Key, _settings.PipelineId, ex.Message);
             }
-            _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog, _backlog), "sink-" + Uri.EscapeDataString(group.Key));
+            _sinks[group.Key] = Context.ActorOf(SinkWorker.Props(connector, SinkSettings.From(list[0].Parameters), _deadLetters, health, _time, sinkLog, _bounds), "sink-" + Uri.EscapeDataString(group.Key));
         }
         Timers.StartPeriodicTimer("settle", SettleTick.Instance, _settings.SettleInterval);
         _deadLetters.Ask<SinkProgress>(new GetSinkProgress(_settings.PipelineId), _settings.IngestTimeout)
@@ -340,7 +340,7 @@ public sealed class PipelineConnectors : ReceiveActor, IWithTimers
             h.SetConnection(ConnectionState.Stopped);
             h.Unpublish();
         }
-        _backlog.Unpublish();
+        _bounds.Unpublish();
         base.PostStop();
     }
 

@@ -89,7 +89,11 @@ public static class NodeHostingExtensions
                 plan.WorkerId,
                 settings.Server.StateDir)
             {
-                Connectors = new Connectors.PipelineConnectorsSettings("", "", "") { DeadLetterBacklogLimit = settings.Server.DlqBacklogLimit },
+                Connectors = new Connectors.PipelineConnectorsSettings("", "", "")
+                {
+                    DeadLetterBacklogLimit = settings.Server.DlqBacklogLimit,
+                    DeadLetterMaxEvents = settings.Server.DlqMaxEvents,
+                },
             };
             builder
                 .AddWorkerAgent(plan.WorkerId, plan.MaxPipelines, plan.HeartbeatInterval, plan.HeartbeatTimeout)

@@ -61,7 +61,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, List<IActorRef>> _keyWaiters = new(StringComparer.Ordinal);
     private readonly PipelineConnectorState _connectorState = new();
     private IActorRef? _connectors;
-    private DeadLetterBacklog? _dlqBacklog;
+    private DeadLetterBounds? _dlqBounds;
     private bool _restartConnectors;
     private bool _handOffWaitsForConnectors;
     private long _dlqEvents;
@@ -361,7 +361,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (cmd.IdempotencyKey is { } key && !Repeat(key, cmd.Body)) return;
-        if (DeadLetterBacklogFull()) return;
+        if (DeadLetterQueueRefuses()) return;
         Process(rt, cmd.Body, cmd.IsBatch, cmd.IdempotencyKey, null);
     }
 
@@ -401,34 +401,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
     private void Process(PipelineRuntime rt, byte[] body, bool isBatch, string? idempotencyKey, RouteOrigin? origin)
     {
         long now = NowNanos();
-        IngestOutcome outcome;
-        try
-        {
-            outcome = rt.Ingest(body, isBatch, now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // The engine's state may be half-updated: answer, then restart from the journal.
-            _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
-            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
-            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
-            // A routed batch is journaled first (its replay skips what fails), so that it cannot stop its route for ever.
-            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
-            return;
-        }
-        if (outcome.RequestError is not null && origin is null)
-        {
-            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
-            return;
-        }
-        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, isBatch);
-        var sinkRecords = _connectorState.TakePending();
-        if (outcome.Accepted == 0 && origin is null)
-        {
-            Sender.Tell(result);
-            return;
-        }
+        if (!TryIngest(rt, body, isBatch, now, origin, null, out var outcome, out var result, out var sinkRecords)) return;
         if (outcome.RequestError is not null) _log.LogError("Pipeline {PipelineId} could not read routed batch {Sequence} from {Source}: {Error}", _pipelineId, origin!.Sequence, origin.Source, outcome.RequestError);
         byte[]? bodyHash = null;
         if (idempotencyKey is not null)
@@ -457,7 +430,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             Sender.Tell(_runtime is null ? PipelineError.NotFound(_pipelineId) : PipelineError.Unavailable(_pipelineId, "moving to another worker"));
             return;
         }
-        if (DeadLetterBacklogFull()) return;
+        if (DeadLetterQueueRefuses()) return;
         var body = SourceBatchBuilder.Without(cmd.Body, cmd.Positions, _connectorState.Ledger.IsDuplicate, out var positions);
         if (positions.Count == 0)
         {
@@ -465,35 +438,56 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         long now = NowNanos();
-        IngestOutcome outcome;
-        try
-        {
-            outcome = rt.Ingest(body, true, now);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, cmd.Connector);
-            Sender.Tell(new PipelineError("engine_error", "the engine failed processing the events: " + ex.Message));
-            throw new PipelineRestartException(_pipelineId, ex);
-        }
-        if (outcome.RequestError is not null)
-        {
-            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
-            return;
-        }
-        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
-        var result = ResultOf(outcome, isBatch: true);
-        var sinkRecords = _connectorState.TakePending();
-        if (outcome.Accepted == 0)
-        {
-            Sender.Tell(result);
-            return;
-        }
+        if (!TryIngest(rt, body, true, now, null, cmd.Connector, out var outcome, out var result, out var sinkRecords)) return;
         // Noted at once: a batch still in flight behind this one may hold the same records.
         var offsets = PipelineConnectorState.HighestOffsets(positions);
         _connectorState.RecordOffsets(offsets);
         var record = new EventBatchAccepted(now, true, outcome.Batch!, Source: new SourceOrigin(cmd.Connector, offsets));
         Commit(rt, outcome, record, result, result, sinkRecords);
+    }
+
+    /// <summary>
+    /// Runs a request (a client's, a routed batch with its <paramref name="origin"/>, a batch of the source
+    /// <paramref name="source"/>) through the engine and answers it when there is nothing to journal: the engine failed
+    /// (the pipeline restarts from its journal; a routed batch is journaled first, its replay skips what fails, so that
+    /// it cannot stop its route for ever), the request could not be read, or no event of it was accepted (a routed
+    /// batch is journaled all the same: its origin is what the receiver's de-duplication recovers from). True: journal
+    /// it (<see cref="Commit"/>) with <paramref name="result"/> and the outputs for the sinks.
+    /// </summary>
+    private bool TryIngest(PipelineRuntime rt, byte[] body, bool isBatch, long now, RouteOrigin? origin, string? source,
+        out IngestOutcome outcome, out IngestResult result, out List<SinkRecord>? sinkRecords)
+    {
+        result = null!;
+        sinkRecords = null;
+        try
+        {
+            outcome = rt.Ingest(body, isBatch, now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The engine's state may be half-updated: answer, then restart from the journal.
+            if (source is null) _log.LogError(ex, "Pipeline {PipelineId} failed processing events", _pipelineId);
+            else _log.LogError(ex, "Pipeline {PipelineId} failed processing events of source {Connector}", _pipelineId, source);
+            Sender.Tell(new PipelineError("engine_error", $"the engine of pipeline '{_pipelineId}' failed processing the events: " + ex.Message));
+            if (origin is null) throw new PipelineRestartException(_pipelineId, ex);
+            Persist(new EventBatchAccepted(now, isBatch, rt.LastBatch ?? PipelineRuntime.EmptyBatch, Route: origin), _ => throw new PipelineRestartException(_pipelineId, ex));
+            outcome = null!;
+            return false;
+        }
+        if (outcome.RequestError is not null && origin is null)
+        {
+            Sender.Tell(new PipelineError("invalid_request", outcome.RequestError));
+            return false;
+        }
+        VarpulisMetrics.EventsRejected.Inc(outcome.Rejected);
+        result = ResultOf(outcome, isBatch);
+        sinkRecords = _connectorState.TakePending();
+        if (outcome.Accepted == 0 && origin is null)
+        {
+            Sender.Tell(result);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -553,22 +547,23 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             PipelineName = d.Name,
             StateDir = _settings.StateDir ?? Configuration.ServerSettings.DefaultStateDir,
         };
-        _dlqBacklog = new DeadLetterBacklog(_pipelineId, settings.DeadLetterBacklogLimit);
+        _dlqBounds = new DeadLetterBounds(_pipelineId, settings.DeadLetterBacklogLimit, settings.DeadLetterMaxEvents);
         _connectors = Context.ActorOf(
-            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers, _dlqBacklog),
+            PipelineConnectors.Props(settings, _connectorState.Bindings, Self, new ConnectorFactory(settings, ConnectorFactory.SharedHttp), _time, _loggers, _dlqBounds),
             "connectors");
         Context.Watch(_connectors);
         foreach (var u in _connectorState.Unsettled) _connectors.Tell(new DeliverToSinks(u.SequenceNr, u.Records));
     }
 
     /// <summary>
-    /// Whether the DLQ has its bound of letters waiting to be journaled (<see cref="DeadLetterBacklog"/>): then new events
-    /// are refused (a client gets 503, a source offers its batch again later) and nothing is processed.
+    /// Whether the DLQ is at one of its bounds (<see cref="DeadLetterBounds"/>: letters waiting to be journaled, letters
+    /// held): then new events are refused with the reason (a client gets 503, a source offers its batch again later) and
+    /// nothing is processed.
     /// </summary>
-    private bool DeadLetterBacklogFull()
+    private bool DeadLetterQueueRefuses()
     {
-        if (_dlqBacklog is not { IsFull: true } backlog) return false;
-        Sender.Tell(PipelineError.DeadLetterBacklogFull(_pipelineId, backlog.Limit));
+        if (_dlqBounds?.Refusal() is not { } refusal) return false;
+        Sender.Tell(refusal);
         return true;
     }
 
@@ -592,7 +587,7 @@ public sealed class PipelineEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         _connectors = null;
-        _dlqBacklog = null;
+        _dlqBounds = null;
         if (_deleted || _runtime is null) return;
         if (_handOffWaitsForConnectors)
         {

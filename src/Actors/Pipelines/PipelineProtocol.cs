@@ -84,12 +84,30 @@ public sealed record PipelineError(string Code, string Message, IReadOnlyList<Di
     /// <summary>The code of <see cref="DeadLetterBacklogFull"/> (REST: 503 <c>unavailable</c>, <c>Retry-After: 1</c>).</summary>
     public const string DeadLetterBacklogCode = "dlq_backlog_full";
 
+    /// <summary>The code of <see cref="DeadLetterQueueFull"/> (REST: 503 <c>unavailable</c>, <c>Retry-After: 5</c>).</summary>
+    public const string DeadLetterQueueFullCode = "dlq_full";
+
+    /// <summary>
+    /// Whether <paramref name="code"/> is one of the DLQ's refusals (<see cref="Connectors.DeadLetters.DeadLetterBounds"/>):
+    /// nothing was processed, the pipeline takes the same events once its DLQ is under its bounds again (a source offers
+    /// its batch again).
+    /// </summary>
+    public static bool IsDeadLetterRefusal(string code) => code is DeadLetterBacklogCode or DeadLetterQueueFullCode;
+
     /// <summary>
     /// The pipeline takes no new events while its DLQ has <paramref name="limit"/> or more letters waiting to be journaled:
     /// nothing was processed; retry once it has caught up.
     /// </summary>
     public static PipelineError DeadLetterBacklogFull(string id, long limit) => new(DeadLetterBacklogCode,
         $"pipeline '{id}' takes no events while its dead-letter queue has {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)} or more events waiting to be written (server.dlq_backlog_limit)");
+
+    /// <summary>
+    /// The pipeline takes no new events while its DLQ holds <paramref name="held"/> letters, at least its bound
+    /// <paramref name="max"/>: nothing was processed; someone has to replay or clear the DLQ.
+    /// </summary>
+    public static PipelineError DeadLetterQueueFull(string id, long held, long max) => new(DeadLetterQueueFullCode,
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"pipeline '{id}' takes no events while its dead-letter queue holds {held} events (server.dlq_max_events = {max}): replay or clear it (varpulis dlq replay / varpulis dlq clear, POST /api/v1/pipelines/{id}/dlq/replay / DELETE /api/v1/pipelines/{id}/dlq)"));
 }
 
 /// <summary>

@@ -156,6 +156,8 @@ public sealed class PipelineGateway(IRequiredActor<PipelineEntity> region, IRequ
         "unavailable" => Unavailable(e.Message),
         // The DLQ catches up within a second or so: the client is told to come back sooner than for a move.
         PipelineError.DeadLetterBacklogCode => Unavailable(e.Message, retry: DeadLetterBacklogRetryAfterSeconds),
+        // A full DLQ empties only when someone replays or clears it: the usual wait.
+        PipelineError.DeadLetterQueueFullCode => Unavailable(e.Message),
         "engine_error" => new ApiException(500, e.Code, e.Message),
         _ => new ApiException(500, e.Code, e.Message),
     };

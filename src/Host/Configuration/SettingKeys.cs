@@ -31,6 +31,8 @@ public sealed record SettingKey(string Section, string Key, string Kind, string?
             s => s.Server.SseBufferEvents, (s, v) => s.Server.SseBufferEvents = Positive(v, "server.sse_buffer_events")),
         new("server", "dlq_backlog_limit", "int", null, "Dead letters a pipeline may have waiting to be written by its DLQ before it refuses new events (503 unavailable, Retry-After 1) and its sources wait.",
             s => s.Server.DlqBacklogLimit, (s, v) => s.Server.DlqBacklogLimit = Positive(v, "server.dlq_backlog_limit")),
+        new("server", "dlq_max_events", "int", "VARPULIS_DLQ_MAX_EVENTS", "Dead letters a pipeline's DLQ may hold (in memory, until replayed or cleared) before the pipeline refuses new events (503 unavailable, Retry-After 5) and its sources wait until the DLQ is replayed or cleared.",
+            s => s.Server.DlqMaxEvents, (s, v) => s.Server.DlqMaxEvents = Positive(v, "server.dlq_max_events")),
         new("metrics", "enabled", "bool", null, "Serve Prometheus metrics at /metrics on metrics.port.",
             s => s.Metrics.Enabled, (s, v) => s.Metrics.Enabled = Bool(v, "metrics.enabled")),
         new("metrics", "port", "int", null, "Prometheus port.",

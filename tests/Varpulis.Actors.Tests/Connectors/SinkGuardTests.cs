@@ -204,6 +204,42 @@ public sealed class SinkGuardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheDlqTellsItsPipelinesBoundsHowManyLettersItHoldsAfterEveryChangeAndAfterRecovery()
+    {
+        var file = DlqFile.For(StateDir);
+        var bounds = new DeadLetterBounds("p-bounded", backlogLimit: 100, maxHeld: 3);
+        var dlq = _system.ActorOf(DeadLetterQueue.Props("p-bounded", "bounded", file, _clock, _logs.CreateLogger("t"), bounds));
+        var letters = Enumerable.Range(1, 3).Select(n => new SinkRecord("Hook", null, null, Encoding.UTF8.GetBytes(Ev(n)))).ToList();
+        await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store(letters.Take(2).ToList(), _clock.GetUtcNow(), "down", 1), TimeSpan.FromSeconds(10));
+        Assert.Equal((2L, null), (bounds.Held, bounds.Refusal()));
+
+        // The third letter: the DLQ holds its maximum, the pipeline takes nothing more.
+        await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store([letters[2]], _clock.GetUtcNow(), "down", 2), TimeSpan.FromSeconds(10));
+        Assert.Equal((3L, "dlq_full"), (bounds.Held, bounds.Refusal()?.Code));
+
+        // A replayed letter leaves: under the bound again.
+        await dlq.Ask<DeadLetterQueue.Removed>(new DeadLetterQueue.Remove([2]), TimeSpan.FromSeconds(10));
+        Assert.Equal((2L, null), (bounds.Held, bounds.Refusal()));
+        await dlq.Ask<DeadLetterQueue.Stored>(new DeadLetterQueue.Store([letters[1]], _clock.GetUtcNow(), "down", 3), TimeSpan.FromSeconds(10));
+        Assert.Equal(3L, bounds.Held);
+        bounds.Unpublish();
+
+        // After a restart the recovered DLQ tells the new bounds what it holds before it answers anything.
+        await _system.Terminate();
+        _system = ConnectorTestSystem.Create("guard-bounds", StateDir);
+        var recovered = new DeadLetterBounds("p-bounded", backlogLimit: 100, maxHeld: 3);
+        var again = _system.ActorOf(DeadLetterQueue.Props("p-bounded", "bounded", file, _clock, _logs.CreateLogger("t"), recovered));
+        Assert.Equal(3L, (await again.Ask<DeadLetterPage>(new GetDeadLetters("p-bounded", 0, 10), TimeSpan.FromSeconds(30))).Total);
+        Assert.Equal((3L, "dlq_full"), (recovered.Held, recovered.Refusal()?.Code));
+
+        // Cleared: nothing held, events taken again.
+        Assert.Equal(3L, (await again.Ask<DeadLettersCleared>(new ClearDeadLetters("p-bounded"), TimeSpan.FromSeconds(10))).Removed);
+        Assert.Equal((0L, null), (recovered.Held, recovered.Refusal()));
+        Assert.Empty(DlqLines());
+        recovered.Unpublish();
+    }
+
+    [Fact]
     public async Task AHangingDeliveryDoesNotMakeThePipelineKeepTheOutputsThatLaterWentToTheDlq()
     {
         var settings = new PipelineConnectorsSettings("p-entries", "entries", StateDir);

@@ -7,7 +7,7 @@ using Varpulis.Actors.Pipelines;
 namespace Varpulis.Actors.Tests.Connectors;
 
 /// <summary>
-/// A source whose pipeline refuses a batch because its DLQ backlog is at the bound offers the same batch again until it
+/// A source whose pipeline refuses a batch because its DLQ is at one of its bounds (the backlog, the letters held) offers the same batch again until it
 /// is taken (the source reads nothing more meanwhile: its graph waits on this delivery); any other refusal still fails
 /// the delivery (the graph reconnects and reads again from the last acknowledged position).
 /// </summary>
@@ -39,11 +39,15 @@ public sealed class SourceBackPressureTests : IAsyncLifetime
     private static SourceBatch Batch(int n) => SourceBatchBuilder.Build(
         "C", Enumerable.Range(0, n).Select(i => new SourceRecord(Encoding.UTF8.GetBytes($$"""{"event_type":"R","v":{{i}}}"""), new SourcePosition("t", 0, i))).ToList(), _ => "R");
 
-    [Fact]
-    public async Task ABatchRefusedForTheDlqBacklogIsOfferedAgainUntilThePipelineTakesIt()
+    public static TheoryData<string> DeadLetterRefusals => new() { "backlog", "full" };
+
+    [Theory]
+    [MemberData(nameof(DeadLetterRefusals))]
+    public async Task ABatchRefusedForTheDlqIsOfferedAgainUntilThePipelineTakesIt(string why)
     {
         var offers = new List<int>();
-        var pipeline = _system.ActorOf(Props.Create(() => new BackloggedPipeline(3, PipelineError.DeadLetterBacklogFull("p1", 1000), offers)));
+        var refusal = why == "backlog" ? PipelineError.DeadLetterBacklogFull("p1", 1000) : PipelineError.DeadLetterQueueFull("p1", 1_000_000, 1_000_000);
+        var pipeline = _system.ActorOf(Props.Create(() => new BackloggedPipeline(3, refusal, offers)));
         var target = new ActorSourceTarget(pipeline, "p1", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10));
 
         var outcome = await target.DeliverAsync(Batch(5), CancellationToken.None);

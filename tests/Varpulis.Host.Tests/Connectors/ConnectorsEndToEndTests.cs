@@ -69,6 +69,27 @@ public sealed class ConnectorsEndToEndTests
         return (code, p.Output);
     }
 
+    /// <summary>A server (API key <see cref="Key"/>) with these <c>[server]</c> keys in its config file and metrics on a free port.</summary>
+    private static async Task<(ServerProcess Server, string StateDir, int MetricsPort)> StartWithServerKeysAsync(string serverKeys)
+    {
+        var dir = ServerProcess.TempDir();
+        var state = Path.Combine(dir, "state");
+        int metricsPort = ServerProcess.FreePort();
+        var config = Path.Combine(dir, "varpulis.toml");
+        await File.WriteAllTextAsync(config, $"[server]\n{serverKeys}\n\n[metrics]\nenabled = true\nport = {metricsPort}\n");
+        var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
+        try
+        {
+            await server.WaitReadyAsync();
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return (server, state, metricsPort);
+    }
+
     private static async Task<string> ShellAsync(string command)
     {
         using var p = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
@@ -462,20 +483,8 @@ public sealed class ConnectorsEndToEndTests
     public async Task APipelineRefusesEventsWith503WhileItsDlqBacklogIsAtTheBoundAndTakesThemAgainOnceItCaughtUp()
     {
         using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Hang };
-        var dir = ServerProcess.TempDir();
-        var state = Path.Combine(dir, "state");
-        int metricsPort = ServerProcess.FreePort();
-        var config = Path.Combine(dir, "varpulis.toml");
-        await File.WriteAllTextAsync(config, $"""
-            [server]
-            dlq_backlog_limit = 1000
-
-            [metrics]
-            enabled = true
-            port = {metricsPort}
-            """);
-        await using var server = ServerProcess.StartServer(state, extra: ["--api-key", Key, "--config", config]);
-        await server.WaitReadyAsync();
+        var (started, state, metricsPort) = await StartWithServerKeysAsync("dlq_backlog_limit = 1000");
+        await using var server = started;
         using var http = Api(server);
         // Every output goes to an endpoint that never answers: one delivery hangs, 10 wait, the rest are dead-lettered
         // ("sink queue full"), 10,000 letters a request: far more than the DLQ may have waiting.
@@ -536,5 +545,152 @@ public sealed class ConnectorsEndToEndTests
         using var metrics = new HttpClient();
         var scrape = await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
         Assert.Contains($"varpulis_dlq_backlog{{pipeline=\"{id}\"}} 0\n", scrape);
+    }
+
+    // ------------------------------------------------------------------ DLQ size bound (server.dlq_max_events)
+
+    [Fact]
+    public async Task APipelineWhoseDlqHoldsTheMaximumRefusesEventsWith503UntilItIsReplayedOrCleared()
+    {
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
+        var (started, state, metricsPort) = await StartWithServerKeysAsync("dlq_max_events = 20");
+        await using var server = started;
+        using var http = Api(server);
+        using var metrics = new HttpClient();
+        var url = server.Address.ToString().TrimEnd('/');
+        // Every output fails (500, no retry) and is dead-lettered; the circuit stays closed (a replay delivers at once).
+        var id = await DeployAsync(http, "bounded", $$"""
+            connector Hook = http (url: "{{endpoint.Url}}", retries: 0, failure_threshold: 1000, batch_size: 1)
+            event Reading:
+                sensor: str
+                value: float
+            stream Out = Reading .emit(sensor: sensor, value: value) .to(Hook)
+            """);
+        int next = 0;
+        async Task<HttpResponseMessage> PostBatchAsync()
+        {
+            var events = new JsonArray(Enumerable.Range(next, 10).Select(i => (JsonNode)new JsonObject
+            {
+                ["event_type"] = "Reading",
+                ["timestamp"] = "2026-01-23T10:00:00Z",
+                ["fields"] = new JsonObject { ["sensor"] = "s" + i, ["value"] = 1.5 },
+            }).ToArray());
+            var resp = await http.PostAsync($"/api/v1/pipelines/{id}/events-batch", Json(new JsonObject { ["events"] = events }.ToJsonString()));
+            if (resp.StatusCode == HttpStatusCode.OK) next += 10;
+            return resp;
+        }
+        async Task<long> DlqEventsAsync() => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!;
+        long DlqLines() => File.ReadLines(Path.Combine(state, "dlq.jsonl")).LongCount();
+        string Refusal(long held) => $$"""{"error":"pipeline '{{id}}' takes no events while its dead-letter queue holds {{held}} events (server.dlq_max_events = 20): replay or clear it (varpulis dlq replay / varpulis dlq clear, POST /api/v1/pipelines/{{id}}/dlq/replay / DELETE /api/v1/pipelines/{{id}}/dlq); retry in 5 s","code":"unavailable","retry_after_seconds":5}""";
+        async Task AssertRefusedAsync(HttpResponseMessage resp, long held)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, resp.StatusCode);
+            Assert.Equal("5", resp.Headers.GetValues("Retry-After").Single());
+            Assert.Equal(Refusal(held), await resp.Content.ReadAsStringAsync());
+        }
+
+        // Two batches: 20 letters, the maximum.
+        for (int i = 1; i <= 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+            long expected = i * 10;
+            await WaitAsync(async () => await DlqEventsAsync() == expected, $"{expected} events in the DLQ");
+        }
+
+        // Full: a batch and a single event are refused; nothing of them is processed or dead-lettered.
+        await AssertRefusedAsync(await PostBatchAsync(), 20);
+        var single = await http.PostAsync($"/api/v1/pipelines/{id}/events", Json("""{"event_type":"Reading","timestamp":"2026-01-23T10:00:00Z","fields":{"sensor":"x","value":1}}"""));
+        await AssertRefusedAsync(single, 20);
+        Assert.Equal(20, await EventsProcessedAsync(http, id));
+        Assert.Equal((20L, 20L), (await DlqEventsAsync(), DlqLines()));
+        Assert.Contains($"varpulis_dlq_held_events{{pipeline=\"{id}\"}} 20\n", await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
+
+        // A replay of 5 (the endpoint is back) brings it under the bound: the next batch is taken, and its 10 letters
+        // (the endpoint fails again) take it past the bound, which only stops what comes after.
+        endpoint.Behaviour = HttpEndpoint.Mode.Accept;
+        var replay = await CliAsync("dlq", "replay", "--server", url, "--api-key", Key, "--pipeline-id", id, "--limit", "5");
+        Assert.True(replay.Code == 0, replay.Output);
+        Assert.Contains("\"delivered\": 5,", replay.Output);
+        Assert.Contains("\"remaining\": 15", replay.Output);
+        Assert.Equal(5, endpoint.AcceptedSnapshot().Count);
+        Assert.Equal((15L, 15L), (await DlqEventsAsync(), DlqLines()));
+        endpoint.Behaviour = HttpEndpoint.Mode.Fail;
+        Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+        await WaitAsync(async () => await DlqEventsAsync() == 25, "25 events in the DLQ");
+        await AssertRefusedAsync(await PostBatchAsync(), 25);
+        Assert.Equal((30L, 25L), (await EventsProcessedAsync(http, id), DlqLines()));
+
+        // Cleared: events are taken again.
+        var clear = await CliAsync("dlq", "clear", "--server", url, "--api-key", Key, "--pipeline-id", id);
+        Assert.True(clear.Code == 0, clear.Output);
+        Assert.Contains("\"removed\": 25", clear.Output);
+        Assert.Equal((0L, 0L), (await DlqEventsAsync(), DlqLines()));
+        Assert.Equal(HttpStatusCode.OK, (await PostBatchAsync()).StatusCode);
+        await WaitAsync(async () => await DlqEventsAsync() == 10, "10 events in the DLQ");
+        Assert.Equal((40L, 10L), (await EventsProcessedAsync(http, id), DlqLines()));
+        // Every accepted event's output was delivered or dead-lettered once: 5 replayed, 25 cleared, 10 held.
+        Assert.Equal(40, next);
+        Assert.Contains($"varpulis_dlq_held_events{{pipeline=\"{id}\"}} 10\n", await metrics.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics"));
+    }
+
+    [MosquittoFact]
+    public async Task AnMqttSourceWaitsWhileThePipelinesDlqIsFullAndDeliversEveryMessageOnceItIsCleared()
+    {
+        await using var broker = new MosquittoBroker();
+        await broker.InitializeAsync();
+        using var endpoint = new HttpEndpoint { Behaviour = HttpEndpoint.Mode.Fail };
+        var (started, state, _) = await StartWithServerKeysAsync("dlq_max_events = 10");
+        await using var server = started;
+        using var http = Api(server);
+        var id = await DeployAsync(http, "mqtt-bounded", $$"""
+            connector Sensors = mqtt (host: "127.0.0.1", port: {{broker.Port}}, client_id: "bounded-src", qos: 1, batch_size: 5)
+            connector Hook = http (url: "{{endpoint.Url}}", retries: 0, failure_threshold: 1000, batch_size: 1)
+            event Reading:
+                n: int
+            stream In = Reading.from(Sensors, topic: "in/#")
+            stream Out = In .emit(n: n) .to(Hook)
+            """);
+        await WaitAsync(async () => (string?)(await ConnectorAsync(http, id, "Sensors", "source"))["state"] == "connected", "the MQTT source to connect");
+        using var publisher = new MqttClientFactory().CreateMqttClient();
+        await publisher.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).WithClientId("bounded-publisher").Build());
+        async Task PublishAsync(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                await publisher.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("in/x")
+                    .WithPayload(string.Create(CultureInfo.InvariantCulture, $$"""{"event_type":"Reading","n":{{i}},"timestamp":"2026-01-23T10:00:00Z"}"""))
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            }
+        }
+        async Task<long> DlqEventsAsync() => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]!;
+
+        // 10 readings, 10 letters: the DLQ is full.
+        await PublishAsync(0, 10);
+        await WaitAsync(async () => await DlqEventsAsync() == 10, "10 events in the DLQ");
+        Assert.Equal(10, await EventsProcessedAsync(http, id));
+
+        // 15 more wait at the broker (the source offers its batch again and reads nothing more): none is processed.
+        await PublishAsync(10, 25);
+        for (int i = 0; i < 20; i++)
+        {
+            await Task.Delay(100);
+            Assert.Equal(10, await EventsProcessedAsync(http, id));
+        }
+        Assert.Equal(10, await DlqEventsAsync());
+
+        // The endpoint is back and the DLQ cleared: every waiting reading is processed and delivered, once.
+        endpoint.Behaviour = HttpEndpoint.Mode.Accept;
+        var cleared = await http.DeleteAsync($"/api/v1/pipelines/{id}/dlq");
+        Assert.Equal($$"""{"pipeline_id":"{{id}}","cleared":true,"removed":10}""", await cleared.Content.ReadAsStringAsync());
+        await WaitAsync(async () => await EventsProcessedAsync(http, id) == 25, "25 events processed");
+        await WaitAsync(() => Task.FromResult(endpoint.AcceptedSnapshot().Count == 15), "15 deliveries");
+        Assert.Equal(
+            Enumerable.Range(10, 15).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            endpoint.AcceptedSnapshot().Select(b => JsonNode.Parse(b)!["data"]!["n"]!.ToJsonString()).OrderBy(int.Parse).ToList());
+        Assert.Equal(0, await DlqEventsAsync());
+        Assert.Equal(0, File.ReadLines(Path.Combine(state, "dlq.jsonl")).LongCount());
+        var source = await ConnectorAsync(http, id, "Sensors", "source");
+        Assert.Equal((25L, 0L), ((long)source["delivered"]!, (long)source["rejected"]!));
+        await publisher.DisconnectAsync();
     }
 }

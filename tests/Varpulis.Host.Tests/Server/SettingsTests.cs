@@ -45,6 +45,21 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void TheDlqBoundsComeFromTheFileOrTheEnvironmentAndMustBePositive()
+    {
+        var defaults = SettingsLoader.Load(null, _ => null);
+        Assert.Equal((100_000, 1_000_000), (defaults.Server.DlqBacklogLimit, defaults.Server.DlqMaxEvents));
+        var file = Path.Combine(ServerProcess.TempDir(), "c.toml");
+        File.WriteAllText(file, "[server]\ndlq_backlog_limit = 500\ndlq_max_events = 2000\n");
+        var fromFile = SettingsLoader.Load(file, _ => null);
+        Assert.Equal((500, 2000), (fromFile.Server.DlqBacklogLimit, fromFile.Server.DlqMaxEvents));
+        var fromEnv = SettingsLoader.Load(file, k => k == "VARPULIS_DLQ_MAX_EVENTS" ? "30" : null);
+        Assert.Equal(30, fromEnv.Server.DlqMaxEvents);
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(null, k => k == "VARPULIS_DLQ_MAX_EVENTS" ? "0" : null));
+        Assert.Equal("VARPULIS_DLQ_MAX_EVENTS: invalid value '0' for server.dlq_max_events: expected a positive integer", ex.Message);
+    }
+
+    [Fact]
     public void BadValuesNameTheKey()
     {
         var file = Path.Combine(ServerProcess.TempDir(), "c.yaml");

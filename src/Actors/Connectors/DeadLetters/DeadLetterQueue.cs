@@ -191,6 +191,7 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private readonly ILogger _log;
     private readonly LogThrottle _writeLog;
     private readonly DeadLetterState _state = new();
+    private readonly DeadLetterBounds? _bounds;
     private const int MaxLettersPerWrite = 20_000;
     private readonly DeadLetterLayout.BlockWriter _block = new();
     private List<(Store Store, IActorRef ReplyTo)> _waiting = new();
@@ -201,8 +202,9 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
     private bool _deleting;
     private bool _released;
 
-    public DeadLetterQueue(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log)
+    public DeadLetterQueue(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log, DeadLetterBounds? bounds = null)
     {
+        _bounds = bounds;
         _pipelineId = pipelineId;
         _pipelineName = pipelineName;
         _file = file;
@@ -265,8 +267,9 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
 
     public override string PersistenceId => "dlq-" + _pipelineId;
 
-    public static Props Props(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log)
-        => Akka.Actor.Props.Create(() => new DeadLetterQueue(pipelineId, pipelineName, file, time, log));
+    /// <summary>The DLQ of one pipeline; it tells <paramref name="bounds"/> (the pipeline's) how many letters it holds.</summary>
+    public static Props Props(string pipelineId, string pipelineName, DlqFile file, TimeProvider time, ILogger log, DeadLetterBounds? bounds = null)
+        => Akka.Actor.Props.Create(() => new DeadLetterQueue(pipelineId, pipelineName, file, time, log, bounds));
 
     // ------------------------------------------------------------------ local messages (never leave the node)
 
@@ -395,8 +398,15 @@ public sealed class DeadLetterQueue : ReceivePersistentActor
 
     private DeadLetterPage Page(int offset, int limit) => new(_state.Count, _state.Page(Math.Max(0, offset), Math.Clamp(limit, 0, 10_000)));
 
-    /// <summary>Tells the pipeline (through the connectors) how many events are in the DLQ (<c>dlq_events</c>).</summary>
-    private void ReportCount() => Context.Parent.Tell(new DeadLetterCount(_state.Count));
+    /// <summary>
+    /// Tells the pipeline how many events are in the DLQ: its bounds at once (at <c>server.dlq_max_events</c> it takes no
+    /// new events), its metrics through the connectors (<c>dlq_events</c>).
+    /// </summary>
+    private void ReportCount()
+    {
+        _bounds?.Hold(_state.Count);
+        Context.Parent.Tell(new DeadLetterCount(_state.Count));
+    }
 
     private void Applied(IDeadLetterEvent e)
     {

@@ -31,7 +31,7 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private readonly ConnectorHealth _health;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly DeadLetterBacklog? _backlog;
+    private readonly DeadLetterBounds? _bounds;
     private readonly SinkCircuitBreaker _breaker;
     private readonly LinkedList<Item> _queue = new();
     private readonly Dictionary<long, List<Item>> _awaitingDlq = new();
@@ -43,9 +43,9 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     private long _highestSeen;
     private long _lastSettled;
 
-    public SinkWorker(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBacklog? backlog = null)
+    public SinkWorker(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBounds? bounds = null)
     {
-        _backlog = backlog;
+        _bounds = bounds;
         _connector = connector;
         _settings = settings;
         _deadLetters = deadLetters;
@@ -63,9 +63,9 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>The worker of one sink; <paramref name="backlog"/> counts its letters from the hand-over to the DLQ until they are journaled.</summary>
-    public static Props Props(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBacklog? backlog = null)
-        => Akka.Actor.Props.Create(() => new SinkWorker(connector, settings, deadLetters, health, time, log, backlog));
+    /// <summary>The worker of one sink; <paramref name="bounds"/> counts its letters from the hand-over to the DLQ until they are journaled.</summary>
+    public static Props Props(ISinkConnector connector, SinkSettings settings, IActorRef deadLetters, ConnectorHealth health, TimeProvider time, ILogger log, DeadLetterBounds? bounds = null)
+        => Akka.Actor.Props.Create(() => new SinkWorker(connector, settings, deadLetters, health, time, log, bounds));
 
     // ------------------------------------------------------------------ messages
 
@@ -281,14 +281,14 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
         _awaitingDlq[token] = items;
         var records = new SinkRecord[items.Count];
         for (int i = 0; i < records.Length; i++) records[i] = items[i].Record;
-        _backlog?.Handed(records.Length);
+        _bounds?.Handed(records.Length);
         _deadLetters.Tell(new DeadLetterQueue.Store(records, _time.GetUtcNow(), error, token));
     }
 
     private void OnStored(DeadLetterQueue.Stored s)
     {
         if (!_awaitingDlq.Remove(s.Token, out var items)) return;
-        _backlog?.Written(items.Count);
+        _bounds?.Written(items.Count);
         _health.AddDeadLettered(items.Count);
         foreach (var i in items) Finished(i);
         ReportSettled();
@@ -318,7 +318,7 @@ public sealed class SinkWorker : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         // Letters the DLQ never confirmed stay unsettled in the pipeline (sent again wherever it runs next).
-        foreach (var items in _awaitingDlq.Values) _backlog?.Written(items.Count);
+        foreach (var items in _awaitingDlq.Values) _bounds?.Written(items.Count);
         _awaitingDlq.Clear();
         _connector.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         base.PostStop();
