@@ -64,7 +64,7 @@ internal sealed class Run
 /// <see cref="IndexFrom"/> runs, until a lookup finds it below <see cref="IndexUntil"/>: meanwhile an event visits
 /// only the runs with its key (50 interleaved users waiting for their own Purchase) instead of all of them.
 /// </summary>
-internal sealed class PartitionRuns
+internal sealed class PartitionRuns : IPartitionState
 {
     public const int IndexFrom = 16;
 

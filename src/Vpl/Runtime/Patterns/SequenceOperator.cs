@@ -22,7 +22,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
     private readonly SequencePlan _plan;
     private readonly Frame _frame;
     private readonly Value[] _blank;
-    private readonly Dictionary<Value, PartitionRuns> _parts = new();
+    private readonly PartitionMap<PartitionRuns> _parts = new();
     private readonly DeadlineQueue _deadlines = new();
     private readonly Queue<Run>? _fifo;
     private readonly Stack<Run>? _runPool;
@@ -134,7 +134,7 @@ internal sealed class SequenceOperator : Operator, IRunInspector, IPatternCounte
         if (!_parts.TryGetValue(key, out var part))
         {
             part = _spareParts.Count > 0 ? _spareParts.Pop().Reset(key) : new PartitionRuns(key, _plan.BucketCount);
-            _parts[key] = part;
+            _parts.Add(key, part);
             if (_plan.PartitionFields is null) _single = part;
         }
         return part;

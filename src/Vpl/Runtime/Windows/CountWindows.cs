@@ -12,8 +12,9 @@ namespace Varpulis.Vpl.Runtime.Windows;
 /// </summary>
 internal sealed class CountWindowOperator : Operator
 {
-    private sealed class PartitionState
+    private sealed class PartitionState(Value key) : IPartitionState
     {
+        public Value Key { get; } = key;
         public readonly Queue<Event> Events = new();
         public long Seen;
     }
@@ -22,7 +23,7 @@ internal sealed class CountWindowOperator : Operator
     private readonly int _size;
     private readonly int _slide;
     private readonly KeySelector? _partition;
-    private readonly Dictionary<Value, PartitionState> _partitions = new();
+    private readonly PartitionMap<PartitionState> _partitions = new();
     private PartitionState? _single;
 
     /// <param name="slide">0 for a tumbling window.</param>
@@ -70,7 +71,11 @@ internal sealed class CountWindowOperator : Operator
 
     private PartitionState GetOrCreate(Value key)
     {
-        if (!_partitions.TryGetValue(key, out var st)) _partitions[key] = st = new PartitionState();
+        if (!_partitions.TryGetValue(key, out var st))
+        {
+            st = new PartitionState(key);
+            _partitions.Add(key, st);
+        }
         return st;
     }
 
@@ -79,11 +84,11 @@ internal sealed class CountWindowOperator : Operator
     public override JsonNode SaveState()
     {
         var a = new JsonArray();
-        foreach (var (k, st) in _partitions.OrderBy(kv => kv.Key, ValueTotalComparer.Instance))
+        foreach (var st in _partitions.Values.OrderBy(st => st.Key, ValueTotalComparer.Instance))
         {
             a.Add(new JsonObject
             {
-                ["key"] = CheckpointCodec.EncodeValue(k),
+                ["key"] = CheckpointCodec.EncodeValue(st.Key),
                 ["seen"] = st.Seen,
                 ["events"] = CheckpointCodec.EncodeEvents(st.Events),
             });
