@@ -285,7 +285,8 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
     /// endpoint that accepts connections and never answers. REST batches of 1,000 events over 4 connections for
     /// <paramref name="seconds"/> s into one, then the other, alternately (<c>runs</c> rounds): events/s of each and
     /// the ratio of the medians. A hanging-sink round lasts until the DLQ has caught up (every output dead-lettered but
-    /// those the sink's queue holds): the DLQ writes its events cause count in it. With <paramref name="serverPid"/> (a server on this machine) it also reports the server's
+    /// those the sink's queue holds): the DLQ writes its events cause count in it; the DLQ is cleared (untimed) after each
+    /// hanging round, since a full DLQ (server.dlq_max_events) makes the pipeline refuse events. With <paramref name="serverPid"/> (a server on this machine) it also reports the server's
     /// CPU time per 1,000 events of each, which a loaded machine disturbs much less than events per second.
     /// </summary>
     public async Task<int> HangingSinkAsync(int seconds, int? serverPid)
@@ -337,11 +338,16 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         {
             await IngestForAsync(http, plain, payload, 2); // warm-up
             await IngestForAsync(http, hanging, payload, 2);
-            await SettledAsync(http, hanging);
+            await SettledAsync(http, hanging, 0);
+            // Letters cleared between rounds: the DLQ holds at most server.dlq_max_events (default 1,000,000) letters,
+            // then the pipeline refuses events until it is replayed or cleared, so each round starts with an empty DLQ
+            // (the clear is not timed).
+            long cleared = await ClearDlqAsync(http, hanging);
             for (int r = 0; r < runs; r++)
             {
                 var (a, cpuA) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, plain, payload, seconds));
-                var (b, cpuB) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, hanging, payload, seconds, () => SettledAsync(http, hanging)));
+                var (b, cpuB) = await MeasuredAsync(serverProcess, () => IngestForAsync(http, hanging, payload, seconds, () => SettledAsync(http, hanging, cleared)));
+                cleared += await ClearDlqAsync(http, hanging);
                 without.Add(a);
                 withSink.Add(b);
                 output.WriteLine(string.Create(Inv, $"round {r + 1}: no sink {a:F0} events/s, hanging HTTP sink {b:F0} events/s, ratio {b / a:F2}"));
@@ -386,18 +392,26 @@ public sealed class Bench(Uri server, string? apiKey, int runs, TextWriter outpu
         return (rate, cpu.TotalMilliseconds / (events / 1000));
     }
 
+    /// <summary>Empties the pipeline's DLQ (<c>DELETE /api/v1/pipelines/{id}/dlq</c>); the number of letters it removed.</summary>
+    private static async Task<long> ClearDlqAsync(HttpClient http, string id)
+    {
+        using var reply = await http.DeleteAsync($"/api/v1/pipelines/{id}/dlq");
+        reply.EnsureSuccessStatusCode();
+        return (long)JsonNode.Parse(await reply.Content.ReadAsStringAsync())!["removed"]!;
+    }
+
     /// <summary>
     /// Waits until the hanging sink has dead-lettered every output but those its queue and its delivery in flight hold
     /// (the DLQ has caught up), so that a round counts the DLQ work its events cause rather than leave it to the next.
     /// </summary>
-    private static async Task SettledAsync(HttpClient http, string id)
+    private static async Task SettledAsync(HttpClient http, string id, long cleared)
     {
         const long Held = 10_000 + 100; // the sink's queue_capacity and batch_size (defaults)
         while (true)
         {
             long processed = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["events_processed"]!;
             long dlq = (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/connectors")).AsArray().Single()!["dlq"]!;
-            if (dlq >= processed - Held) return;
+            if (dlq + cleared >= processed - Held) return;
             await Task.Delay(20);
         }
     }
