@@ -416,8 +416,13 @@ public sealed class ConnectorsEndToEndTests
         // 3 failed deliveries open the circuit; the other 7 events go straight to the DLQ.
         await WaitAsync(async () => (long)(await GetAsync(http, $"/api/v1/pipelines/{id}/metrics"))["dlq_events"]! == 10, "10 events in the DLQ");
         Assert.Equal(3, endpoint.FailedRequests);
-        Assert.Contains("Circuit breaker opened: sink Hook of pipeline " + id + " after 3 consecutive failed deliveries; last error: ", server.Output);
-        Assert.Contains("DLQ write: pipeline " + id + " (alerts) sink Hook", server.Output);
+        // The server logs these lines after the state the API shows (the DLQ's line after its write is applied), and its
+        // output reaches the test through a pipe: wait for them rather than read the output once.
+        string opened = "Circuit breaker opened: sink Hook of pipeline " + id + " after 3 consecutive failed deliveries; last error: ";
+        string written = "DLQ write: pipeline " + id + " (alerts) sink Hook";
+        await WaitAsync(() => Task.FromResult(server.Output.Contains(opened) && server.Output.Contains(written)), "the circuit and DLQ log lines", 30);
+        Assert.Contains(opened, server.Output);
+        Assert.Contains(written, server.Output);
         var hook = await ConnectorAsync(http, id, "Hook", "sink");
         Assert.Equal("open", (string?)hook["circuit"]);
         Assert.Equal(10, (long)hook["dlq"]!);
